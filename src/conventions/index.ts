@@ -1,0 +1,103 @@
+/**
+ * The one place where settings shared by every layer live: the Koa middleware
+ * (through the generated `packages/koa/src/conventions.generated.ts`), the
+ * manifests, the alert rules and the dashboards all read from here, so a port,
+ * a path or a metric name cannot drift between them.
+ */
+
+/** HTTP paths and ports every RAULI-VISION service exposes. */
+export class ServiceConventions {
+  /** Port of the application HTTP server inside the container. */
+  public static readonly HTTP_PORT = 8080;
+  /** Port of the separate metrics server (the seed's `METRICS_PORT`). */
+  public static readonly METRICS_PORT = 9090;
+  /** Name of the container port that serves HTTP. */
+  public static readonly HTTP_PORT_NAME = 'http';
+  /** Name of the container port that serves metrics (ServiceMonitors select it). */
+  public static readonly METRICS_PORT_NAME = 'metrics';
+  /** Liveness endpoint: the process is alive. */
+  public static readonly LIVENESS_PATH = '/healthz';
+  /** Readiness endpoint: dependencies answer. */
+  public static readonly READINESS_PATH = '/readyz';
+  /** Prometheus scrape path on the metrics port. */
+  public static readonly METRICS_PATH = '/metrics';
+  /** Response header carrying the request id. */
+  public static readonly REQUEST_ID_HEADER = 'x-request-id';
+}
+
+/** Metric names shared by the Koa middleware, the alert rules and the dashboards. */
+export class MetricNames {
+  /** Counter of finished HTTP requests, labelled method, route, status. */
+  public static readonly HTTP_REQUESTS_TOTAL = 'http_requests_total';
+  /** Histogram of HTTP request durations in seconds, labelled method, route, status. */
+  public static readonly HTTP_REQUEST_DURATION_SECONDS = 'http_request_duration_seconds';
+  /** Gauge of requests being served right now. */
+  public static readonly HTTP_REQUESTS_IN_FLIGHT = 'http_requests_in_flight';
+  /** Counter of requests refused by the rate limiter. */
+  public static readonly RATE_LIMIT_REJECTED_TOTAL = 'rate_limit_rejected_total';
+  /** Counter of rate-limit decisions taken by the in-process fallback because Redis failed. */
+  public static readonly RATE_LIMIT_FALLBACK_TOTAL = 'rate_limit_fallback_total';
+  /** Counter of cache lookups, labelled level (l1, l2) and result (hit, miss). */
+  public static readonly CACHE_REQUESTS_TOTAL = 'cache_requests_total';
+  /** Route label given to requests that matched no route, so cardinality stays bounded. */
+  public static readonly UNMATCHED_ROUTE = '__unmatched__';
+  /**
+   * Histogram buckets (seconds) for request durations, dense around the
+   * 200 ms p95 target so `histogram_quantile` is accurate where it matters.
+   */
+  public static readonly HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.5, 1, 2.5, 5, 10];
+}
+
+/** Service-level objectives from the seed's technical KPIs. */
+export class Slo {
+  /** Availability target (the seed: uptime 99.9 %). */
+  public static readonly AVAILABILITY = 0.999;
+  /** p95 latency target in seconds (the seed: < 200 ms). */
+  public static readonly LATENCY_P95_SECONDS = 0.2;
+  /** Ratio of 5xx above which HighErrorRate fires (the seed: 5 %). */
+  public static readonly HIGH_ERROR_RATE = 0.05;
+  /** p95 latency in seconds above which HighResponseTime fires (the seed: 1 s). */
+  public static readonly HIGH_RESPONSE_TIME_SECONDS = 1;
+  /** Share of PostgreSQL connections in use above which DatabaseConnectionsHigh fires. */
+  public static readonly DATABASE_CONNECTIONS_HIGH = 0.8;
+}
+
+/** Defaults taken from the seed's `.env.production`. */
+export class RuntimeDefaults {
+  /** Requests per client per window (`RATE_LIMIT_REQUESTS`). */
+  public static readonly RATE_LIMIT_REQUESTS = 100;
+  /** Rate-limit window (`RATE_LIMIT_WINDOW`). */
+  public static readonly RATE_LIMIT_WINDOW = '1m';
+  /** Requests per client per window on the login route. */
+  public static readonly LOGIN_RATE_LIMIT_REQUESTS = 5;
+  /** Connections each replica's pool opens (`DATABASE_POOL_SIZE`). */
+  public static readonly DATABASE_POOL_SIZE = 20;
+  /** PostgreSQL `max_connections` (`DATABASE_MAX_CONNECTIONS`). */
+  public static readonly DATABASE_MAX_CONNECTIONS = 100;
+  /** Upper bound on one request (`HTTP_TIMEOUT`). */
+  public static readonly HTTP_TIMEOUT = '30s';
+  /** Concurrency cap per process (`MAX_CONCURRENT_REQUESTS`). */
+  public static readonly MAX_CONCURRENT_REQUESTS = 1000;
+  /** JWT lifetime (`JWT_EXPIRES_IN`). */
+  public static readonly JWT_EXPIRES_IN = '24h';
+  /** bcrypt cost (`BCRYPT_ROUNDS`). */
+  public static readonly BCRYPT_ROUNDS = 12;
+  /** Seconds a terminating pod keeps serving after readiness fails. */
+  public static readonly SHUTDOWN_DRAIN_SECONDS = 10;
+  /** Pod termination grace period in seconds; the process must exit before it. */
+  public static readonly TERMINATION_GRACE_SECONDS = 45;
+}
+
+/** Backup and disaster-recovery settings shared by the CronJobs and the AWS bucket. */
+export class BackupConventions {
+  /** Days a backup object is kept (the seed: 30 days); the bucket's lifecycle rules enforce it. */
+  public static readonly RETENTION_DAYS = 30;
+  /** Schedule of the full database dump (the seed: `0 2 * * *`). */
+  public static readonly DATABASE_SCHEDULE = '0 2 * * *';
+  /** Recovery time objective in hours (the seed: 4 h). */
+  public static readonly RTO_HOURS = 4;
+  /** Recovery point objective in hours (the seed: 1 h). */
+  public static readonly RPO_HOURS = 1;
+  /** Object key prefixes inside the backup bucket, one per kind of backup. */
+  public static readonly PREFIXES = ['database/', 'wal/', 'config/', 'user-data/', 'logs/'];
+}
