@@ -1,6 +1,6 @@
 import { awscdk, cdk8s, javascript, typescript, YamlFile } from 'projen';
 import { ConventionsFile } from './projenrc/conventions-file';
-import { BackupConventions, MetricNames, RuntimeDefaults, ServiceConventions, Slo } from './src/conventions';
+import { BackupConventions, Components, DataConventions, MetricNames, RuntimeDefaults, ServiceConventions, Slo } from './src/conventions';
 
 const author = 'rauli-vision';
 const authorAddress = 'platform@rauli-vision.com';
@@ -103,7 +103,7 @@ const koa = new typescript.TypeScriptProject({
   jestOptions: { jestConfig: { testTimeout: 60_000 } },
   tsconfigDev: { compilerOptions: {}, include: ['example/**/*.ts', 'bench/**/*.ts'] },
 });
-new ConventionsFile(koa, 'src/conventions.generated.ts', { ServiceConventions, MetricNames, RuntimeDefaults, Slo });
+new ConventionsFile(koa, 'src/conventions.generated.ts', { ServiceConventions, MetricNames, RuntimeDefaults, Slo, DataConventions, Components });
 
 // ---------------------------------------------------------------------------
 // @rauli-vision/aws: jsii aws-cdk-lib constructs (kept apart so scaffolded

@@ -101,3 +101,39 @@ export class BackupConventions {
   /** Object key prefixes inside the backup bucket, one per kind of backup. */
   public static readonly PREFIXES = ['database/', 'wal/', 'config/', 'user-data/', 'logs/'];
 }
+
+/** Component names: every pod carries `app.kubernetes.io/component: <name>`; NetworkPolicies select on it. */
+export class Components {
+  /** Label key that names a pod's component. */
+  public static readonly LABEL = 'app.kubernetes.io/component';
+  /** Label key that names the application all objects belong to. */
+  public static readonly PART_OF_LABEL = 'app.kubernetes.io/part-of';
+  /** Value of the part-of label. */
+  public static readonly PART_OF = 'rauli-vision';
+  /** The React PWA (the seed's dashboard). */
+  public static readonly FRONTEND = 'frontend';
+  /** The Go API (the seed's espejo). */
+  public static readonly BACKEND_GO = 'backend-go';
+  /** The Python service (the seed's cliente-local). */
+  public static readonly BACKEND_PYTHON = 'backend-python';
+  /** PostgreSQL primary and replicas. */
+  public static readonly POSTGRES = 'postgres';
+  /** Redis Cluster nodes. */
+  public static readonly REDIS = 'redis';
+  /** Backup and restore jobs. */
+  public static readonly BACKUP = 'backup';
+}
+
+/** Ports of the data tier and its exporters. */
+export class DataConventions {
+  /** PostgreSQL port. */
+  public static readonly POSTGRES_PORT = 5432;
+  /** postgres_exporter metrics port. */
+  public static readonly POSTGRES_EXPORTER_PORT = 9187;
+  /** Redis client port. */
+  public static readonly REDIS_PORT = 6379;
+  /** Redis Cluster bus port (client port + 10000). */
+  public static readonly REDIS_BUS_PORT = 16379;
+  /** redis_exporter metrics port. */
+  public static readonly REDIS_EXPORTER_PORT = 9121;
+}

@@ -58,3 +58,23 @@ export const Slo = {
   "HIGH_RESPONSE_TIME_SECONDS": 1,
   "DATABASE_CONNECTIONS_HIGH": 0.8
 } as const;
+
+export const DataConventions = {
+  "POSTGRES_PORT": 5432,
+  "POSTGRES_EXPORTER_PORT": 9187,
+  "REDIS_PORT": 6379,
+  "REDIS_BUS_PORT": 16379,
+  "REDIS_EXPORTER_PORT": 9121
+} as const;
+
+export const Components = {
+  "LABEL": "app.kubernetes.io/component",
+  "PART_OF_LABEL": "app.kubernetes.io/part-of",
+  "PART_OF": "rauli-vision",
+  "FRONTEND": "frontend",
+  "BACKEND_GO": "backend-go",
+  "BACKEND_PYTHON": "backend-python",
+  "POSTGRES": "postgres",
+  "REDIS": "redis",
+  "BACKUP": "backup"
+} as const;

@@ -1,0 +1,103 @@
+/**
+ * Prop validation shared by every construct. Each check throws at
+ * construction time with a message that names the prop, the value and what is
+ * allowed, so a mistake never reaches a manifest.
+ */
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const CPU_QUANTITY = /^([0-9]+m|[0-9]+(\.[0-9]+)?)$/;
+const MEMORY_QUANTITY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
+const DURATION = /^([0-9]+(ms|s|m|h))+$/;
+
+/** Error thrown for an invalid construct prop. */
+export class PropValidationError extends Error {
+  constructor(prop: string, value: unknown, expected: string) {
+    super(`Invalid ${prop}: ${JSON.stringify(value)}. Expected ${expected}.`);
+    this.name = 'PropValidationError';
+  }
+}
+
+export function validateDnsLabel(prop: string, value: string, maxLength = 63): string {
+  if (value.length > maxLength || !DNS1123_LABEL.test(value)) {
+    throw new PropValidationError(prop, value, `a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit, at most ${maxLength} characters`);
+  }
+  return value;
+}
+
+export function validateDnsSubdomain(prop: string, value: string): string {
+  if (value.length > 253 || !DNS1123_SUBDOMAIN.test(value)) {
+    throw new PropValidationError(prop, value, "a DNS-1123 subdomain: lower-case letters, digits, '-' and '.', at most 253 characters");
+  }
+  return value;
+}
+
+export function validateInteger(prop: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new PropValidationError(prop, value, `an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+export function validateCpu(prop: string, value: string): string {
+  if (!CPU_QUANTITY.test(value)) {
+    throw new PropValidationError(prop, value, "a CPU quantity such as '250m' or '0.5'");
+  }
+  return value;
+}
+
+export function validateMemory(prop: string, value: string): string {
+  if (!MEMORY_QUANTITY.test(value)) {
+    throw new PropValidationError(prop, value, "a memory quantity with a binary or decimal suffix such as '256Mi', '1Gi' or '512M' (not 'MB')");
+  }
+  return value;
+}
+
+export function validateDuration(prop: string, value: string): string {
+  if (!DURATION.test(value)) {
+    throw new PropValidationError(prop, value, "a duration such as '30s', '5m' or '1h30m'");
+  }
+  return value;
+}
+
+export function validateOneOf<T extends string>(prop: string, value: string, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T)) {
+    throw new PropValidationError(prop, value, `one of ${allowed.map(a => `'${a}'`).join(', ')}`);
+  }
+  return value as T;
+}
+
+export function validateCron(prop: string, value: string): string {
+  const fields = value.trim().split(/\s+/);
+  if (fields.length !== 5 || !fields.every(f => /^[0-9*/,\-A-Za-z?]+$/.test(f))) {
+    throw new PropValidationError(prop, value, "a five-field cron expression such as '0 2 * * *'");
+  }
+  return value;
+}
+
+/** Parses quantities such as '250m', '0.5', '256Mi', '1G' into base units (cores or bytes). */
+export function parseQuantity(value: string): number {
+  const m = /^([0-9.]+)([a-zA-Z]*)$/.exec(value);
+  if (!m) throw new PropValidationError('quantity', value, 'a Kubernetes quantity');
+  const factors: Record<string, number> = {
+    '': 1, 'm': 1e-3, 'k': 1e3, 'M': 1e6, 'G': 1e9, 'T': 1e12, 'P': 1e15, 'E': 1e18,
+    'Ki': 2 ** 10, 'Mi': 2 ** 20, 'Gi': 2 ** 30, 'Ti': 2 ** 40, 'Pi': 2 ** 50, 'Ei': 2 ** 60,
+  };
+  const factor = factors[m[2]];
+  if (factor === undefined) throw new PropValidationError('quantity', value, 'a Kubernetes quantity suffix (m, Ki, Mi, Gi, k, M, G)');
+  return Number(m[1]) * factor;
+}
+
+/** Images must carry a tag or digest; `latest` is refused where `strict`. */
+export function validateImage(prop: string, image: string, strict: boolean): string {
+  const digest = image.includes('@sha256:');
+  const lastSegment = image.split('/').pop() ?? '';
+  const tag = lastSegment.includes(':') ? lastSegment.split(':').pop() : undefined;
+  if (!image || /\s/.test(image)) {
+    throw new PropValidationError(prop, image, "an image reference such as 'ghcr.io/rauli-vision/backend:1.4.2'");
+  }
+  if (strict && !digest && (!tag || tag === 'latest')) {
+    throw new PropValidationError(prop, image, "a pinned image: a version tag such as ':1.4.2' or a '@sha256:' digest (untagged and ':latest' images are refused in staging and production)");
+  }
+  return image;
+}
