@@ -98,10 +98,24 @@ const koa = new typescript.TypeScriptProject({
     'autocannon@^8.0.0',
     'koa-helmet@^8.0.1',
     'koa-ratelimit@^6.0.0',
+    'ts-node@^10.9.2',
   ],
   sampleCode: false,
-  jestOptions: { jestConfig: { testTimeout: 60_000 } },
+  jestOptions: {
+    jestConfig: {
+      testTimeout: 60_000,
+      // jose 6 ships ESM only: Node 20.19+ require()s it natively, Jest's CJS runtime needs it transpiled.
+      transformIgnorePatterns: ['/node_modules/(?!jose/)'],
+      transform: {
+        '^.+/node_modules/jose/.+\\.js$': new javascript.Transform('ts-jest', { tsconfig: { allowJs: true }, isolatedModules: true }),
+      },
+    },
+  },
   tsconfigDev: { compilerOptions: {}, include: ['example/**/*.ts', 'bench/**/*.ts'] },
+});
+koa.addTask('example', {
+  description: 'Run the example service (in-memory fallbacks unless REDIS_URL / DATABASE_URL are set)',
+  exec: 'ts-node --transpile-only example/server.ts',
 });
 new ConventionsFile(koa, 'src/conventions.generated.ts', { ServiceConventions, MetricNames, RuntimeDefaults, Slo, DataConventions, Components });
 
