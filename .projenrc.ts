@@ -1,6 +1,7 @@
 import { awscdk, cdk8s, javascript, typescript, YamlFile } from 'projen';
 import { ConventionsFile } from './projenrc/conventions-file';
-import { BackupConventions, Components, DataConventions, MetricNames, RuntimeDefaults, ServiceConventions, Slo } from './src/conventions';
+import { CopiedSourceFile } from './projenrc/copied-source-file';
+import { BackupConventions, Components, CostConventions, DataConventions, MetricNames, RuntimeDefaults, ServiceConventions, Slo } from './src/conventions';
 
 const author = 'rauli-vision';
 const authorAddress = 'platform@rauli-vision.com';
@@ -36,9 +37,11 @@ const root = new cdk8s.ConstructLibraryCdk8s({
     ...tsDeps,
     'cdk8s-cli@^2.207.60',
     'kubernetes-models@^4.5.1',
-    '@kubernetes-models/prometheus-operator@^6.0.0',
-    '@kubernetes-models/cert-manager@^6.0.0',
-    '@kubernetes-models/gateway-api@^2.0.0',
+    // The newest CRD model releases are ES modules (and prometheus-operator 6.0.0
+    // ships without its models); these are the last CommonJS ones.
+    '@kubernetes-models/prometheus-operator@4.4.4',
+    '@kubernetes-models/cert-manager@4.4.4',
+    '@kubernetes-models/gateway-api@0.5.1',
     '@monokle/validation@0.33.0',
     '@aws-cdk/lambda-layer-kubectl-v28@^2.2.1',
     'yaml@^2.6.0',
@@ -64,6 +67,9 @@ for (const p of ['/packages/', '/app/', '/bench/', '/charts/', '/docs/', '/.ci/'
 new YamlFile(root, 'cdk8s.yaml', {
   obj: { language: 'typescript', app: 'npx ts-node --prefer-ts-exts app/main.ts', output: 'dist', imports: [] },
 });
+// The Pod Security runner is an ES module (like @monokle/validation): tsc does not copy it.
+root.postCompileTask.exec('cp src/validation/pss-runner.mjs lib/validation/');
+
 root.addTask('synth', {
   description: 'Synthesize the dev, staging and production manifests into dist/',
   exec: 'cdk8s synth --check-upgrade false',
@@ -98,6 +104,7 @@ const koa = new typescript.TypeScriptProject({
     'autocannon@^8.0.0',
     'koa-helmet@^8.0.1',
     'koa-ratelimit@^6.0.0',
+    '@types/koa-ratelimit@^5.0.5',
     'ts-node@^10.9.2',
   ],
   sampleCode: false,
@@ -118,6 +125,10 @@ koa.addTask('example', {
   exec: 'ts-node --transpile-only example/server.ts',
 });
 new ConventionsFile(koa, 'src/conventions.generated.ts', { ServiceConventions, MetricNames, RuntimeDefaults, Slo, DataConventions, Components });
+koa.addTask('bench', {
+  description: 'Benchmark node:http, bare Koa, the peer stack, this package\'s stack and the cache-hit path side by side (needs redis-server, wrk, taskset)',
+  exec: 'ts-node --transpile-only bench/run.ts',
+});
 
 // ---------------------------------------------------------------------------
 // @rauli-vision/aws: jsii aws-cdk-lib constructs (kept apart so scaffolded
@@ -133,12 +144,35 @@ const aws = new awscdk.AwsCdkConstructLibrary({
   jsiiVersion: '~6.0.0',
   cdkVersion: '2.276.0',
   constructsVersion: CONSTRUCTS,
-  devDeps: [...tsDeps, 'cdk-nag@^3.0.2', 'aws-cdk@^2.1100.0'],
+  // cdk-nag is a peer: the constructs attach their own suppressions (each with its reason).
+  peerDeps: ['cdk-nag@^3.0.2'],
+  devDeps: [...tsDeps, 'aws-cdk@^2.1100.0', 'ts-node@^10.9.2'],
   sampleCode: false,
-  jestOptions: { jestConfig: { testTimeout: 60_000 } },
+  jestOptions: { jestConfig: { testTimeout: 120_000 } },
   tsconfigDev: { compilerOptions: {}, include: ['app/**/*.ts'] },
 });
-new ConventionsFile(aws, 'src/conventions.generated.ts', { BackupConventions });
+new ConventionsFile(aws, 'src/conventions.generated.ts', { BackupConventions, CostConventions });
+new CopiedSourceFile(aws, 'src/core/validate.generated.ts', 'src/core/validate.ts');
+// The package's own CDK app (app/main.ts): `npx projen synth` in packages/aws,
+// or `npx projen synth:aws` at the root, synthesizes it offline into cdk.out/.
+new awscdk.CdkConfig(aws, {
+  app: 'npx ts-node --prefer-ts-exts app/main.ts',
+  featureFlags: awscdk.CdkFeatureFlags.V2.ALL,
+  requireApproval: awscdk.ApprovalLevel.BROADENING,
+  watchExcludes: ['README.md', 'cdk*.json', '**/*.d.ts', '**/*.js', 'test/**', 'node_modules/**'],
+});
+aws.addTask('synth', {
+  description: 'Synthesize the foundation stack offline into cdk.out/ (cdk-nag AwsSolutions checks run during synthesis)',
+  exec: 'cdk synth --quiet --no-notices --no-version-reporting',
+  env: { AWS_EC2_METADATA_DISABLED: 'true', CDK_DISABLE_CLI_TELEMETRY: 'true' },
+});
+for (const p of ['/app/', '/cdk.json', '/cdk.out/']) {
+  aws.addPackageIgnore(p);
+}
+root.addTask('synth:aws', {
+  description: 'Synthesize the AWS foundation stack (packages/aws) offline',
+  steps: [{ exec: 'npx projen synth', cwd: 'packages/aws' }],
+});
 
 // ---------------------------------------------------------------------------
 // Root tasks drive the packages phase by phase, so `npx projen build` at the

@@ -1,0 +1,60 @@
+/**
+ * Generic Cell Rate Algorithm: `limit` requests per `window`, one number per
+ * client (the theoretical arrival time, TAT), so memory per key is constant
+ * whatever the limit. A fresh client may burst `limit` requests, then one more
+ * every `window / limit`: no doubled burst at a window boundary as with fixed
+ * windows, no per-request log as with sorted sets.
+ */
+export interface GcraDecision {
+  readonly allowed: boolean;
+  /** Requests still allowed right now. */
+  readonly remaining: number;
+  /** Milliseconds until the full quota is back. */
+  readonly resetMs: number;
+  /** Milliseconds until the next request would be admitted (0 when allowed). */
+  readonly retryAfterMs: number;
+}
+
+/**
+ * Float rounding must not reject the last request of a full burst: allow this
+ * much slack (ms) when comparing against the window.
+ */
+const TOLERANCE_MS = 0.5;
+
+/** Pure GCRA step; returns the decision and the TAT to store (undefined when rejected). */
+export function gcraStep(storedTat: number | undefined, now: number, intervalMs: number, windowMs: number): [GcraDecision, number | undefined] {
+  const tat = storedTat !== undefined && storedTat > now ? storedTat : now;
+  const newTat = tat + intervalMs;
+  const ahead = newTat - now;
+  if (ahead > windowMs + TOLERANCE_MS) {
+    return [{ allowed: false, remaining: 0, resetMs: Math.ceil(tat - now), retryAfterMs: Math.ceil(ahead - windowMs) }, undefined];
+  }
+  return [{ allowed: true, remaining: Math.floor((windowMs - ahead) / intervalMs + 1e-6), resetMs: Math.ceil(ahead), retryAfterMs: 0 }, newTat];
+}
+
+/**
+ * The same step as one Lua script, so a request costs one atomic round trip
+ * (EVALSHA) on a single Redis or a cluster (one key, one slot). The clock is
+ * Redis's own (TIME), so replicas with skewed clocks share one timeline.
+ * KEYS[1] = bucket key; ARGV[1] = interval ms; ARGV[2] = window ms.
+ * Returns {allowed, remaining, resetMs, retryAfterMs}.
+ */
+export const GCRA_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local interval = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local stored = redis.call('GET', KEYS[1])
+local tat = now
+if stored then
+  local v = tonumber(stored)
+  if v and v > now then tat = v end
+end
+local new_tat = tat + interval
+local ahead = new_tat - now
+if ahead > window + ${TOLERANCE_MS} then
+  return {0, 0, math.ceil(tat - now), math.ceil(ahead - window)}
+end
+redis.call('SET', KEYS[1], string.format('%.3f', new_tat), 'PX', math.ceil(ahead))
+return {1, math.floor((window - ahead) / interval + 0.000001), math.ceil(ahead), 0}
+`;

@@ -1,0 +1,5 @@
+export * from './middleware';
+export * from './client-identity';
+export * from './duration';
+export * from './gcra';
+export * from './stores';
