@@ -1,0 +1,3 @@
+export * from './body';
+export * from './concurrency';
+export * from './request-timeout';

@@ -1,0 +1,80 @@
+import type { LogFormat, LogLevel, LogOutput } from '../config';
+
+const LEVELS: { [level in LogLevel]: number } = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
+type Emitting = Exclude<LogLevel, 'silent'>;
+type Fields = { readonly [key: string]: unknown };
+
+export interface Logger {
+  trace(msg: string, fields?: Fields): void;
+  debug(msg: string, fields?: Fields): void;
+  info(msg: string, fields?: Fields): void;
+  warn(msg: string, fields?: Fields): void;
+  error(msg: string, fields?: Fields): void;
+  fatal(msg: string, fields?: Fields): void;
+  /** A logger adding `bindings` to every line (e.g. the request id). */
+  child(bindings: Fields): Logger;
+  isLevelEnabled(level: LogLevel): boolean;
+}
+
+export interface LoggerOptions {
+  /** @default 'info' */
+  readonly level?: LogLevel;
+  /** @default 'json' */
+  readonly format?: LogFormat;
+  /** @default 'stdout' */
+  readonly output?: LogOutput | { write(line: string): unknown };
+  /** Fields on every line, e.g. `{ service: 'orders' }`. @default {} */
+  readonly base?: Fields;
+}
+
+function serializeError(err: Error): Fields {
+  return { type: err.name, message: err.message, stack: err.stack };
+}
+
+// Errors serialize to `{}` by default: expand them so stack traces reach the logs.
+function replacer(_key: string, value: unknown): unknown {
+  return value instanceof Error ? serializeError(value) : value;
+}
+
+function textValue(v: unknown): string {
+  if (v instanceof Error) return JSON.stringify(v.message);
+  return typeof v === 'string' && !/[\s"=]/.test(v) ? v : JSON.stringify(v, replacer);
+}
+
+/**
+ * A small structured logger: one JSON object per line (or `key=value` text),
+ * level filtering decided once at creation so a disabled level costs a no-op call.
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const threshold = LEVELS[options.level ?? 'info'];
+  const format = options.format ?? 'json';
+  const out = options.output === undefined || options.output === 'stdout' ? process.stdout
+    : options.output === 'stderr' ? process.stderr : options.output;
+
+  const build = (base: Fields): Logger => {
+    const write = (level: Emitting, msg: string, fields?: Fields): void => {
+      const time = new Date().toISOString();
+      if (format === 'json') {
+        out.write(JSON.stringify({ time, level, msg, ...base, ...fields }, replacer) + '\n');
+      } else {
+        const all = { ...base, ...fields };
+        const kv = Object.keys(all).map((k) => `${k}=${textValue(all[k])}`).join(' ');
+        out.write(`${time} ${level.toUpperCase()} ${msg}${kv ? ' ' + kv : ''}\n`);
+      }
+    };
+    const noop = (): void => undefined;
+    const method = (level: Emitting) => (LEVELS[level] >= threshold
+      ? (msg: string, fields?: Fields) => write(level, msg, fields) : noop);
+    return {
+      trace: method('trace'),
+      debug: method('debug'),
+      info: method('info'),
+      warn: method('warn'),
+      error: method('error'),
+      fatal: method('fatal'),
+      child: (bindings) => build({ ...base, ...bindings }),
+      isLevelEnabled: (level) => LEVELS[level] >= threshold,
+    };
+  };
+  return build(options.base ?? {});
+}
