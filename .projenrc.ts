@@ -1,7 +1,7 @@
 import { awscdk, cdk8s, javascript, typescript, YamlFile } from 'projen';
 import { ConventionsFile } from './projenrc/conventions-file';
 import { CopiedSourceFile } from './projenrc/copied-source-file';
-import { BackupConventions, Components, CostConventions, DataConventions, MetricNames, RuntimeDefaults, ServiceConventions, Slo } from './src/conventions';
+import { BackupConventions, Components, CostConventions, DataConventions, EdgeConventions, MetricNames, RuntimeDefaults, SecurityHeaders, ServiceConventions, Slo } from './src/conventions';
 
 const author = 'rauli-vision';
 const authorAddress = 'platform@rauli-vision.com';
@@ -124,7 +124,7 @@ koa.addTask('example', {
   description: 'Run the example service (in-memory fallbacks unless REDIS_URL / DATABASE_URL are set)',
   exec: 'ts-node --transpile-only example/server.ts',
 });
-new ConventionsFile(koa, 'src/conventions.generated.ts', { ServiceConventions, MetricNames, RuntimeDefaults, Slo, DataConventions, Components });
+new ConventionsFile(koa, 'src/conventions.generated.ts', { ServiceConventions, MetricNames, RuntimeDefaults, Slo, DataConventions, Components, SecurityHeaders, EdgeConventions });
 koa.addTask('bench', {
   description: 'Benchmark node:http, bare Koa, the peer stack, this package\'s stack and the cache-hit path side by side (needs redis-server, wrk, taskset)',
   exec: 'ts-node --transpile-only bench/run.ts',

@@ -100,6 +100,22 @@ export class BackupConventions {
   public static readonly RPO_HOURS = 1;
   /** Object key prefixes inside the backup bucket, one per kind of backup. */
   public static readonly PREFIXES = ['database/', 'wal/', 'config/', 'user-data/', 'logs/'];
+  /** CloudFormation output of the AWS foundation stack holding the backup bucket name (the CronJobs' `bucketName`). */
+  public static readonly OUTPUT_BUCKET_NAME = 'BackupBucketName';
+  /** CloudFormation output holding the bucket's region (the CronJobs' `region`). */
+  public static readonly OUTPUT_REGION = 'BackupRegion';
+  /** CloudFormation output holding the IRSA role ARN (the CronJobs' `roleArn`, ServiceAccount annotation `eks.amazonaws.com/role-arn`). */
+  public static readonly OUTPUT_ROLE_ARN = 'BackupRoleArn';
+}
+
+/** Cost guardrails (the seed's budget-alerts). */
+export class CostConventions {
+  /** Monthly cost budget in USD (the seed: `monthly_budget: "1000"`). */
+  public static readonly MONTHLY_BUDGET_USD = 1000;
+  /** Share of the budget, in percent, that raises the warning (the seed: budget * 0.8). */
+  public static readonly WARNING_THRESHOLD_PERCENT = 80;
+  /** Share of the budget, in percent, that raises the critical alert (the seed: budget * 0.95). */
+  public static readonly CRITICAL_THRESHOLD_PERCENT = 95;
 }
 
 /** Component names: every pod carries `app.kubernetes.io/component: <name>`; NetworkPolicies select on it. */
@@ -136,4 +152,39 @@ export class DataConventions {
   public static readonly REDIS_BUS_PORT = 16379;
   /** redis_exporter metrics port. */
   public static readonly REDIS_EXPORTER_PORT = 9121;
+}
+
+/**
+ * Security headers every response carries (the seed's nginx `add_header`s and
+ * its Go middleware). The Koa middleware sets them in the app and the edge can
+ * set them again (ingress-nginx custom-headers ConfigMap, Gateway API
+ * ResponseHeaderModifier); both read this one map, so they cannot disagree.
+ * `X-XSS-Protection` keeps the seed's value although modern browsers ignore it.
+ */
+export class SecurityHeaders {
+  /** Header name -> value. */
+  public static readonly HEADERS: { [name: string]: string } = {
+    'X-Frame-Options': 'DENY',
+    'X-Content-Type-Options': 'nosniff',
+    'X-XSS-Protection': '1; mode=block',
+    'Strict-Transport-Security': 'max-age=31536000; includeSubDomains',
+    'Content-Security-Policy': "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'",
+    'Referrer-Policy': 'strict-origin-when-cross-origin',
+  };
+}
+
+/** Public URL layout the edge routes on and the apps serve. */
+export class EdgeConventions {
+  /** Path prefix of the Go API (the seed's `location /api/`). */
+  public static readonly API_PATH_PREFIX = '/api/';
+  /** Login endpoint of the API; the edge gives it its own, stricter rate limit. */
+  public static readonly LOGIN_PATH = '/api/auth/login';
+  /**
+   * Prefix of the frontend's content-hashed build output (Vite's `assets/`).
+   * Only these files may be cached for a year as immutable: un-hashed files
+   * such as the PWA's `sw.js` or `index.html` must stay revalidated.
+   */
+  public static readonly STATIC_ASSETS_PATH = '/assets/';
+  /** Cache-Control for content-hashed static assets (the seed: `expires 1y`, `public, immutable`). */
+  public static readonly STATIC_ASSETS_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 }

@@ -101,3 +101,62 @@ export function validateImage(prop: string, image: string, strict: boolean): str
   }
   return image;
 }
+
+const EMAIL = /^[^\s@]+@[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/i;
+const HTTP_PATH = /^\/[A-Za-z0-9\-._~%!$&'()*+,;=:@/]*$/;
+const NGINX_SIZE = /^[0-9]+[kmg]?$/;
+
+export function validateEmail(prop: string, value: string): string {
+  if (!EMAIL.test(value)) {
+    throw new PropValidationError(prop, value, "an e-mail address such as 'platform@rauli-vision.com'");
+  }
+  return value;
+}
+
+export function validateHttpPath(prop: string, value: string): string {
+  if (!HTTP_PATH.test(value)) {
+    throw new PropValidationError(prop, value, "an absolute URL path such as '/api/' (starting with '/', no spaces, query or fragment)");
+  }
+  return value;
+}
+
+/** nginx size syntax (`client_max_body_size`): bytes, or a number with k, m or g; '0' disables the check. */
+export function validateNginxSize(prop: string, value: string): string {
+  if (!NGINX_SIZE.test(value)) {
+    throw new PropValidationError(prop, value, "an nginx size such as '10m', '512k' or '1g'");
+  }
+  return value;
+}
+
+/** Seconds in a duration accepted by validateDuration ('30s', '1m30s', '500ms' -> 0.5). */
+export function parseDurationSeconds(prop: string, value: string): number {
+  validateDuration(prop, value);
+  const units: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+  let seconds = 0;
+  for (const [, amount, unit] of value.matchAll(/([0-9]+)(ms|s|m|h)/g)) {
+    seconds += Number(amount) * units[unit];
+  }
+  return seconds;
+}
+
+/** Numbers in a closed range, or half-open when `minExclusive` (percentages: greater than 0, at most 100). */
+export function validateRange(prop: string, value: number, min: number, max: number, minExclusive = false): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || (minExclusive ? value <= min : value < min) || value > max) {
+    throw new PropValidationError(prop, value, `a number ${minExclusive ? 'greater than' : 'from'} ${min} ${minExclusive ? 'and at most' : 'to'} ${max}`);
+  }
+  return value;
+}
+
+const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const S3_RESERVED_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-'];
+const S3_RESERVED_SUFFIXES = ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3'];
+
+/** S3 general purpose bucket naming rules (used by the AWS bucket and by the CronJobs that write to it). */
+export function validateS3BucketName(prop: string, value: string): string {
+  if (!S3_BUCKET.test(value) || value.includes('..') || value.includes('.-') || value.includes('-.')
+    || /^\d+\.\d+\.\d+\.\d+$/.test(value)
+    || S3_RESERVED_PREFIXES.some(p => value.startsWith(p)) || S3_RESERVED_SUFFIXES.some(s => value.endsWith(s))) {
+    throw new PropValidationError(prop, value, `an S3 bucket name: 3 to 63 lower-case letters, digits, '.' and '-', starting and ending with a letter or digit, not an IP address, no '..', not starting with ${S3_RESERVED_PREFIXES.join(', ')} and not ending with ${S3_RESERVED_SUFFIXES.join(', ')}`);
+  }
+  return value;
+}

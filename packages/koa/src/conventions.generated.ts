@@ -78,3 +78,21 @@ export const Components = {
   "REDIS": "redis",
   "BACKUP": "backup"
 } as const;
+
+export const SecurityHeaders = {
+  "HEADERS": {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "X-XSS-Protection": "1; mode=block",
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+    "Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'",
+    "Referrer-Policy": "strict-origin-when-cross-origin"
+  }
+} as const;
+
+export const EdgeConventions = {
+  "API_PATH_PREFIX": "/api/",
+  "LOGIN_PATH": "/api/auth/login",
+  "STATIC_ASSETS_PATH": "/assets/",
+  "STATIC_ASSETS_CACHE_CONTROL": "public, max-age=31536000, immutable"
+} as const;

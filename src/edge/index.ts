@@ -1,0 +1,6 @@
+export * from './routing';
+export * from './security-headers';
+export * from './cluster-issuer';
+export * from './ingress';
+export * from './gateway';
+export * from './edge';
