@@ -1,0 +1,77 @@
+import { validateOneOf } from '../core/validate';
+import { LimitRangeSettings, ResourceQuotaSettings, SEED_LIMIT_RANGE } from '../namespace/platform-namespace';
+import { HttpServiceSettings, SEED_SCALE_DOWN, SEED_SCALE_UP } from '../workload/settings';
+
+/** Everything that differs between dev, staging and production. */
+export interface EnvironmentPreset {
+  /** Environment name: 'dev', 'staging' or 'production'. */
+  readonly name: string;
+  /** Refuse untagged and `:latest` images. */
+  readonly strictImages: boolean;
+  /** Log level of every service. */
+  readonly logLevel: string;
+  /** The React frontend (the seed's dashboard). */
+  readonly frontend: HttpServiceSettings;
+  /** The Go API (the seed's espejo). */
+  readonly backendGo: HttpServiceSettings;
+  /** The Python service (the seed's cliente-local). */
+  readonly backendPython: HttpServiceSettings;
+  /** Per-container bounds and defaults. */
+  readonly limitRange: LimitRangeSettings;
+  /** Namespace totals, sized for the autoscalers' maximum. */
+  readonly quota: ResourceQuotaSettings;
+}
+
+const BACKEND_RESOURCES = { cpuRequest: '250m', cpuLimit: '500m', memoryRequest: '256Mi', memoryLimit: '512Mi' };
+
+const PRESETS: { [name: string]: EnvironmentPreset } = {
+  dev: {
+    name: 'dev',
+    strictImages: false,
+    logLevel: 'debug',
+    frontend: { replicas: 1 },
+    backendGo: { replicas: 1, resources: BACKEND_RESOURCES },
+    backendPython: { replicas: 1 },
+    limitRange: SEED_LIMIT_RANGE,
+    quota: { requestsCpu: '4', requestsMemory: '8Gi', limitsCpu: '8', limitsMemory: '16Gi', pods: 30, persistentVolumeClaims: 10, requestsStorage: '50Gi' },
+  },
+  staging: {
+    name: 'staging',
+    strictImages: true,
+    logLevel: 'info',
+    frontend: { replicas: 2 },
+    backendGo: { replicas: 3, resources: BACKEND_RESOURCES },
+    backendPython: { replicas: 1 },
+    limitRange: SEED_LIMIT_RANGE,
+    quota: { requestsCpu: '8', requestsMemory: '16Gi', limitsCpu: '16', limitsMemory: '32Gi', pods: 60, persistentVolumeClaims: 20, requestsStorage: '200Gi' },
+  },
+  production: {
+    name: 'production',
+    strictImages: true,
+    logLevel: 'info',
+    // The seed: 5 replicas updated 2 at a time, 10 s apart.
+    frontend: { replicas: 5, maxSurge: 2, maxUnavailable: 0, minReadySeconds: 10 },
+    // The seed runs 10 replicas and an HPA 3..50: the HPA owns the count;
+    // `replicas` applies when autoscaling is switched off.
+    backendGo: {
+      replicas: 10,
+      resources: BACKEND_RESOURCES,
+      autoscaling: { minReplicas: 3, maxReplicas: 50, cpuUtilization: 70, memoryUtilization: 80, scaleUp: SEED_SCALE_UP, scaleDown: SEED_SCALE_DOWN },
+    },
+    backendPython: { replicas: 2 },
+    limitRange: SEED_LIMIT_RANGE,
+    // 50 Go pods at their limits alone take 25 CPU / 25Gi.
+    quota: { requestsCpu: '24', requestsMemory: '48Gi', limitsCpu: '48', limitsMemory: '96Gi', pods: 150, persistentVolumeClaims: 40, requestsStorage: '1Ti' },
+  },
+};
+
+/** The environment presets that follow the seed. */
+export class Environments {
+  /** Names of the environments presets exist for. */
+  public static readonly NAMES = Object.keys(PRESETS);
+
+  /** The preset of `name`; throws naming the allowed values for an unknown one. */
+  public static preset(name: string): EnvironmentPreset {
+    return PRESETS[validateOneOf('environment', name, Environments.NAMES)];
+  }
+}

@@ -1,0 +1,125 @@
+import { Chart, ChartProps } from 'cdk8s';
+import { Construct } from 'constructs';
+import { AppConfig, AppConfigSettings } from '../config/app-config';
+import { Components } from '../conventions';
+import { validateDnsLabel } from '../core/validate';
+import { PlatformNamespace } from '../namespace/platform-namespace';
+import { PlatformNetworkPolicies } from '../network/platform-network-policies';
+import { HttpService } from '../workload/http-service';
+import { HttpServiceSettings } from '../workload/settings';
+import { Environments, EnvironmentPreset } from './environments';
+
+/** Container images of the three application services. */
+export interface PlatformImages {
+  /** Frontend image, e.g. `ghcr.io/rauli-vision/frontend:1.4.2`. */
+  readonly frontend: string;
+  /** Go backend image. */
+  readonly backendGo: string;
+  /** Python backend image. */
+  readonly backendPython: string;
+}
+
+export interface RauliVisionChartProps extends ChartProps {
+  /** Environment preset: 'dev', 'staging' or 'production'. */
+  readonly environment: string;
+  /** Images; pinned tags or digests are required in staging and production. */
+  readonly images: PlatformImages;
+  /**
+   * Namespace everything is deployed to.
+   * @default `rauli-vision-<environment>`
+   */
+  readonly namespace?: string;
+  /**
+   * Overrides of the frontend preset, field by field.
+   * @default - the preset
+   */
+  readonly frontend?: HttpServiceSettings;
+  /**
+   * Overrides of the Go backend preset, field by field.
+   * @default - the preset
+   */
+  readonly backendGo?: HttpServiceSettings;
+  /**
+   * Overrides of the Python backend preset, field by field.
+   * @default - the preset
+   */
+  readonly backendPython?: HttpServiceSettings;
+  /**
+   * Application settings (the non-secret part of `.env.production`).
+   * @default - the seed's values
+   */
+  readonly config?: AppConfigSettings;
+  /**
+   * Secret holding DATABASE_URL, JWT_SECRET and REDIS_PASSWORD, created outside the manifests.
+   * @default 'rauli-vision-app'
+   */
+  readonly existingSecret?: string;
+  /**
+   * Namespace of the ingress controller or Gateway.
+   * @default 'ingress-nginx'
+   */
+  readonly ingressNamespace?: string;
+  /**
+   * Namespace of Prometheus.
+   * @default 'monitoring'
+   */
+  readonly monitoringNamespace?: string;
+}
+
+/**
+ * The whole RAULI-VISION architecture for one environment, from a preset plus
+ * overrides: namespace guardrails, configuration, the three application
+ * services and the network policies between them.
+ */
+export class RauliVisionChart extends Chart {
+  /** The preset this chart was built from. */
+  public readonly preset: EnvironmentPreset;
+  /** The React frontend. */
+  public readonly frontend: HttpService;
+  /** The Go API. */
+  public readonly backendGo: HttpService;
+  /** The Python service. */
+  public readonly backendPython: HttpService;
+  /** Application configuration. */
+  public readonly config: AppConfig;
+
+  constructor(scope: Construct, id: string, props: RauliVisionChartProps) {
+    const preset = Environments.preset(props.environment);
+    const namespace = validateDnsLabel('namespace', props.namespace ?? `rauli-vision-${preset.name}`);
+    super(scope, id, {
+      ...props,
+      namespace,
+      labels: { 'app.kubernetes.io/instance': `rauli-vision-${preset.name}`, [Components.PART_OF_LABEL]: Components.PART_OF, ...props.labels },
+    });
+    this.preset = preset;
+
+    new PlatformNamespace(this, 'Namespace', { name: namespace, limitRange: preset.limitRange, quota: preset.quota });
+    this.config = new AppConfig(this, 'Config', {
+      name: 'rauli-vision-config',
+      existingSecret: props.existingSecret,
+      logLevel: preset.logLevel,
+      ...props.config,
+    });
+
+    const service = (construct: string, name: string, component: string, image: string, settings: HttpServiceSettings, overrides?: HttpServiceSettings, secrets = true) =>
+      new HttpService(this, construct, {
+        ...settings,
+        ...overrides,
+        name,
+        component,
+        image,
+        strictImages: preset.strictImages,
+        configMapName: this.config.configMapName,
+        secretEnv: secrets ? this.config.secretEnv : undefined,
+      });
+    // The frontend serves static assets: it gets neither database nor JWT credentials.
+    this.frontend = service('Frontend', 'frontend', Components.FRONTEND, props.images.frontend, preset.frontend, props.frontend, false);
+    this.backendGo = service('BackendGo', 'backend-go', Components.BACKEND_GO, props.images.backendGo, preset.backendGo, props.backendGo);
+    this.backendPython = service('BackendPython', 'backend-python', Components.BACKEND_PYTHON, props.images.backendPython, preset.backendPython, props.backendPython);
+
+    new PlatformNetworkPolicies(this, 'NetworkPolicies', {
+      ingressNamespace: props.ingressNamespace,
+      monitoringNamespace: props.monitoringNamespace,
+    });
+  }
+}

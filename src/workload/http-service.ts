@@ -1,0 +1,253 @@
+import { Chart } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { Components, RuntimeDefaults, ServiceConventions } from '../conventions';
+import { validateDnsLabel, validateImage, validateInteger, validateOneOf } from '../core/validate';
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext, NON_ROOT_ID } from './security';
+import {
+  AutoscalingSettings, DEFAULT_RESOURCES, HttpServiceSettings, SEED_SCALE_DOWN, SEED_SCALE_UP,
+  ScalingBehavior, validateAutoscaling, validateResources,
+} from './settings';
+
+/** An environment variable read from a key of a Secret. */
+export interface SecretEnvVar {
+  /** Variable name inside the container. */
+  readonly name: string;
+  /** Secret holding the value. */
+  readonly secretName: string;
+  /** Key of the value inside the Secret. */
+  readonly key: string;
+}
+
+export interface HttpServiceProps extends HttpServiceSettings {
+  /** Object name; a DNS-1123 label. */
+  readonly name: string;
+  /** Value of the `app.kubernetes.io/component` label that NetworkPolicies select on, e.g. `Components.BACKEND_GO`. */
+  readonly component: string;
+  /** Container image with a version tag or digest, e.g. `ghcr.io/rauli-vision/backend:1.4.2`. */
+  readonly image: string;
+  /**
+   * Refuse untagged and `:latest` images. Presets turn it on for staging and production.
+   * @default true
+   */
+  readonly strictImages?: boolean;
+  /**
+   * Port the application listens on.
+   * @default ServiceConventions.HTTP_PORT
+   */
+  readonly port?: number;
+  /**
+   * Port the Service exposes for HTTP.
+   * @default 80
+   */
+  readonly servicePort?: number;
+  /**
+   * Expose the Prometheus metrics port (`ServiceConventions.METRICS_PORT`, named `metrics`).
+   * @default true
+   */
+  readonly metrics?: boolean;
+  /**
+   * ConfigMap whose keys become environment variables (envFrom).
+   * @default - none
+   */
+  readonly configMapName?: string;
+  /**
+   * Environment variables read from Secrets; values never appear in the manifest.
+   * @default - none
+   */
+  readonly secretEnv?: SecretEnvVar[];
+  /**
+   * Plain environment variables.
+   * @default - none
+   */
+  readonly env?: { [name: string]: string };
+  /**
+   * Pull policy. Pinned images make `IfNotPresent` safe and spare the registry.
+   * @default 'IfNotPresent'
+   */
+  readonly imagePullPolicy?: string;
+  /**
+   * Seconds Kubernetes waits after SIGTERM; the Koa package drains and exits before it.
+   * @default RuntimeDefaults.TERMINATION_GRACE_SECONDS
+   */
+  readonly terminationGracePeriodSeconds?: number;
+  /**
+   * Extra labels for every object of this service.
+   * @default - none
+   */
+  readonly labels?: { [key: string]: string };
+}
+
+/**
+ * One HTTP service: Deployment, Service, ServiceAccount, and where they make
+ * sense a PodDisruptionBudget and a HorizontalPodAutoscaler. Secure by
+ * default: Pod Security Standards `restricted`, no service-account token,
+ * read-only root filesystem, pinned images.
+ */
+export class HttpService extends Construct {
+  /** Name shared by the Deployment, Service and ServiceAccount. */
+  public readonly name: string;
+  /** Labels the Service and the PodDisruptionBudget select pods by. */
+  public readonly selector: { [key: string]: string };
+  /** Labels on every pod (selector plus component and part-of). */
+  public readonly podLabels: { [key: string]: string };
+  /** The Deployment, for escape hatches. */
+  public readonly deployment: k8s.KubeDeployment;
+  /** The Service. */
+  public readonly service: k8s.KubeService;
+  /** The HorizontalPodAutoscaler, when autoscaling is set. */
+  public readonly autoscaler?: k8s.KubeHorizontalPodAutoscalerV2;
+  /** The PodDisruptionBudget, when more than one replica runs. */
+  public readonly disruptionBudget?: k8s.KubePodDisruptionBudget;
+  /** Port the Service exposes for HTTP. */
+  public readonly servicePort: number;
+
+  constructor(scope: Construct, id: string, props: HttpServiceProps) {
+    super(scope, id);
+    this.name = validateDnsLabel('name', props.name);
+    validateDnsLabel('component', props.component);
+    const image = validateImage('image', props.image, props.strictImages ?? true);
+    const replicas = validateInteger('replicas', props.replicas ?? 1, 0, 1000);
+    const autoscaling = props.autoscaling ? validateAutoscaling('autoscaling', props.autoscaling) : undefined;
+    const resources = validateResources('resources', props.resources ?? DEFAULT_RESOURCES);
+    const port = validateInteger('port', props.port ?? ServiceConventions.HTTP_PORT, 1024, 65535);
+    this.servicePort = validateInteger('servicePort', props.servicePort ?? 80, 1, 65535);
+    const maxSurge = validateInteger('maxSurge', props.maxSurge ?? 1, 0, 100);
+    const maxUnavailable = validateInteger('maxUnavailable', props.maxUnavailable ?? 0, 0, 100);
+    if (maxSurge === 0 && maxUnavailable === 0) {
+      throw new Error('Invalid maxSurge/maxUnavailable: both are 0, so a rolling update could never make progress. Set one of them to at least 1.');
+    }
+    const pullPolicy = validateOneOf('imagePullPolicy', props.imagePullPolicy ?? 'IfNotPresent', ['IfNotPresent', 'Always', 'Never']);
+    const grace = validateInteger('terminationGracePeriodSeconds', props.terminationGracePeriodSeconds ?? RuntimeDefaults.TERMINATION_GRACE_SECONDS, 1, 3600);
+    const metrics = props.metrics ?? true;
+
+    const instance = Chart.of(this).labels['app.kubernetes.io/instance'] ?? Components.PART_OF;
+    this.selector = { 'app.kubernetes.io/name': this.name, 'app.kubernetes.io/instance': instance };
+    const tag = image.includes('@') ? image.split('@')[1].slice(0, 19) : image.split(':').pop()!;
+    const common = {
+      ...props.labels,
+      ...this.selector,
+      [Components.LABEL]: props.component,
+      [Components.PART_OF_LABEL]: Components.PART_OF,
+      'app.kubernetes.io/managed-by': 'cdk8s',
+    };
+    this.podLabels = { ...common, 'app.kubernetes.io/version': tag.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 63) };
+
+    new k8s.KubeServiceAccount(this, 'ServiceAccount', {
+      metadata: { name: this.name, labels: common },
+      automountServiceAccountToken: false,
+    });
+
+    const ports: k8s.ContainerPort[] = [{ name: ServiceConventions.HTTP_PORT_NAME, containerPort: port, protocol: 'TCP' }];
+    if (metrics) ports.push({ name: ServiceConventions.METRICS_PORT_NAME, containerPort: ServiceConventions.METRICS_PORT, protocol: 'TCP' });
+    const httpGet = (path: string) => ({ path, port: k8s.IntOrString.fromString(ServiceConventions.HTTP_PORT_NAME) });
+
+    this.deployment = new k8s.KubeDeployment(this, 'Deployment', {
+      metadata: { name: this.name, labels: common },
+      spec: {
+        // With an autoscaler the replica count belongs to it: a fixed value here
+        // would be reset on every apply.
+        replicas: autoscaling ? undefined : replicas,
+        revisionHistoryLimit: 5,
+        minReadySeconds: validateInteger('minReadySeconds', props.minReadySeconds ?? 0, 0, 3600),
+        selector: { matchLabels: this.selector },
+        strategy: {
+          type: 'RollingUpdate',
+          rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(maxSurge), maxUnavailable: k8s.IntOrString.fromNumber(maxUnavailable) },
+        },
+        template: {
+          metadata: { labels: this.podLabels },
+          spec: {
+            serviceAccountName: this.name,
+            automountServiceAccountToken: false,
+            enableServiceLinks: false,
+            terminationGracePeriodSeconds: grace,
+            securityContext: restrictedPodSecurityContext(NON_ROOT_ID),
+            topologySpreadConstraints: ['topology.kubernetes.io/zone', 'kubernetes.io/hostname'].map(topologyKey => ({
+              topologyKey,
+              maxSkew: 1,
+              // Soft: a lost zone or a small cluster must not block scheduling.
+              whenUnsatisfiable: 'ScheduleAnyway',
+              labelSelector: { matchLabels: this.selector },
+              matchLabelKeys: ['pod-template-hash'],
+            })),
+            containers: [{
+              name: this.name,
+              image,
+              imagePullPolicy: pullPolicy,
+              ports,
+              envFrom: props.configMapName ? [{ configMapRef: { name: props.configMapName } }] : undefined,
+              env: [
+                ...Object.entries(props.env ?? {}).map(([name, value]) => ({ name, value })),
+                ...(props.secretEnv ?? []).map(s => ({ name: s.name, valueFrom: { secretKeyRef: { name: s.secretName, key: s.key } } })),
+              ],
+              resources: {
+                requests: { cpu: k8s.Quantity.fromString(resources.cpuRequest), memory: k8s.Quantity.fromString(resources.memoryRequest) },
+                limits: { cpu: k8s.Quantity.fromString(resources.cpuLimit), memory: k8s.Quantity.fromString(resources.memoryLimit) },
+              },
+              // Startup covers slow boots so liveness can stay strict afterwards.
+              startupProbe: { httpGet: httpGet(ServiceConventions.LIVENESS_PATH), periodSeconds: 2, failureThreshold: 30 },
+              livenessProbe: { httpGet: httpGet(ServiceConventions.LIVENESS_PATH), periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
+              // Two failed checks (6 s) remove a draining pod from the endpoints
+              // well inside the Koa package's drain delay.
+              readinessProbe: { httpGet: httpGet(ServiceConventions.READINESS_PATH), periodSeconds: 3, timeoutSeconds: 2, failureThreshold: 2 },
+              securityContext: restrictedContainerSecurityContext(NON_ROOT_ID),
+              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+            }],
+            volumes: [{ name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } }],
+          },
+        },
+      },
+    });
+
+    const servicePorts: k8s.ServicePort[] = [{
+      name: ServiceConventions.HTTP_PORT_NAME, port: this.servicePort, targetPort: k8s.IntOrString.fromString(ServiceConventions.HTTP_PORT_NAME), protocol: 'TCP',
+    }];
+    if (metrics) {
+      servicePorts.push({
+        name: ServiceConventions.METRICS_PORT_NAME, port: ServiceConventions.METRICS_PORT,
+        targetPort: k8s.IntOrString.fromString(ServiceConventions.METRICS_PORT_NAME), protocol: 'TCP',
+      });
+    }
+    this.service = new k8s.KubeService(this, 'Service', {
+      metadata: { name: this.name, labels: common },
+      spec: { type: 'ClusterIP', selector: this.selector, ports: servicePorts },
+    });
+
+    if (autoscaling) this.autoscaler = this.addAutoscaler(autoscaling, common);
+
+    const guaranteed = autoscaling ? autoscaling.minReplicas : replicas;
+    if (guaranteed > 1) {
+      this.disruptionBudget = new k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
+        metadata: { name: this.name, labels: common },
+        spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: this.selector } },
+      });
+    }
+  }
+
+  /** The in-cluster URL of this service's HTTP port. */
+  public get url(): string {
+    return `http://${this.name}:${this.servicePort}`;
+  }
+
+  private addAutoscaler(a: AutoscalingSettings, labels: { [key: string]: string }) {
+    const utilization = (name: string, averageUtilization: number) => ({
+      type: 'Resource', resource: { name, target: { type: 'Utilization', averageUtilization } },
+    });
+    const rules = (b: ScalingBehavior) => ({
+      stabilizationWindowSeconds: b.stabilizationWindowSeconds,
+      policies: [{ type: 'Percent', value: b.percent, periodSeconds: b.periodSeconds }],
+    });
+    return new k8s.KubeHorizontalPodAutoscalerV2(this, 'Autoscaler', {
+      metadata: { name: this.name, labels },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: this.name },
+        minReplicas: a.minReplicas,
+        maxReplicas: a.maxReplicas,
+        metrics: [utilization('cpu', a.cpuUtilization ?? 70), utilization('memory', a.memoryUtilization ?? 80)],
+        behavior: { scaleUp: rules(a.scaleUp ?? SEED_SCALE_UP), scaleDown: rules(a.scaleDown ?? SEED_SCALE_DOWN) },
+      },
+    });
+  }
+}
+
