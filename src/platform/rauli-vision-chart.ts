@@ -19,16 +19,15 @@ export interface PlatformImages {
   readonly backendPython: string;
 }
 
+/**
+ * Props of RauliVisionChart. `namespace` (from ChartProps) defaults to
+ * `rauli-vision-<environment>`.
+ */
 export interface RauliVisionChartProps extends ChartProps {
   /** Environment preset: 'dev', 'staging' or 'production'. */
   readonly environment: string;
   /** Images; pinned tags or digests are required in staging and production. */
   readonly images: PlatformImages;
-  /**
-   * Namespace everything is deployed to.
-   * @default `rauli-vision-<environment>`
-   */
-  readonly namespace?: string;
   /**
    * Overrides of the frontend preset, field by field.
    * @default - the preset
