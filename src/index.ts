@@ -7,3 +7,4 @@ export * from './network/platform-network-policies';
 export * from './platform/environments';
 export * from './platform/rauli-vision-chart';
 export * from './project-type';
+export * from './edge';

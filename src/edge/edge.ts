@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { LetsEncryptClusterIssuer } from './cluster-issuer';
 import { EdgeGateway } from './gateway';
 import { EdgeIngress } from './ingress';
-import { EdgeRateLimit, EdgeRoutingProps } from './routing';
+import { EdgeBackend, EdgeRateLimit, EdgeRoutingOptions } from './routing';
 
 /** Which edge implementation routes traffic into the cluster. */
 export enum EdgeKind {
@@ -12,8 +12,8 @@ export enum EdgeKind {
   GATEWAY_API = 'gateway-api',
 }
 
-/** Props of {@link Edge}. */
-export interface EdgeProps extends EdgeRoutingProps {
+/** Settings of {@link Edge} (everything but the Services routed to). */
+export interface EdgeOptions extends EdgeRoutingOptions {
   /**
    * Edge implementation.
    * @default EdgeKind.INGRESS_NGINX
@@ -56,10 +56,23 @@ export interface EdgeProps extends EdgeRoutingProps {
    */
   readonly maxBodySize?: string;
   /**
+   * Extra annotations of the Ingress that owns the certificate (ingress-nginx only).
+   * @default - none
+   */
+  readonly annotations?: { [key: string]: string };
+  /**
    * GatewayClass (Gateway API only).
    * @default 'nginx'
    */
   readonly gatewayClassName?: string;
+}
+
+/** Props of {@link Edge}. */
+export interface EdgeProps extends EdgeOptions {
+  /** The React frontend: serves `/` and the static assets. */
+  readonly frontend: EdgeBackend;
+  /** The Go API: serves `/api/` (and `/` on the API hosts). */
+  readonly backend: EdgeBackend;
 }
 
 /**

@@ -19,11 +19,7 @@ export interface EdgeRateLimit {
 }
 
 /** Routing settings shared by every edge implementation (Ingress or Gateway API). */
-export interface EdgeRoutingProps {
-  /** The React frontend: serves `/` and the static assets. */
-  readonly frontend: EdgeBackend;
-  /** The Go API: serves `/api/` (and `/` on the API hosts). */
-  readonly backend: EdgeBackend;
+export interface EdgeRoutingOptions {
   /**
    * Prefix of every object name the edge creates.
    * @default 'rauli-vision'
@@ -65,4 +61,12 @@ export interface EdgeRoutingProps {
    * @default - the chart's namespace; required when the chart has none
    */
   readonly namespace?: string;
+}
+
+/** Routing settings plus the Services routed to. */
+export interface EdgeRoutingProps extends EdgeRoutingOptions {
+  /** The React frontend: serves `/` and the static assets. */
+  readonly frontend: EdgeBackend;
+  /** The Go API: serves `/api/` (and `/` on the API hosts). */
+  readonly backend: EdgeBackend;
 }

@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { AppConfig, AppConfigSettings } from '../config/app-config';
 import { Components } from '../conventions';
 import { validateDnsLabel } from '../core/validate';
+import { Edge, EdgeOptions } from '../edge';
 import { PlatformNamespace } from '../namespace/platform-namespace';
 import { PlatformNetworkPolicies } from '../network/platform-network-policies';
 import { HttpService } from '../workload/http-service';
@@ -63,6 +64,11 @@ export interface RauliVisionChartProps extends ChartProps {
    * @default 'monitoring'
    */
   readonly monitoringNamespace?: string;
+  /**
+   * Public edge: TLS, `/` -> frontend, `/api/` -> Go backend, on ingress-nginx or Gateway API.
+   * @default - no edge
+   */
+  readonly edge?: EdgeOptions;
 }
 
 /**
@@ -81,6 +87,8 @@ export class RauliVisionChart extends Chart {
   public readonly backendPython: HttpService;
   /** Application configuration. */
   public readonly config: AppConfig;
+  /** The public edge, when `edge` is set. */
+  public readonly edge?: Edge;
 
   constructor(scope: Construct, id: string, props: RauliVisionChartProps) {
     const preset = Environments.preset(props.environment);
@@ -115,6 +123,14 @@ export class RauliVisionChart extends Chart {
     this.frontend = service('Frontend', 'frontend', Components.FRONTEND, props.images.frontend, preset.frontend, props.frontend, false);
     this.backendGo = service('BackendGo', 'backend-go', Components.BACKEND_GO, props.images.backendGo, preset.backendGo, props.backendGo);
     this.backendPython = service('BackendPython', 'backend-python', Components.BACKEND_PYTHON, props.images.backendPython, preset.backendPython, props.backendPython);
+
+    if (props.edge) {
+      this.edge = new Edge(this, 'Edge', {
+        ...props.edge,
+        frontend: { serviceName: this.frontend.name, port: this.frontend.servicePort },
+        backend: { serviceName: this.backendGo.name, port: this.backendGo.servicePort },
+      });
+    }
 
     new PlatformNetworkPolicies(this, 'NetworkPolicies', {
       ingressNamespace: props.ingressNamespace,

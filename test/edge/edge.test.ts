@@ -1,6 +1,7 @@
 import { Chart, Testing } from 'cdk8s';
 import { EdgeConventions, SecurityHeaders } from '../../src/conventions';
 import { Edge, EdgeGateway, EdgeIngress, EdgeKind, LetsEncryptClusterIssuer, SecurityHeadersConfigMap } from '../../src/edge';
+import { RauliVisionChart } from '../../src/platform/rauli-vision-chart';
 import { validateManifests } from '../../src/validation';
 
 const NGINX = 'nginx.ingress.kubernetes.io';
@@ -225,5 +226,25 @@ describe('Edge', () => {
     const docs = synth(c => new Edge(c, 'edge', { ...routing, createClusterIssuer: false }));
     expect(docs.some(d => d.kind === 'ClusterIssuer')).toBe(false);
     expect(find(docs, 'Ingress', 'rauli-vision-web').metadata.annotations['cert-manager.io/cluster-issuer']).toBe('letsencrypt-prod');
+  });
+});
+
+describe('RauliVisionChart edge', () => {
+  test('routes to the chart\'s frontend and Go backend Services and passes the harness', () => {
+    const chart = new RauliVisionChart(Testing.app(), 'prod', {
+      environment: 'production',
+      images: { frontend: 'ghcr.io/rauli-vision/frontend:1.0.0', backendGo: 'ghcr.io/rauli-vision/backend:1.0.0', backendPython: 'ghcr.io/rauli-vision/cliente-local:1.0.0' },
+      edge: { apiHosts: ['api.rauli-vision.com'] },
+    });
+    const docs = Testing.synth(chart);
+    const services = new Map(docs.filter(d => d.kind === 'Service').map(d => [d.metadata.name, d.spec.ports.map((p: any) => p.port)]));
+    for (const ing of docs.filter(d => d.kind === 'Ingress')) {
+      for (const p of ing.spec.rules.flatMap((r: any) => r.http.paths)) {
+        expect(services.get(p.backend.service.name)).toContain(p.backend.service.port.number);
+      }
+    }
+    expect(find(docs, 'Ingress', 'rauli-vision-web').spec.rules[0].http.paths[0].backend.service.name).toBe('frontend');
+    expect(find(docs, 'Ingress', 'rauli-vision-api').spec.rules[0].http.paths[0].backend.service.name).toBe('backend-go');
+    expect(validateManifests(docs).errors).toEqual([]);
   });
 });
