@@ -140,6 +140,10 @@ export class HttpService extends Construct {
 
     const ports: k8s.ContainerPort[] = [{ name: ServiceConventions.HTTP_PORT_NAME, containerPort: port, protocol: 'TCP' }];
     if (metrics) ports.push({ name: ServiceConventions.METRICS_PORT_NAME, containerPort: ServiceConventions.METRICS_PORT, protocol: 'TCP' });
+    const env: k8s.EnvVar[] = [
+      ...Object.entries(props.env ?? {}).map(([name, value]) => ({ name, value })),
+      ...(props.secretEnv ?? []).map(s => ({ name: s.name, valueFrom: { secretKeyRef: { name: s.secretName, key: s.key } } })),
+    ];
     const httpGet = (path: string) => ({ path, port: k8s.IntOrString.fromString(ServiceConventions.HTTP_PORT_NAME) });
 
     this.deployment = new k8s.KubeDeployment(this, 'Deployment', {
@@ -177,10 +181,7 @@ export class HttpService extends Construct {
               imagePullPolicy: pullPolicy,
               ports,
               envFrom: props.configMapName ? [{ configMapRef: { name: props.configMapName } }] : undefined,
-              env: [
-                ...Object.entries(props.env ?? {}).map(([name, value]) => ({ name, value })),
-                ...(props.secretEnv ?? []).map(s => ({ name: s.name, valueFrom: { secretKeyRef: { name: s.secretName, key: s.key } } })),
-              ],
+              env: env.length ? env : undefined,
               resources: {
                 requests: { cpu: k8s.Quantity.fromString(resources.cpuRequest), memory: k8s.Quantity.fromString(resources.memoryRequest) },
                 limits: { cpu: k8s.Quantity.fromString(resources.cpuLimit), memory: k8s.Quantity.fromString(resources.memoryLimit) },

@@ -1,0 +1,19 @@
+import { Testing } from 'cdk8s';
+import { RauliVisionChart, RauliVisionChartProps } from '../../src';
+
+export const IMAGES = {
+  frontend: 'ghcr.io/rauli-vision/frontend:1.0.0',
+  backendGo: 'ghcr.io/rauli-vision/backend:1.0.0',
+  backendPython: 'ghcr.io/rauli-vision/cliente-local:1.0.0',
+};
+
+export function synthEnvironment(environment: string, props: Partial<RauliVisionChartProps> = {}): any[] {
+  const chart = new RauliVisionChart(Testing.app(), environment, { environment, images: IMAGES, ...props });
+  return Testing.synth(chart);
+}
+
+export const get = (docs: any[], kind: string, name: string) => {
+  const found = docs.find(d => d.kind === kind && d.metadata?.name === name);
+  if (!found) throw new Error(`${kind}/${name} not synthesized`);
+  return found;
+};
