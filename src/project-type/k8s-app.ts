@@ -1,0 +1,188 @@
+import { Component, SampleFile, TextFile, YamlFile } from 'projen';
+import { TypeScriptProject } from 'projen/lib/typescript';
+import { K8S_OUTDIR, manifestFile, namespaceFor } from './pipeline-workflow';
+import { ServiceSettings } from './service-settings';
+
+/** Settings the cdk8s app reads; projen regenerates it from .projenrc.ts options. */
+export const K8S_SETTINGS_FILE = 'k8s/settings.generated.ts';
+export const K8S_CHART_FILE = 'k8s/service-chart.ts';
+export const K8S_MAIN_FILE = 'k8s/main.ts';
+export const K8S_VALIDATE_FILE = 'k8s/validate.ts';
+export const K8S_TEST_FILE = 'test/k8s.test.ts';
+
+/** Harness import path inside the platform package (not part of its jsii API). */
+const HARNESS = '@rauli-vision/platform/lib/validation';
+
+/**
+ * The service's own cdk8s app: `cdk8s.yaml`, a chart per environment built
+ * from the platform's constructs (HttpService, ServiceMonitor, AlertRules), a
+ * test that validates every environment with the platform's harness, and the
+ * `synth:k8s` and `validate:k8s` tasks the pipeline runs.
+ *
+ * The chart and its test are samples (written once, owned by the team); the
+ * settings they read and the validation script stay generated.
+ */
+export class K8sApp extends Component {
+  constructor(project: TypeScriptProject, settings: ServiceSettings) {
+    super(project);
+
+    new YamlFile(project, 'cdk8s.yaml', {
+      obj: { language: 'typescript', app: `npx ts-node --prefer-ts-exts ${K8S_MAIN_FILE}`, output: K8S_OUTDIR, imports: [] },
+    });
+
+    const generated = new TextFile(project, K8S_SETTINGS_FILE, { marker: true });
+    [
+      `// ${generated.marker}`,
+      '/* eslint-disable */',
+      'export const SERVICE = ' + JSON.stringify({
+        name: settings.serviceName,
+        image: settings.image,
+        port: settings.servicePort,
+        usePostgres: settings.usePostgres,
+        useRedis: settings.useRedis,
+        environments: settings.environments,
+        namespaces: Object.fromEntries(settings.environments.map(e => [e, namespaceFor(e)])),
+        manifests: Object.fromEntries(settings.environments.map(e => [e, manifestFile(settings, e)])),
+      }, undefined, 2) + ' as const;',
+      '',
+      'export type Environment = typeof SERVICE.environments[number];',
+    ].forEach(l => generated.addLine(l));
+
+    new SampleFile(project, K8S_CHART_FILE, { contents: chartSample() });
+    new SampleFile(project, K8S_MAIN_FILE, { contents: mainSample() });
+    new SampleFile(project, K8S_TEST_FILE, { contents: testSample() });
+
+    const validate = new TextFile(project, K8S_VALIDATE_FILE, { marker: true });
+    [
+      `// ${validate.marker}`,
+      '// Validates the synthesized manifests with the platform harness: Kubernetes 1.28',
+      '// schemas, Pod Security Standards "restricted" and the platform checks.',
+      "import * as fs from 'fs';",
+      "import * as YAML from 'yaml';",
+      `import { validateManifests } from '${HARNESS}';`,
+      "import { SERVICE } from './settings.generated';",
+      '',
+      'let failed = 0;',
+      'for (const file of Object.values(SERVICE.manifests)) {',
+      '  const docs = YAML.parseAllDocuments(fs.readFileSync(file, \'utf-8\')).map(d => d.toJSON()).filter(Boolean);',
+      '  const { errors } = validateManifests(docs);',
+      '  console.log(`${file}: ${docs.length} objects, ${errors.length} errors`);',
+      '  errors.forEach(e => console.log(`  ${e}`));',
+      '  failed += errors.length;',
+      '}',
+      'process.exit(failed ? 1 : 0);',
+    ].forEach(l => validate.addLine(l));
+
+    project.addTask('synth:k8s', {
+      description: `Synthesize one manifest per environment into ${K8S_OUTDIR}/ (image tag from $IMAGE_TAG)`,
+      exec: 'cdk8s synth --check-upgrade false',
+    });
+    project.addTask('validate:k8s', {
+      description: 'Validate the synthesized manifests with the platform harness',
+      exec: `ts-node --transpile-only ${K8S_VALIDATE_FILE}`,
+    });
+  }
+}
+
+function chartSample(): string {
+  return `import { Chart, ChartProps } from 'cdk8s';
+import { Construct } from 'constructs';
+import { AlertRules, HttpService, HttpServiceSettings, ServiceMonitor } from '@rauli-vision/platform';
+import { Environment, SERVICE } from './settings.generated';
+
+export interface ServiceChartProps extends ChartProps {
+  readonly environment: Environment;
+  /** Image tag to deploy; the pipeline passes the commit's tag. */
+  readonly imageTag: string;
+}
+
+/** Per-environment sizing: edit freely. Production follows the seed (HPA 3..50, 250m/256Mi requests). */
+const SIZING: Record<Environment, HttpServiceSettings> = {
+  dev: { replicas: 1 },
+  staging: { replicas: 2 },
+  production: {
+    autoscaling: { minReplicas: 3, maxReplicas: 50 },
+    resources: { cpuRequest: '250m', cpuLimit: '500m', memoryRequest: '256Mi', memoryLimit: '512Mi' },
+  },
+};
+
+/** Secret holding this service's credentials; created out of band (never in git or in a manifest). */
+const SECRET = \`\${SERVICE.name}-secrets\`;
+
+/** Everything one environment of the service needs, validated by test/k8s.test.ts. */
+export class ServiceChart extends Chart {
+  constructor(scope: Construct, id: string, props: ServiceChartProps) {
+    const namespace = SERVICE.namespaces[props.environment];
+    super(scope, id, { namespace, ...props });
+
+    const service = new HttpService(this, 'Service', {
+      name: SERVICE.name,
+      component: SERVICE.name,
+      image: \`\${SERVICE.image}:\${props.imageTag}\`,
+      port: SERVICE.port,
+      strictImages: props.environment !== 'dev',
+      env: {
+        NODE_ENV: 'production',
+        SERVICE_NAME: SERVICE.name,
+        PORT: String(SERVICE.port),
+        LOG_LEVEL: props.environment === 'production' ? 'info' : 'debug',
+      },
+      secretEnv: [
+        { name: 'JWT_SECRET', secretName: SECRET, key: 'jwt-secret' },
+        ...(SERVICE.usePostgres ? [{ name: 'DATABASE_URL', secretName: SECRET, key: 'database-url' }] : []),
+        ...(SERVICE.useRedis ? [{ name: 'REDIS_URL', secretName: SECRET, key: 'redis-url' }] : []),
+      ],
+      ...SIZING[props.environment],
+    });
+
+    new ServiceMonitor(this, 'Metrics', {
+      selector: service.selector,
+      metadata: { name: SERVICE.name },
+    });
+
+    new AlertRules(this, 'Alerts', {
+      metadata: { name: \`\${SERVICE.name}-alerts\` },
+      watchNamespace: namespace,
+    });
+  }
+}
+`;
+}
+
+function mainSample(): string {
+  return `import { App } from 'cdk8s';
+import { ServiceChart } from './service-chart';
+import { SERVICE } from './settings.generated';
+
+// The pipeline sets IMAGE_TAG to the commit's image tag; local synths use a placeholder tag.
+const imageTag = process.env.IMAGE_TAG ?? 'local';
+
+const app = new App();
+for (const environment of SERVICE.environments) {
+  new ServiceChart(app, \`\${SERVICE.name}-\${environment}\`, { environment, imageTag });
+}
+app.synth();
+`;
+}
+
+function testSample(): string {
+  return `import { App } from 'cdk8s';
+import { synthChart, validateManifests } from '${HARNESS}';
+import { ServiceChart } from '../k8s/service-chart';
+import { SERVICE } from '../k8s/settings.generated';
+
+describe.each(SERVICE.environments)('%s manifests', (environment) => {
+  const docs = synthChart(new ServiceChart(new App(), \`\${SERVICE.name}-\${environment}\`, { environment, imageTag: 'sha-0123456789ab' }));
+
+  test('pass the platform validation harness', () => {
+    expect(validateManifests(docs).errors).toEqual([]);
+  });
+
+  test('deploy this service into its environment namespace', () => {
+    const deployment = docs.find((d: any) => d.kind === 'Deployment');
+    expect(deployment.metadata.namespace).toBe(SERVICE.namespaces[environment]);
+    expect(deployment.spec.template.spec.containers[0].image).toBe(\`\${SERVICE.image}:sha-0123456789ab\`);
+  });
+});
+`;
+}

@@ -1,0 +1,243 @@
+import { Component, github, TextFile } from 'projen';
+import { TypeScriptProject } from 'projen/lib/typescript';
+import { ServiceConventions } from '../conventions';
+import { DEPLOY_BRANCHES, ServiceEnvironment, ServiceSettings } from './service-settings';
+
+/** Every action is pinned to a released version (never a branch such as `@master`). */
+export const ACTIONS = {
+  checkout: 'actions/checkout@v4.2.2',
+  setupNode: 'actions/setup-node@v4.4.0',
+  uploadArtifact: 'actions/upload-artifact@v4.6.2',
+  trivy: 'aquasecurity/trivy-action@0.33.1',
+  uploadSarif: 'github/codeql-action/upload-sarif@v3.29.5',
+  setupBuildx: 'docker/setup-buildx-action@v3.11.1',
+  login: 'docker/login-action@v3.5.0',
+  metadata: 'docker/metadata-action@v5.8.0',
+  buildPush: 'docker/build-push-action@v6.18.0',
+  setupKubectl: 'azure/setup-kubectl@v4.0.1',
+  setContext: 'azure/k8s-set-context@v4.0.1',
+} as const;
+
+export const SMOKE_TEST_SCRIPT = 'scripts/smoke-test.sh';
+export const K8S_OUTDIR = 'dist/k8s';
+/** Local ports the deploy jobs forward to the new pods before running the smoke tests. */
+const FORWARD_HTTP_PORT = 18080;
+const FORWARD_METRICS_PORT = 19090;
+
+/** Manifest file cdk8s writes for one environment's chart. */
+export function manifestFile(settings: ServiceSettings, env: ServiceEnvironment): string {
+  return `${K8S_OUTDIR}/${settings.serviceName}-${env}.k8s.yaml`;
+}
+
+/** Namespace of one environment; the platform chart creates it with its policies and quotas. */
+export function namespaceFor(env: ServiceEnvironment): string {
+  return `rauli-vision-${env}`;
+}
+
+/**
+ * The seed's pipeline as one GitHub Actions workflow: Trivy scan, build and
+ * test, image build and push with metadata tags, cdk8s synth and validation,
+ * deploy to staging from `develop` and production from `main`, smoke tests
+ * after each deploy. Also writes the smoke-test script the deploy jobs run.
+ */
+export class PipelineWorkflow extends Component {
+  constructor(project: TypeScriptProject, settings: ServiceSettings) {
+    super(project);
+    if (!project.github) {
+      throw new Error('The rauli-service pipeline needs GitHub support: do not set `github: false`');
+    }
+
+    this.writeSmokeTest(project, settings);
+
+    const wf = new github.GithubWorkflow(project.github, 'pipeline');
+    const branches = ['main', 'develop'];
+    wf.on({ push: { branches }, pullRequest: { branches }, workflowDispatch: {} });
+
+    const nodeSetup: github.workflows.JobStep[] = [
+      { name: 'Checkout', uses: ACTIONS.checkout },
+      { name: 'Set up Node.js', uses: ACTIONS.setupNode, with: { 'node-version': '20', 'cache': 'npm' } },
+      { name: 'Install dependencies', run: 'npm ci' },
+    ];
+    const read = { contents: github.workflows.JobPermission.READ };
+    const runsOn = ['ubuntu-latest'];
+
+    const jobs: Record<string, github.workflows.Job> = {
+      'security-scan': {
+        name: 'Vulnerability scan (Trivy)',
+        runsOn,
+        permissions: { ...read, securityEvents: github.workflows.JobPermission.WRITE },
+        steps: [
+          { name: 'Checkout', uses: ACTIONS.checkout },
+          {
+            name: 'Scan dependencies and configuration (SARIF report)',
+            uses: ACTIONS.trivy,
+            with: { 'scan-type': 'fs', 'scan-ref': '.', 'scanners': 'vuln,secret,misconfig', 'format': 'sarif', 'output': 'trivy-results.sarif' },
+          },
+          { name: 'Upload Trivy results', if: 'always()', uses: ACTIONS.uploadSarif, with: { sarif_file: 'trivy-results.sarif' } },
+          {
+            name: 'Fail on fixable critical and high vulnerabilities',
+            uses: ACTIONS.trivy,
+            with: { 'scan-type': 'fs', 'scan-ref': '.', 'severity': 'CRITICAL,HIGH', 'ignore-unfixed': true, 'exit-code': '1' },
+          },
+        ],
+      },
+      'build-and-test': {
+        name: 'Build and test',
+        runsOn,
+        permissions: read,
+        steps: [
+          ...nodeSetup,
+          { name: 'Build, lint and test (includes manifest validation)', run: 'npx projen build' },
+          { name: 'Fail if generated files are out of date (run "npx projen" and commit)', run: 'git diff --exit-code' },
+        ],
+      },
+      'k8s-manifests': {
+        name: 'cdk8s synth and validation',
+        needs: ['build-and-test'],
+        runsOn,
+        permissions: read,
+        env: { IMAGE_TAG: 'sha-${{ github.sha }}' },
+        steps: [
+          ...nodeSetup,
+          { name: 'Synthesize manifests', run: 'npx projen synth:k8s' },
+          { name: 'Validate manifests (schemas, Pod Security restricted, platform checks)', run: 'npx projen validate:k8s' },
+          { name: 'Upload manifests', uses: ACTIONS.uploadArtifact, with: { name: 'k8s-manifests', path: K8S_OUTDIR } },
+        ],
+      },
+      'image': {
+        name: 'Build and push image',
+        needs: ['security-scan', 'build-and-test'],
+        if: "github.event_name == 'push'",
+        runsOn,
+        permissions: { ...read, packages: github.workflows.JobPermission.WRITE },
+        outputs: { tag: { stepId: 'tag', outputName: 'tag' } },
+        steps: [
+          { name: 'Checkout', uses: ACTIONS.checkout },
+          // One immutable tag per commit; the deploy jobs synthesize manifests that reference it.
+          { id: 'tag', name: 'Image tag', run: 'echo "tag=sha-${GITHUB_SHA::12}" >> "$GITHUB_OUTPUT"' },
+          { name: 'Set up Docker Buildx', uses: ACTIONS.setupBuildx },
+          {
+            name: 'Log in to the registry',
+            uses: ACTIONS.login,
+            with: { registry: settings.imageRegistry, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}' },
+          },
+          {
+            id: 'meta',
+            name: 'Image metadata (tags and OCI labels)',
+            uses: ACTIONS.metadata,
+            with: {
+              images: settings.image,
+              flavor: 'latest=false',
+              tags: [
+                'type=raw,value=${{ steps.tag.outputs.tag }}',
+                'type=ref,event=branch',
+                'type=semver,pattern={{version}}',
+              ].join('\n'),
+            },
+          },
+          {
+            name: 'Build and push',
+            uses: ACTIONS.buildPush,
+            with: {
+              'context': '.',
+              'push': true,
+              'tags': '${{ steps.meta.outputs.tags }}',
+              'labels': '${{ steps.meta.outputs.labels }}',
+              'cache-from': 'type=gha',
+              'cache-to': 'type=gha,mode=max',
+            },
+          },
+          {
+            name: 'Scan the pushed image',
+            uses: ACTIONS.trivy,
+            with: {
+              'image-ref': `${settings.image}:\${{ steps.tag.outputs.tag }}`,
+              'severity': 'CRITICAL,HIGH',
+              'ignore-unfixed': true,
+              'exit-code': '1',
+            },
+          },
+        ],
+      },
+    };
+
+    for (const env of settings.environments) {
+      const branch = DEPLOY_BRANCHES[env];
+      if (!branch) continue; // dev runs on laptops and in docker-compose, not from CI
+      jobs[`deploy-${env}`] = this.deployJob(settings, env, branch, nodeSetup);
+    }
+    wf.addJobs(jobs);
+  }
+
+  private deployJob(settings: ServiceSettings, env: ServiceEnvironment, branch: string, nodeSetup: github.workflows.JobStep[]): github.workflows.Job {
+    const ns = namespaceFor(env);
+    const workload = `deployment/${settings.serviceName}`;
+    return {
+      name: `Deploy to ${env}`,
+      needs: ['image', 'k8s-manifests'],
+      if: `github.event_name == 'push' && github.ref == 'refs/heads/${branch}'`,
+      runsOn: ['ubuntu-latest'],
+      environment: env,
+      concurrency: { group: `deploy-${env}`, cancelInProgress: false },
+      permissions: { contents: github.workflows.JobPermission.READ },
+      env: { IMAGE_TAG: '${{ needs.image.outputs.tag }}' },
+      steps: [
+        ...nodeSetup,
+        { name: `Synthesize the ${env} manifests for this image`, run: 'npx projen synth:k8s && npx projen validate:k8s' },
+        { name: 'Set up kubectl', uses: ACTIONS.setupKubectl },
+        // KUBE_CONFIG is an environment secret: each environment has its own cluster credentials.
+        { name: 'Cluster credentials', uses: ACTIONS.setContext, with: { method: 'kubeconfig', kubeconfig: '${{ secrets.KUBE_CONFIG }}' } },
+        { name: 'Apply', run: `kubectl apply --server-side --field-manager=${settings.serviceName}-pipeline -f ${manifestFile(settings, env)}` },
+        { name: 'Wait for the rollout', run: `kubectl -n ${ns} rollout status ${workload} --timeout=300s` },
+        {
+          name: 'Smoke tests',
+          run: [
+            `kubectl -n ${ns} port-forward ${workload} ${FORWARD_HTTP_PORT}:${settings.servicePort} ${FORWARD_METRICS_PORT}:${settings.metricsPort} &`,
+            'trap "kill $!" EXIT',
+            `./${SMOKE_TEST_SCRIPT} http://127.0.0.1:${FORWARD_HTTP_PORT} http://127.0.0.1:${FORWARD_METRICS_PORT}`,
+          ].join('\n'),
+        },
+        {
+          name: 'Roll back on failure',
+          if: 'failure()',
+          run: `kubectl -n ${ns} rollout undo ${workload} && kubectl -n ${ns} rollout status ${workload} --timeout=300s`,
+        },
+      ],
+    };
+  }
+
+  private writeSmokeTest(project: TypeScriptProject, settings: ServiceSettings) {
+    const script = new TextFile(project, SMOKE_TEST_SCRIPT, { executable: true, marker: true });
+    const paths = [ServiceConventions.LIVENESS_PATH, ServiceConventions.READINESS_PATH, ...settings.smokeTestPaths];
+    [
+      '#!/usr/bin/env bash',
+      `# ${script.marker}`,
+      '#',
+      '# Smoke tests after a deploy (and against a local `npx projen dev`):',
+      `#   ${SMOKE_TEST_SCRIPT} <base-url> <metrics-url>`,
+      '# Every endpoint must answer 200 within the retry budget; the first failure ends the run.',
+      'set -euo pipefail',
+      '',
+      'base_url="${1:?usage: smoke-test.sh <base-url> <metrics-url>}"',
+      'metrics_url="${2:?usage: smoke-test.sh <base-url> <metrics-url>}"',
+      'attempts="${SMOKE_TEST_ATTEMPTS:-30}"',
+      '',
+      'check() {',
+      '  local url="$1" code=000',
+      '  for ((i = 1; i <= attempts; i++)); do',
+      '    code="$(curl -sS -o /dev/null -w \'%{http_code}\' --max-time 5 "$url" || true)"',
+      '    if [[ "$code" == 200 ]]; then',
+      '      echo "ok   $url"',
+      '      return 0',
+      '    fi',
+      '    sleep 1',
+      '  done',
+      '  echo "FAIL $url answered $code after $attempts attempts" >&2',
+      '  return 1',
+      '}',
+      '',
+      ...paths.map(p => `check "$base_url${p}"`),
+      `check "$metrics_url${ServiceConventions.METRICS_PATH}"`,
+    ].forEach(l => script.addLine(l));
+  }
+}
