@@ -1,0 +1,3 @@
+export * from './exporter-metrics';
+export * from './service-monitor';
+export * from './alert-rules';

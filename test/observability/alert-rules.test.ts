@@ -1,0 +1,150 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Chart, Testing } from 'cdk8s';
+import * as YAML from 'yaml';
+import { Slo } from '../../src/conventions';
+import { AlertRules } from '../../src/observability';
+import { bucketMatcher } from '../../src/observability/promql';
+import { validateManifests } from '../../src/validation';
+import { prepareRulesDir, promtool, RULE_TESTS_DIR, synthPrometheusRule, TEST_NAMESPACE } from './promtool';
+
+const RUNBOOKS = path.join(__dirname, '..', '..', 'docs', 'runbooks', 'alerts.md');
+
+const alertsOf = (rule: any): any[] => rule.spec.groups.flatMap((g: any) => g.rules.filter((r: any) => r.alert));
+const exprOf = (rule: any, alert: string): string => alertsOf(rule).find(r => r.alert === alert).expr;
+
+describe('AlertRules', () => {
+  const rule = synthPrometheusRule({ labels: { release: 'kube-prometheus-stack' } });
+
+  test('passes the validation harness (prometheus-operator CRD schema)', () => {
+    expect(validateManifests([rule]).errors).toEqual([]);
+  });
+
+  test('carries the release label kube-prometheus-stack selects rules by', () => {
+    expect(rule.metadata.labels).toEqual({ release: 'kube-prometheus-stack' });
+    expect(rule.metadata.namespace).toBe(TEST_NAMESPACE);
+  });
+
+  test('promtool check rules accepts the synthesized rules', () => {
+    const { dir } = prepareRulesDir(rule);
+    const out = promtool(['check', 'rules', 'rules.yml'], dir);
+    expect(out).toMatch(/SUCCESS: \d+ rules found/);
+  });
+
+  test('promtool test rules: every unit-test file in test/observability/rules passes', () => {
+    const { dir, testFiles } = prepareRulesDir(rule);
+    expect(testFiles.length).toBeGreaterThan(0);
+    const out = promtool(['test', 'rules', ...testFiles], dir);
+    expect(out.match(/SUCCESS/g)?.length).toBe(testFiles.length);
+  });
+
+  test('the unit tests cover every alert firing and not firing', () => {
+    const cases = new Map<string, { firing: number; silent: number }>();
+    for (const f of fs.readdirSync(RULE_TESTS_DIR).filter(n => n.endsWith('.test.yml'))) {
+      const doc = YAML.parse(fs.readFileSync(path.join(RULE_TESTS_DIR, f), 'utf8'));
+      expect(doc.rule_files).toEqual(['rules.yml']);
+      for (const t of doc.tests) {
+        for (const c of t.alert_rule_test ?? []) {
+          const entry = cases.get(c.alertname) ?? { firing: 0, silent: 0 };
+          if ((c.exp_alerts ?? []).length > 0) entry.firing++; else entry.silent++;
+          cases.set(c.alertname, entry);
+        }
+      }
+    }
+    const names = alertsOf(rule).map(r => r.alert);
+    expect(names.length).toBeGreaterThanOrEqual(16);
+    for (const name of names) {
+      expect({ name, ...cases.get(name) }).toEqual({ name, firing: expect.any(Number), silent: expect.any(Number) });
+      expect(cases.get(name)!.firing).toBeGreaterThan(0);
+      expect(cases.get(name)!.silent).toBeGreaterThan(0);
+    }
+    // No test names an alert that does not exist (a typo would silently test nothing).
+    expect([...cases.keys()].filter(n => !names.includes(n))).toEqual([]);
+  });
+
+  test('every alert has a severity, summary, description and a runbook section', () => {
+    const runbooks = fs.readFileSync(RUNBOOKS, 'utf8');
+    for (const r of alertsOf(rule)) {
+      expect(['critical', 'warning']).toContain(r.labels.severity);
+      expect(Object.keys(r.annotations).sort()).toEqual(['description', 'runbook_url', 'summary']);
+      expect(r.annotations.runbook_url).toBe(`https://github.com/rauli-vision/rauli-vision/blob/main/docs/runbooks/alerts.md#${r.alert.toLowerCase()}`);
+      // GitHub's anchor for "## HighErrorRate" is "#higherrorrate".
+      expect(runbooks).toMatch(new RegExp(`^## ${r.alert}$`, 'm'));
+    }
+  });
+
+  test('the seed\'s ratios are aggregated per service, not divided series by series', () => {
+    expect(exprOf(rule, 'HighErrorRate')).toBe([
+      `sum by (service) (rate(http_requests_total{namespace="${TEST_NAMESPACE}",status=~"5.."}[5m]))`,
+      '/',
+      `sum by (service) (rate(http_requests_total{namespace="${TEST_NAMESPACE}"}[5m]))`,
+      `> ${Slo.HIGH_ERROR_RATE}`,
+    ].join('\n'));
+    expect(exprOf(rule, 'HighResponseTime')).toBe(
+      `histogram_quantile(0.95, sum by (service, le) (rate(http_request_duration_seconds_bucket{namespace="${TEST_NAMESPACE}"}[5m])))\n> ${Slo.HIGH_RESPONSE_TIME_SECONDS}`,
+    );
+    expect(exprOf(rule, 'DatabaseConnectionsHigh')).toMatch(/^sum by \(instance\) \(pg_stat_database_numbackends\{[^}]*\}\)\n\/\nmax by \(instance\) \(pg_settings_max_connections\{[^}]*\}\)\n> 0\.8$/);
+  });
+
+  test('the latency SLO reads the histogram bucket equal to Slo.LATENCY_P95_SECONDS', () => {
+    const recording = rule.spec.groups[0].rules.map((r: any) => r.expr).join('\n');
+    expect(recording).toContain(`le="${Slo.LATENCY_P95_SECONDS}"`);
+    expect(bucketMatcher('x', 0.2)).toBe('le="0.2"');
+    // Prometheus 3 writes integral bounds as "1.0": both spellings match.
+    expect(bucketMatcher('x', 1)).toBe('le=~"1(\\\\.0)?"');
+    expect(() => bucketMatcher('Slo.LATENCY_P95_SECONDS', 0.3333)).toThrow(/Invalid Slo.LATENCY_P95_SECONDS: 0.3333. Expected one of the MetricNames.HTTP_DURATION_BUCKETS boundaries/);
+  });
+
+  test('burn-rate alerts follow the SRE workbook windows and factors', () => {
+    const fast = exprOf(rule, 'ErrorBudgetBurnFast');
+    expect(fast).toContain('service:http_requests_total:error_ratio_rate1h > (14.4 * 0.001)');
+    expect(fast).toContain('service:http_requests_total:error_ratio_rate5m > (14.4 * 0.001)');
+    expect(fast).toContain('service:http_requests_total:error_ratio_rate6h > (6 * 0.001)');
+    expect(fast).toContain('service:http_requests_total:error_ratio_rate30m > (6 * 0.001)');
+    const slow = exprOf(rule, 'LatencyBudgetBurnSlow');
+    expect(slow).toContain('service:http_request_duration_seconds:slow_ratio_rate1d > (3 * 0.05)');
+    expect(slow).toContain('service:http_request_duration_seconds:slow_ratio_rate3d > (1 * 0.05)');
+    expect(slow).toContain('service:http_request_duration_seconds:slow_ratio_rate6h > (1 * 0.05)');
+  });
+
+  test('without a namespace the rules watch every namespace; watchNamespace overrides the chart\'s', () => {
+    const clusterWide = synthPrometheusRule({}, null);
+    expect(YAML.stringify(clusterWide.spec)).not.toContain('namespace=');
+    const other = synthPrometheusRule({ watchNamespace: 'shop' });
+    expect(exprOf(other, 'PodCrashLooping')).toContain('namespace="shop"');
+    expect(other.metadata.namespace).toBe(TEST_NAMESPACE);
+  });
+
+  test('settings reach the expressions', () => {
+    const custom = synthPrometheusRule({
+      backupCronJobPattern: 'pg-dump|wal-archive',
+      backupMaxAge: '2h',
+      replicationLagSeconds: 300,
+      certificateExpiryDays: 21,
+      runbookBaseUrl: 'https://runbooks.example.com/rauli',
+    });
+    expect(exprOf(custom, 'BackupNotRun')).toContain('cronjob=~"pg-dump|wal-archive"');
+    expect(exprOf(custom, 'BackupNotRun')).toContain('> 7200');
+    expect(exprOf(custom, 'BackupJobFailed')).toContain('owner_name=~"pg-dump|wal-archive"');
+    expect(exprOf(custom, 'PostgresReplicationLag')).toMatch(/> 300$/);
+    expect(exprOf(custom, 'CertificateExpiringSoon')).toContain(`< ${21 * 86400}`);
+    expect(alertsOf(custom)[0].annotations.runbook_url).toBe('https://runbooks.example.com/rauli#higherrorrate');
+  });
+
+  test.each([
+    [{ backupMaxAge: '1 day' }, /Invalid backupMaxAge: "1 day". Expected a duration/],
+    [{ backupCronJobPattern: 'backup(' }, /Invalid backupCronJobPattern: "backup\(". Expected a regular expression/],
+    [{ replicationLagSeconds: 0 }, /Invalid replicationLagSeconds: 0. Expected an integer from 1/],
+    [{ certificateExpiryDays: 90 }, /Invalid certificateExpiryDays: 90. Expected an integer from 1 to 60/],
+    [{ runbookBaseUrl: 'docs/runbooks.md' }, /Invalid runbookBaseUrl: "docs\/runbooks.md". Expected an http\(s\) URL/],
+  ])('rejects invalid props %j', (props, message) => {
+    const chart = new Chart(Testing.app(), 'bad');
+    expect(() => new AlertRules(chart, 'rules', props)).toThrow(message);
+  });
+
+  test('alertNames lists every alert in rule order', () => {
+    const chart = new Chart(Testing.app(), 'names', { namespace: TEST_NAMESPACE });
+    const rules = new AlertRules(chart, 'rules');
+    expect(rules.alertNames).toEqual(alertsOf(Testing.synth(chart)[0]).map(r => r.alert));
+  });
+});
