@@ -111,10 +111,11 @@ const koa = new typescript.TypeScriptProject({
   jestOptions: {
     jestConfig: {
       testTimeout: 60_000,
-      // jose 6 ships ESM only: Node 20.19+ require()s it natively, Jest's CJS runtime needs it transpiled.
+      // jose 6 ships ESM only: Node 20.19+ require()s it natively, Jest's CJS runtime needs it transpiled
+      // (by a plain transpileModule: ts-jest downlevels its class fields and breaks its error classes).
       transformIgnorePatterns: ['/node_modules/(?!jose/)'],
       transform: {
-        '^.+/node_modules/jose/.+\\.js$': new javascript.Transform('ts-jest', { tsconfig: { allowJs: true }, isolatedModules: true }),
+        '^.+/node_modules/jose/.+\\.js$': new javascript.Transform('<rootDir>/test/helpers/esm-to-cjs.js'),
       },
     },
   },
@@ -144,14 +145,14 @@ const aws = new awscdk.AwsCdkConstructLibrary({
   jsiiVersion: '~6.0.0',
   cdkVersion: '2.276.0',
   constructsVersion: CONSTRUCTS,
-  // cdk-nag is a peer: the constructs attach their own suppressions (each with its reason).
-  peerDeps: ['cdk-nag@^3.0.2'],
-  devDeps: [...tsDeps, 'aws-cdk@^2.1100.0', 'ts-node@^10.9.2'],
+  // cdk-nag 3 reads acknowledgements recorded with aws-cdk-lib's own Validations API,
+  // so the constructs carry their suppressions without depending on cdk-nag.
+  devDeps: [...tsDeps, 'cdk-nag@^3.0.2', 'aws-cdk@^2.1100.0', 'ts-node@^10.9.2'],
   sampleCode: false,
   jestOptions: { jestConfig: { testTimeout: 120_000 } },
   tsconfigDev: { compilerOptions: {}, include: ['app/**/*.ts'] },
 });
-new ConventionsFile(aws, 'src/conventions.generated.ts', { BackupConventions, CostConventions });
+new ConventionsFile(aws, 'src/conventions.generated.ts', { BackupConventions, CostConventions, Components });
 new CopiedSourceFile(aws, 'src/core/validate.generated.ts', 'src/core/validate.ts');
 // The package's own CDK app (app/main.ts): `npx projen synth` in packages/aws,
 // or `npx projen synth:aws` at the root, synthesizes it offline into cdk.out/.
@@ -174,6 +175,14 @@ root.addTask('synth:aws', {
   steps: [{ exec: 'npx projen synth', cwd: 'packages/aws' }],
 });
 
+// End to end (test/e2e, outside the root jest run): builds the platform and Koa
+// tarballs, scaffolds a rauli-service from them, then builds, tests,
+// synthesizes, validates and runs the new service.
+root.addTask('test:e2e', {
+  description: 'Scaffold a rauli-service from local builds of the packages; build, test, synth and run it',
+  exec: "jest --coverage=false --runInBand --testTimeout 600000 --testPathIgnorePatterns /node_modules/ --testMatch '<rootDir>/test/e2e/**/*.test.ts'",
+});
+
 // ---------------------------------------------------------------------------
 // Root tasks drive the packages phase by phase, so `npx projen build` at the
 // root builds and tests all three.
@@ -191,5 +200,14 @@ for (const phase of ['compile', 'test', 'package']) {
     task.exec(`npx projen ${phase}`, { cwd: p.outdir.replace(`${root.outdir}/`, '') });
   }
 }
+
+// The README's test command: everything a fresh clone needs, then every suite.
+const testAll = root.addTask('test:all', {
+  description: 'Install the packages, build and test all three, then run the end-to-end tests',
+});
+testAll.spawn(installPackages);
+testAll.spawn(root.buildTask);
+const e2e = root.tasks.tryFind('test:e2e');
+if (e2e) testAll.spawn(e2e);
 
 root.synth();

@@ -1,0 +1,50 @@
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { loadManifests, validateManifests } from '../../src/validation';
+
+const root = path.join(__dirname, '..', '..');
+
+test('`cdk8s synth` writes one valid manifest file per environment', () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'rv-synth-'));
+  execFileSync('npx', ['cdk8s', 'synth', '--check-upgrade', 'false', '--output', out], { cwd: root, stdio: 'pipe' });
+  expect(fs.readdirSync(out).sort()).toEqual(['dev.k8s.yaml', 'production.k8s.yaml', 'staging.k8s.yaml']);
+  for (const file of fs.readdirSync(out)) {
+    const docs = loadManifests(path.join(out, file));
+    expect(docs.length).toBeGreaterThan(10);
+    expect({ file, errors: validateManifests(docs).errors }).toEqual({ file, errors: [] });
+  }
+});
+
+test('another cdk8s app imports every construct from the package entry point', () => {
+  const entry = path.join(root, 'lib', 'index.js');
+  if (!fs.existsSync(entry)) throw new Error('lib/index.js is missing: compile first (npx projen compile)');
+  const app = fs.mkdtempSync(path.join(os.tmpdir(), 'rv-consumer-'));
+  // A consumer's app, written as a user would, resolving the package by its entry point.
+  fs.writeFileSync(path.join(app, 'main.js'), `
+    const { App, Chart } = require('cdk8s');
+    const platform = require(${JSON.stringify(root)});
+    const app = new App({ outdir: ${JSON.stringify(path.join(app, 'dist'))} });
+    new platform.RauliVisionChart(app, 'consumer', {
+      environment: 'staging',
+      namespace: 'consumer',
+      images: { frontend: 'r/f:1.0.0', backendGo: 'r/b:1.0.0', backendPython: 'r/p:1.0.0' },
+    });
+    const extra = new Chart(app, 'extra', { namespace: 'extra' });
+    new platform.PlatformNamespace(extra, 'ns', { name: 'extra', quota: platform.Environments.preset('dev').quota });
+    new platform.HttpService(extra, 'svc', { name: 'reports', component: 'reports', image: 'r/reports:2.0.0', replicas: 2 });
+    new platform.PlatformNetworkPolicies(extra, 'np');
+    new platform.AppConfig(extra, 'cfg', { name: 'reports-config' });
+    app.synth();
+    const exported = Object.keys(platform).filter(k => typeof platform[k] === 'function');
+    console.log(JSON.stringify(exported));
+  `);
+  const exported: string[] = JSON.parse(execFileSync(process.execPath, ['main.js'], { cwd: app, env: { ...process.env, NODE_PATH: path.join(root, 'node_modules') } }).toString());
+  for (const name of ['RauliVisionChart', 'HttpService', 'PlatformNamespace', 'PlatformNetworkPolicies', 'AppConfig', 'Environments']) {
+    expect(exported).toContain(name);
+  }
+  for (const file of ['consumer.k8s.yaml', 'extra.k8s.yaml']) {
+    expect({ file, errors: validateManifests(loadManifests(path.join(app, 'dist', file))).errors }).toEqual({ file, errors: [] });
+  }
+});
