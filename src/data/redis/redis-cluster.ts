@@ -1,0 +1,366 @@
+import * as crypto from 'crypto';
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { Components, DataConventions, ServiceConventions } from '../../conventions';
+import { parseQuantity, validateDnsLabel, validateDnsSubdomain, validateInteger, validateOneOf, PropValidationError } from '../../core/validate';
+import { ResourceSettings } from '../../workload/settings';
+import {
+  checkedImage, checkedResources, checkedStorage, containerSecurityContext, emptyDir, execProbe, IMAGES, instanceSelector, namespaceOf,
+  podLabels, podSecurityContext, readScript, resources, SCRIPTS_DIR, secretEnv, spreadOverNodes, tcpPort, zoneSpread,
+} from '../internal';
+
+/** The per-environment knobs of the Redis Cluster; presets supply them and users override them. */
+export interface RedisClusterOptions {
+  /**
+   * Masters; Redis Cluster needs at least 3.
+   * @default 3 (the seed)
+   */
+  readonly masters?: number;
+  /**
+   * Replicas per master; with 0 a lost master makes its slots unavailable until it returns.
+   * @default 1
+   */
+  readonly replicasPerMaster?: number;
+  /**
+   * Size of each node's data volume (append-only file and cluster state).
+   * @default '5Gi'
+   */
+  readonly storageSize?: string;
+  /**
+   * StorageClass of the data volumes.
+   * @default - the cluster's default StorageClass
+   */
+  readonly storageClassName?: string;
+  /**
+   * Resources of the redis container; `maxmemory` is 75 % of the memory limit
+   * (the rest covers replication buffers and AOF rewrites).
+   * @default - 100m/256Mi requests, 500m/512Mi limits
+   */
+  readonly resources?: ResourceSettings;
+}
+
+export interface RedisClusterProps extends RedisClusterOptions {
+  /**
+   * Base name of every object.
+   * @default 'redis'
+   */
+  readonly name?: string;
+  /**
+   * Namespace, used to build fully qualified node names.
+   * @default - the chart's namespace
+   */
+  readonly namespace?: string;
+  /**
+   * Secret with the password under the key `password`, created outside the manifests.
+   * @default '<name>-credentials'
+   */
+  readonly existingSecret?: string;
+  /**
+   * Emit the Secret with a random password instead (in the manifest, new on
+   * every synth): only for throwaway clusters.
+   * @default false
+   */
+  readonly generateCredentials?: boolean;
+  /**
+   * Eviction policy when `maxmemory` is reached.
+   * @default 'allkeys-lru' (the data is a cache and rate-limit counters)
+   */
+  readonly maxmemoryPolicy?: string;
+  /**
+   * Components whose pods may connect.
+   * @default [Components.BACKEND_GO, Components.BACKEND_PYTHON]
+   */
+  readonly clientComponents?: string[];
+  /**
+   * Namespace of Prometheus, admitted to the exporter port.
+   * @default 'monitoring'
+   */
+  readonly monitoringNamespace?: string;
+  /**
+   * Redis image (7.x: cluster hostnames need 7.0).
+   * @default 'redis:7.4.1'
+   */
+  readonly image?: string;
+  /**
+   * redis_exporter image.
+   * @default 'oliver006/redis_exporter:v1.66.0'
+   */
+  readonly exporterImage?: string;
+}
+
+const DEFAULT_RESOURCES: ResourceSettings = { cpuRequest: '100m', cpuLimit: '500m', memoryRequest: '256Mi', memoryLimit: '512Mi' };
+const EXPORTER_RESOURCES: ResourceSettings = { cpuRequest: '25m', cpuLimit: '100m', memoryRequest: '32Mi', memoryLimit: '64Mi' };
+const JOB_RESOURCES: ResourceSettings = { cpuRequest: '25m', cpuLimit: '200m', memoryRequest: '32Mi', memoryLimit: '64Mi' };
+const EVICTION_POLICIES = ['noeviction', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl'];
+
+/**
+ * Redis 7 in cluster mode: one StatefulSet of `masters * (1 + replicasPerMaster)`
+ * nodes with persistent volumes and password auth, a bootstrap Job that forms
+ * the cluster with the shipped script (idempotent: it creates the cluster only
+ * when no node is clustered yet and succeeds when it already is), a
+ * redis_exporter sidecar, a PodDisruptionBudget and a NetworkPolicy. The
+ * applications get `REDIS_CLUSTER_NODES` from `clusterNodes`.
+ */
+export class RedisCluster extends Construct {
+  /** Key of the password in the credentials Secret. */
+  public static readonly PASSWORD_KEY = 'password';
+
+  /** Base name of the objects. */
+  public readonly name: string;
+  /** `host:port` of every node, comma-separated: the applications' `REDIS_CLUSTER_NODES`. */
+  public readonly clusterNodes: string;
+  /** Secret with the password under `RedisCluster.PASSWORD_KEY`. */
+  public readonly credentialsSecretName: string;
+  /** Client port. */
+  public readonly port: number;
+  /** Number of nodes. */
+  public readonly nodes: number;
+  /** Name of the bootstrap Job. */
+  public readonly bootstrapJobName: string;
+  /** Labels of every pod of this cluster (nodes and bootstrap Job). */
+  public readonly selector: { [key: string]: string };
+
+  constructor(scope: Construct, id: string, props: RedisClusterProps = {}) {
+    super(scope, id);
+    const name = validateDnsLabel('name', props.name ?? 'redis', 40);
+    const masters = validateInteger('masters', props.masters ?? 3, 3, 100);
+    const replicasPerMaster = validateInteger('replicasPerMaster', props.replicasPerMaster ?? 1, 0, 5);
+    const storageSize = checkedStorage('storageSize', props.storageSize ?? '5Gi');
+    if (props.storageClassName !== undefined) validateDnsSubdomain('storageClassName', props.storageClassName);
+    const res = checkedResources('resources', props.resources ?? DEFAULT_RESOURCES);
+    const policy = validateOneOf('maxmemoryPolicy', props.maxmemoryPolicy ?? 'allkeys-lru', EVICTION_POLICIES);
+    const clientComponents = (props.clientComponents ?? [Components.BACKEND_GO, Components.BACKEND_PYTHON]).map((c, i) => validateDnsLabel(`clientComponents[${i}]`, c));
+    const monitoringNamespace = validateDnsLabel('monitoringNamespace', props.monitoringNamespace ?? 'monitoring');
+    const image = checkedImage('image', props.image ?? IMAGES.redis);
+    const exporterImage = checkedImage('exporterImage', props.exporterImage ?? IMAGES.redisExporter);
+    if (props.generateCredentials && props.existingSecret) {
+      throw new PropValidationError('generateCredentials', true, 'false when existingSecret is set (the Secret is either generated or existing)');
+    }
+    const secretName = validateDnsSubdomain('existingSecret', props.existingSecret ?? `${name}-credentials`);
+    const namespace = namespaceOf(this, props.namespace);
+    if (namespace !== undefined) validateDnsLabel('namespace', namespace);
+
+    const nodes = masters * (1 + replicasPerMaster);
+    const headless = `${name}-headless`;
+    const domain = namespace ? `${headless}.${namespace}.svc.cluster.local` : headless;
+    const port = DataConventions.REDIS_PORT;
+    const selector = instanceSelector(Components.REDIS, name);
+    const serverLabels = podLabels(Components.REDIS, name, 'redis');
+    this.name = name;
+    this.nodes = nodes;
+    this.port = port;
+    this.credentialsSecretName = secretName;
+    this.selector = selector;
+    this.clusterNodes = Array.from({ length: nodes }, (_, i) => `${name}-${i}.${domain}:${port}`).join(',');
+    this.bootstrapJobName = `${name}-bootstrap`;
+
+    if (props.generateCredentials) {
+      new k8s.KubeSecret(this, 'Credentials', {
+        metadata: { name: secretName },
+        type: 'Opaque',
+        stringData: { [RedisCluster.PASSWORD_KEY]: crypto.randomBytes(24).toString('base64url') },
+      });
+    }
+
+    const maxmemory = Math.floor(parseQuantity(res.memoryLimit) * 0.75 / 2 ** 20);
+    const config = new k8s.KubeConfigMap(this, 'Config', {
+      metadata: { name: `${name}-config` },
+      data: {
+        'redis.conf': [
+          `port ${port}`,
+          'cluster-enabled yes',
+          'cluster-config-file /data/nodes.conf',
+          'cluster-node-timeout 5000',
+          // Clients are redirected to stable pod DNS names, not pod IPs that change on restart.
+          'cluster-preferred-endpoint-type hostname',
+          // A cache: keep serving the slots that are up when a master and its replicas are down.
+          'cluster-require-full-coverage no',
+          'cluster-allow-reads-when-down no',
+          'appendonly yes',
+          'appendfsync everysec',
+          'dir /data',
+          'protected-mode no',
+          `maxmemory ${maxmemory}mb`,
+          `maxmemory-policy ${policy}`,
+          '',
+        ].join('\n'),
+        'redis-cluster-bootstrap.sh': readScript('redis', 'redis-cluster-bootstrap.sh'),
+      },
+    });
+
+    const serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', {
+      metadata: { name },
+      automountServiceAccountToken: false,
+    });
+    const ping = ['sh', '-c', `redis-cli -h 127.0.0.1 -p ${port} ping | grep -q PONG`];
+    new k8s.KubeStatefulSet(this, 'StatefulSet', {
+      metadata: { name, labels: serverLabels },
+      spec: {
+        serviceName: headless,
+        replicas: nodes,
+        selector: { matchLabels: serverLabels },
+        // Every node must be up before the bootstrap Job can form the cluster.
+        podManagementPolicy: 'Parallel',
+        updateStrategy: { type: 'RollingUpdate' },
+        persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
+        template: {
+          metadata: { labels: serverLabels },
+          spec: {
+            serviceAccountName: serviceAccount.name,
+            automountServiceAccountToken: false,
+            securityContext: podSecurityContext(),
+            terminationGracePeriodSeconds: 30,
+            affinity: spreadOverNodes(selector),
+            topologySpreadConstraints: zoneSpread(selector),
+            containers: [
+              {
+                name: 'redis',
+                image,
+                imagePullPolicy: 'IfNotPresent',
+                command: ['redis-server'],
+                // $(VAR) is expanded by the kubelet from the env below.
+                args: [
+                  '/etc/redis/redis.conf',
+                  '--requirepass', '$(REDIS_PASSWORD)',
+                  '--masterauth', '$(REDIS_PASSWORD)',
+                  '--cluster-announce-hostname', `$(POD_NAME).${domain}`,
+                ],
+                env: [
+                  { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                  secretEnv('REDIS_PASSWORD', secretName, RedisCluster.PASSWORD_KEY),
+                  secretEnv('REDISCLI_AUTH', secretName, RedisCluster.PASSWORD_KEY),
+                ],
+                ports: [
+                  { name: 'redis', containerPort: port, protocol: 'TCP' },
+                  { name: 'cluster-bus', containerPort: DataConventions.REDIS_BUS_PORT, protocol: 'TCP' },
+                ],
+                resources: resources(res),
+                securityContext: containerSecurityContext(),
+                // Loading a large append-only file answers LOADING for a while.
+                startupProbe: execProbe(ping, 5, 60),
+                readinessProbe: execProbe(ping, 10, 3),
+                livenessProbe: execProbe(ping, 10, 6),
+                volumeMounts: [
+                  { name: 'data', mountPath: '/data' },
+                  { name: 'config', mountPath: '/etc/redis/redis.conf', subPath: 'redis.conf', readOnly: true },
+                  { name: 'tmp', mountPath: '/tmp' },
+                ],
+              },
+              {
+                name: 'exporter',
+                image: exporterImage,
+                imagePullPolicy: 'IfNotPresent',
+                env: [
+                  { name: 'REDIS_ADDR', value: `redis://127.0.0.1:${port}` },
+                  secretEnv('REDIS_PASSWORD', secretName, RedisCluster.PASSWORD_KEY),
+                ],
+                ports: [{ name: ServiceConventions.METRICS_PORT_NAME, containerPort: DataConventions.REDIS_EXPORTER_PORT, protocol: 'TCP' }],
+                resources: resources(EXPORTER_RESOURCES),
+                securityContext: containerSecurityContext(),
+                readinessProbe: { httpGet: { path: '/health', port: k8s.IntOrString.fromNumber(DataConventions.REDIS_EXPORTER_PORT) }, periodSeconds: 10 },
+                livenessProbe: { httpGet: { path: '/health', port: k8s.IntOrString.fromNumber(DataConventions.REDIS_EXPORTER_PORT) }, periodSeconds: 20 },
+              },
+            ],
+            volumes: [
+              { name: 'config', configMap: { name: config.name } },
+              emptyDir('tmp', '64Mi'),
+            ],
+          },
+        },
+        volumeClaimTemplates: [{
+          metadata: { name: 'data', labels: selector },
+          spec: {
+            accessModes: ['ReadWriteOnce'],
+            storageClassName: props.storageClassName,
+            resources: { requests: { storage: k8s.Quantity.fromString(storageSize) } },
+          },
+        }],
+      },
+    });
+
+    new k8s.KubeService(this, 'Headless', {
+      metadata: { name: headless, labels: serverLabels },
+      spec: {
+        clusterIp: 'None',
+        // Nodes must resolve each other (and the bootstrap Job them) before they are ready.
+        publishNotReadyAddresses: true,
+        selector: serverLabels,
+        ports: [
+          { name: 'redis', port, targetPort: k8s.IntOrString.fromString('redis'), protocol: 'TCP' },
+          { name: 'cluster-bus', port: DataConventions.REDIS_BUS_PORT, targetPort: k8s.IntOrString.fromString('cluster-bus'), protocol: 'TCP' },
+          { name: ServiceConventions.METRICS_PORT_NAME, port: DataConventions.REDIS_EXPORTER_PORT, targetPort: k8s.IntOrString.fromString(ServiceConventions.METRICS_PORT_NAME), protocol: 'TCP' },
+        ],
+      },
+    });
+
+    const jobLabels = podLabels(Components.REDIS, name, 'redis-cluster-bootstrap');
+    new k8s.KubeJob(this, 'Bootstrap', {
+      metadata: { name: this.bootstrapJobName, labels: jobLabels },
+      spec: {
+        backoffLimit: 6,
+        activeDeadlineSeconds: 900,
+        // Deleted an hour after it finishes, so the next apply runs it again:
+        // a no-op on a formed cluster, a repair after a node lost its volume.
+        ttlSecondsAfterFinished: 3600,
+        template: {
+          metadata: { labels: jobLabels },
+          spec: {
+            restartPolicy: 'OnFailure',
+            serviceAccountName: serviceAccount.name,
+            automountServiceAccountToken: false,
+            securityContext: podSecurityContext(),
+            containers: [{
+              name: 'bootstrap',
+              image,
+              imagePullPolicy: 'IfNotPresent',
+              command: ['bash', `${SCRIPTS_DIR}/redis-cluster-bootstrap.sh`],
+              env: [
+                { name: 'REDIS_NODES', value: this.clusterNodes },
+                { name: 'REDIS_REPLICAS_PER_MASTER', value: String(replicasPerMaster) },
+                { name: 'BOOTSTRAP_TIMEOUT_SECONDS', value: '600' },
+                secretEnv('REDISCLI_AUTH', secretName, RedisCluster.PASSWORD_KEY),
+              ],
+              resources: resources(JOB_RESOURCES),
+              securityContext: containerSecurityContext(),
+              volumeMounts: [
+                { name: 'config', mountPath: `${SCRIPTS_DIR}/redis-cluster-bootstrap.sh`, subPath: 'redis-cluster-bootstrap.sh', readOnly: true },
+                { name: 'tmp', mountPath: '/tmp' },
+              ],
+            }],
+            volumes: [
+              { name: 'config', configMap: { name: config.name, defaultMode: 0o555 } },
+              emptyDir('tmp', '16Mi'),
+            ],
+          },
+        },
+      },
+    });
+
+    new k8s.KubePodDisruptionBudget(this, 'Pdb', {
+      metadata: { name },
+      spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: serverLabels } },
+    });
+
+    const peers = { podSelector: { matchLabels: selector } };
+    new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
+      metadata: { name },
+      spec: {
+        podSelector: { matchLabels: selector },
+        policyTypes: ['Ingress', 'Egress'],
+        ingress: [
+          {
+            from: [{ podSelector: { matchExpressions: [{ key: Components.LABEL, operator: 'In', values: clientComponents } ] } }],
+            ports: [tcpPort(port)],
+          },
+          // Other nodes (replication, gossip on the cluster bus) and the bootstrap Job.
+          { from: [peers], ports: [tcpPort(port), tcpPort(DataConventions.REDIS_BUS_PORT)] },
+          {
+            from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': monitoringNamespace } } }],
+            ports: [tcpPort(DataConventions.REDIS_EXPORTER_PORT)],
+          },
+        ],
+        egress: [{ to: [peers], ports: [tcpPort(port), tcpPort(DataConventions.REDIS_BUS_PORT)] }],
+      },
+    });
+  }
+}
