@@ -1,4 +1,4 @@
-import { awscdk, cdk8s, javascript, typescript, YamlFile } from 'projen';
+import { awscdk, cdk8s, github, javascript, typescript, YamlFile } from 'projen';
 import { ConventionsFile } from './projenrc/conventions-file';
 import { CopiedSourceFile } from './projenrc/copied-source-file';
 import { BackupConventions, Components, CostConventions, DataConventions, EdgeConventions, MetricNames, RuntimeDefaults, SecurityHeaders, ServiceConventions, Slo } from './src/conventions';
@@ -57,6 +57,8 @@ const root = new cdk8s.ConstructLibraryCdk8s({
     },
   },
   tsconfigDev: { compilerOptions: {}, include: ['app/**/*.ts'] },
+  // The tests talk to real PostgreSQL and Redis and run promtool, shellcheck and helm.
+  buildWorkflowOptions: { preBuildSteps: [{ name: 'Test services and tools', run: 'bash .ci/setup' }] },
 });
 // Only lib/ and the jsii manifest belong in the platform tarball.
 for (const p of ['/packages/', '/app/', '/bench/', '/charts/', '/docs/', '/.ci/', '/dist/', '/.tools/', '/.e2e/', '/cdk8s.yaml']) {
@@ -69,6 +71,26 @@ new YamlFile(root, 'cdk8s.yaml', {
 });
 // The Pod Security runner is an ES module (like @monokle/validation): tsc does not copy it.
 root.postCompileTask.exec('cp src/validation/pss-runner.mjs lib/validation/');
+
+// CI for the main job: synthesize every environment and run the validation
+// harness on it, next to projen's build workflow.
+const manifests = root.github!.addWorkflow('manifests');
+manifests.on({ pullRequest: {}, push: { branches: ['main'] }, workflowDispatch: {} });
+manifests.addJobs({
+  'synth-and-validate': {
+    name: 'cdk8s synth + validation harness',
+    runsOn: ['ubuntu-latest'],
+    permissions: { contents: github.workflows.JobPermission.READ },
+    steps: [
+      { uses: 'actions/checkout@v4' },
+      { uses: 'actions/setup-node@v4', with: { 'node-version': '20.x', 'cache': 'npm' } },
+      { name: 'Install', run: 'npm ci' },
+      { name: 'Synthesize dev, staging and production', run: 'npx projen synth' },
+      { name: 'Validate (schemas, Pod Security restricted, project checks)', run: 'npx jest test/validation test/platform --coverage=false' },
+      { uses: 'actions/upload-artifact@v4', with: { name: 'manifests', path: 'dist/*.k8s.yaml' } },
+    ],
+  },
+});
 
 root.addTask('synth', {
   description: 'Synthesize the dev, staging and production manifests into dist/',
