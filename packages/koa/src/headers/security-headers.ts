@@ -1,7 +1,8 @@
 import type { Middleware } from 'koa';
+import { SecurityHeaders } from '../conventions.generated';
 
-/** The seed's Content-Security-Policy (deployment guide, security headers). */
-export const DEFAULT_CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'";
+/** The seed's Content-Security-Policy (shared with the edge through the conventions). */
+export const DEFAULT_CONTENT_SECURITY_POLICY = SecurityHeaders.HEADERS['Content-Security-Policy'];
 
 export interface HstsOptions {
   /** @default 31536000 (one year, the seed's value) */
@@ -22,7 +23,7 @@ export interface SecurityHeadersOptions {
   readonly contentSecurityPolicy?: string | false;
   /** Report-only CSP, to trial a stricter policy beside the enforced one. @default none */
   readonly contentSecurityPolicyReportOnly?: string;
-  /** HSTS settings, or `false` to disable. Ignored in development mode. @default one year, includeSubDomains */
+  /** HSTS settings, or `false` to disable. Ignored in development mode. @default the seed's: one year, includeSubDomains */
   readonly hsts?: HstsOptions | false;
   /** @default 'DENY' */
   readonly frameOptions?: 'DENY' | 'SAMEORIGIN';
@@ -41,20 +42,22 @@ export interface SecurityHeadersOptions {
 
 /** The header list for `options`, computed once (also handy to assert on in tests). */
 export function buildSecurityHeaders(options: SecurityHeadersOptions = {}): { [name: string]: string } {
-  const headers: { [name: string]: string } = {
-    'X-Frame-Options': options.frameOptions ?? 'DENY',
-    'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': options.referrerPolicy ?? 'strict-origin-when-cross-origin',
-  };
+  const headers: { [name: string]: string } = { ...SecurityHeaders.HEADERS };
+  headers['X-Frame-Options'] = options.frameOptions ?? headers['X-Frame-Options'];
+  headers['Referrer-Policy'] = options.referrerPolicy ?? headers['Referrer-Policy'];
   const xss = options.xssProtection ?? '0';
-  if (xss !== false) headers['X-XSS-Protection'] = xss;
+  if (xss === false) delete headers['X-XSS-Protection'];
+  else headers['X-XSS-Protection'] = xss;
   const csp = options.contentSecurityPolicy ?? DEFAULT_CONTENT_SECURITY_POLICY;
-  if (csp !== false) headers['Content-Security-Policy'] = csp;
+  if (csp === false) delete headers['Content-Security-Policy'];
+  else headers['Content-Security-Policy'] = csp;
   if (options.contentSecurityPolicyReportOnly) {
     headers['Content-Security-Policy-Report-Only'] = options.contentSecurityPolicyReportOnly;
   }
-  if ((options.mode ?? 'production') === 'production' && options.hsts !== false) {
-    const h = options.hsts ?? {};
+  if ((options.mode ?? 'production') === 'development' || options.hsts === false) {
+    delete headers['Strict-Transport-Security'];
+  } else if (options.hsts !== undefined) {
+    const h = options.hsts;
     headers['Strict-Transport-Security'] = [
       `max-age=${h.maxAgeSeconds ?? 31_536_000}`,
       ...(h.includeSubDomains ?? true ? ['includeSubDomains'] : []),

@@ -1,0 +1,15 @@
+export * from './conventions.generated';
+export * from './config';
+export * from './logging';
+export * from './headers';
+export * from './metrics';
+export * from './health';
+export * from './auth';
+export * from './db';
+export * from './limits';
+export * from './redis';
+export * from './rate-limit';
+export * from './cache';
+export * from './service';
+export { parseDuration, toMs } from './util/duration';
+export { withTimeout, TimeoutError } from './util/timeout';

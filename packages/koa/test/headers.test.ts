@@ -1,0 +1,71 @@
+import { buildSecurityHeaders, SecurityHeaders } from '../src';
+import { Running, startService } from './helpers/service';
+
+describe('security headers', () => {
+  test('the seed\'s set, with X-XSS-Protection: 0', () => {
+    expect(buildSecurityHeaders()).toEqual({
+      'X-Frame-Options': 'DENY',
+      'X-Content-Type-Options': 'nosniff',
+      'X-XSS-Protection': '0',
+      'Strict-Transport-Security': 'max-age=31536000; includeSubDomains',
+      'Content-Security-Policy': SecurityHeaders.HEADERS['Content-Security-Policy'],
+      'Referrer-Policy': 'strict-origin-when-cross-origin',
+    });
+  });
+
+  test('development mode drops HSTS; CSP and the rest are configurable', () => {
+    const dev = buildSecurityHeaders({ mode: 'development' });
+    expect(dev['Strict-Transport-Security']).toBeUndefined();
+    expect(dev['X-Frame-Options']).toBe('DENY');
+    const custom = buildSecurityHeaders({
+      contentSecurityPolicy: "default-src 'none'",
+      contentSecurityPolicyReportOnly: "default-src 'self'; report-uri /csp",
+      hsts: { maxAgeSeconds: 600, includeSubDomains: false, preload: true },
+      xssProtection: false,
+      extra: { 'Permissions-Policy': 'camera=()' },
+    });
+    expect(custom['Content-Security-Policy']).toBe("default-src 'none'");
+    expect(custom['Content-Security-Policy-Report-Only']).toContain('report-uri');
+    expect(custom['Strict-Transport-Security']).toBe('max-age=600; preload');
+    expect(custom['X-XSS-Protection']).toBeUndefined();
+    expect(custom['Permissions-Policy']).toBe('camera=()');
+    expect(buildSecurityHeaders({ contentSecurityPolicy: false })['Content-Security-Policy']).toBeUndefined();
+    expect(() => buildSecurityHeaders({ extra: { 'X-Bad': 'a\r\nSet-Cookie: x=1' } })).toThrow(/line breaks/);
+  });
+
+  describe('on a running service', () => {
+    let prod: Running;
+    let dev: Running;
+    beforeAll(async () => {
+      prod = await startService(7220, { NODE_ENV: 'production' });
+      prod.service.router.get('/ok', (ctx) => {
+        ctx.body = 'ok';
+      });
+      prod.service.router.get('/boom', () => {
+        throw new Error('secret internals');
+      });
+      dev = await startService(7222, { NODE_ENV: 'development' });
+    });
+    afterAll(async () => {
+      await prod.stop();
+      await dev.stop();
+    });
+
+    test.each(['/ok', '/boom', '/missing', '/healthz'])('%s carries every header', async (path) => {
+      const res = await fetch(prod.url + path);
+      for (const [name, value] of Object.entries(buildSecurityHeaders())) {
+        expect(res.headers.get(name)).toBe(value);
+      }
+      if (path === '/boom') {
+        expect(res.status).toBe(500);
+        expect(await res.text()).not.toContain('secret internals');
+      }
+    });
+
+    test('development service sends no HSTS', async () => {
+      const res = await fetch(`${dev.url}/healthz`);
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+      expect(res.headers.has('strict-transport-security')).toBe(false);
+    });
+  });
+});
