@@ -52,6 +52,8 @@ export class ExporterMetrics {
   public static readonly KUBE_CRONJOB_LAST_SUCCESS = 'kube_cronjob_status_last_successful_time';
   /** kube-state-metrics: unix time a CronJob was created. */
   public static readonly KUBE_CRONJOB_CREATED = 'kube_cronjob_created';
+  /** kube-state-metrics: 1 for a pod's current phase (`phase`). */
+  public static readonly KUBE_POD_PHASE = 'kube_pod_status_phase';
   /** kube-state-metrics: resource requests per container (`resource`, `unit`). */
   public static readonly KUBE_CONTAINER_REQUESTS = 'kube_pod_container_resource_requests';
   /** kube-state-metrics: resource limits per container (`resource`, `unit`). */

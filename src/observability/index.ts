@@ -1,3 +1,5 @@
 export * from './exporter-metrics';
 export * from './service-monitor';
 export * from './alert-rules';
+export * from './dashboards';
+export * from './monitoring';

@@ -1,0 +1,4 @@
+export * from './grafana-dashboard';
+export * from './production-dashboard';
+export * from './cost-dashboard';
+export * from './data-tier-dashboard';

@@ -1,0 +1,157 @@
+import { Construct } from 'constructs';
+import { Components, ServiceConventions } from '../conventions';
+import { validateDnsLabel } from '../core/validate';
+import { AlertRules, AlertRulesProps } from './alert-rules';
+import { CostDashboard, CostDashboardProps } from './dashboards/cost-dashboard';
+import { DataTierDashboard } from './dashboards/data-tier-dashboard';
+import { GrafanaDashboard, GrafanaDashboardOptions } from './dashboards/grafana-dashboard';
+import { ProductionDashboard } from './dashboards/production-dashboard';
+import { ServiceMonitor } from './service-monitor';
+
+/** One scrape target: the Services of one component and their metrics port. */
+export interface MetricsTarget {
+  /** Short name, used in the ServiceMonitor's name (`<prefix>-<name>`). */
+  readonly name: string;
+  /** Labels of the Services to scrape. */
+  readonly selector: { [key: string]: string };
+  /**
+   * Name of the Service port that serves metrics.
+   * @default ServiceConventions.METRICS_PORT_NAME
+   */
+  readonly port?: string;
+  /**
+   * Path of the metrics endpoint.
+   * @default ServiceConventions.METRICS_PATH
+   */
+  readonly path?: string;
+}
+
+/** Props of {@link Monitoring}. */
+export interface MonitoringProps {
+  /**
+   * Value of the release label that kube-prometheus-stack's
+   * `serviceMonitorSelector` and `ruleSelector` match (its Helm release name).
+   * @default 'kube-prometheus-stack'
+   */
+  readonly release?: string;
+  /**
+   * Key of that label.
+   * @default 'release'
+   */
+  readonly releaseLabel?: string;
+  /**
+   * Emit ServiceMonitors.
+   * @default true
+   */
+  readonly serviceMonitors?: boolean;
+  /**
+   * Emit the PrometheusRule.
+   * @default true
+   */
+  readonly alerts?: boolean;
+  /**
+   * Emit the Grafana dashboard ConfigMaps.
+   * @default true
+   */
+  readonly dashboards?: boolean;
+  /**
+   * What to scrape.
+   * @default - the frontend, Go and Python backends on their `metrics` port,
+   * and the postgres_exporter and redis_exporter sidecars of the data tier
+   */
+  readonly targets?: MetricsTarget[];
+  /**
+   * Scrape interval (the seed's `monitoring.serviceMonitor.interval`).
+   * @default '30s'
+   */
+  readonly scrapeInterval?: string;
+  /**
+   * Settings of the alert rules (their labels come from `release`).
+   * @default - AlertRules defaults
+   */
+  readonly alertRules?: AlertRulesProps;
+  /**
+   * Label, folder and metadata of the dashboard ConfigMaps.
+   * @default - label `grafana_dashboard: "1"`
+   */
+  readonly dashboardOptions?: GrafanaDashboardOptions;
+  /**
+   * Prices and cost metric of the Cost Analysis dashboard.
+   * @default - CostDashboard defaults
+   */
+  readonly cost?: CostDashboardProps;
+  /**
+   * Prefix of the object names.
+   * @default 'rauli-vision'
+   */
+  readonly namePrefix?: string;
+}
+
+/**
+ * Everything kube-prometheus-stack needs to watch one RAULI-VISION
+ * environment: ServiceMonitors for the services and the data-tier exporters,
+ * the PrometheusRule, and the Production, Cost Analysis and Data Tier
+ * dashboards for the Grafana sidecar.
+ */
+export class Monitoring extends Construct {
+  /** The default scrape targets: application services and data-tier exporters. */
+  public static defaultTargets(): MetricsTarget[] {
+    const component = (c: string) => ({ [Components.LABEL]: c, [Components.PART_OF_LABEL]: Components.PART_OF });
+    return [
+      ...[Components.FRONTEND, Components.BACKEND_GO, Components.BACKEND_PYTHON].map(c => ({ name: c, selector: component(c) })),
+      { name: `${Components.POSTGRES}-exporter`, selector: component(Components.POSTGRES), port: ServiceConventions.METRICS_PORT_NAME },
+      { name: `${Components.REDIS}-exporter`, selector: component(Components.REDIS), port: ServiceConventions.METRICS_PORT_NAME },
+    ];
+  }
+
+  /** The ServiceMonitors, one per target. */
+  public readonly serviceMonitors: ServiceMonitor[] = [];
+  /** The PrometheusRule, when alerts are enabled. */
+  public readonly alertRules?: AlertRules;
+  /** The dashboards, when enabled. */
+  public readonly dashboards: GrafanaDashboard[] = [];
+
+  constructor(scope: Construct, id: string, props: MonitoringProps = {}) {
+    super(scope, id);
+    const prefix = validateDnsLabel('namePrefix', props.namePrefix ?? 'rauli-vision', 40);
+    // Helm release names are DNS-1123 labels.
+    const release = validateDnsLabel('release', props.release ?? 'kube-prometheus-stack', 53);
+    const labels = { [props.releaseLabel ?? 'release']: release };
+
+    if (props.serviceMonitors ?? true) {
+      const targets = props.targets ?? Monitoring.defaultTargets();
+      const names = new Set<string>();
+      for (const t of targets) {
+        const name = validateDnsLabel('targets[].name', `${prefix}-${t.name}`);
+        if (names.has(name)) throw new Error(`Invalid targets: two targets are named "${t.name}". Expected unique names.`);
+        names.add(name);
+        this.serviceMonitors.push(new ServiceMonitor(this, `ServiceMonitor-${t.name}`, {
+          metadata: { name },
+          selector: t.selector,
+          port: t.port,
+          path: t.path,
+          interval: props.scrapeInterval,
+          labels,
+        }));
+      }
+    }
+
+    if (props.alerts ?? true) {
+      this.alertRules = new AlertRules(this, 'AlertRules', {
+        ...props.alertRules,
+        labels: { ...props.alertRules?.labels, ...labels },
+        metadata: { name: prefix, ...props.alertRules?.metadata },
+      });
+    }
+
+    if (props.dashboards ?? true) {
+      const options = props.dashboardOptions ?? {};
+      const meta = (suffix: string) => ({ ...options.metadata, name: `${prefix}-dashboard-${suffix}` });
+      this.dashboards.push(
+        new ProductionDashboard(this, 'ProductionDashboard', { ...options, metadata: meta('production') }),
+        new CostDashboard(this, 'CostDashboard', { ...options, ...props.cost, metadata: meta('cost') }),
+        new DataTierDashboard(this, 'DataTierDashboard', { ...options, metadata: meta('data') }),
+      );
+    }
+  }
+}
