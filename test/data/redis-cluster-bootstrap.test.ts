@@ -1,0 +1,159 @@
+/**
+ * A real Redis Cluster: six `redis-server --cluster-enabled yes` processes on
+ * this helper's ports (7300-7305, cluster bus 7310-7315), formed by the exact
+ * script and command the bootstrap Job runs (taken from the synthesized Job and
+ * ConfigMap), run twice to prove it is idempotent, then used through ioredis'
+ * Cluster client.
+ */
+import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Cluster } from 'ioredis';
+import { RedisCluster } from '../../src/data';
+import { container, envValue, removeTempDirs, run, RunResult, scriptsFromConfigMaps, synth, tempDir } from './support';
+
+const PORTS = [7300, 7301, 7302, 7303, 7304, 7305];
+const busPort = (port: number) => port + 10;
+const PASSWORD = 'test-cluster-password';
+
+const docs = synth(chart => new RedisCluster(chart, 'Redis', { masters: 3, replicasPerMaster: 1 }));
+const job = docs.find(d => d.kind === 'Job' && d.metadata.name === 'redis-bootstrap').spec.template.spec;
+const scripts = scriptsFromConfigMaps(docs, 'redis-config');
+const bootstrap = container(job, 'bootstrap');
+
+const servers = new Map<number, ChildProcess>();
+let dataRoot: string;
+
+function startNode(port: number, wipe = false): Promise<void> {
+  const dir = path.join(dataRoot, String(port));
+  if (wipe) fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const proc = spawn('redis-server', [
+    '--port', String(port), '--cluster-enabled', 'yes', '--cluster-port', String(busPort(port)),
+    '--cluster-config-file', path.join(dir, 'nodes.conf'), '--cluster-node-timeout', '2000',
+    '--dir', dir, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+    '--requirepass', PASSWORD, '--masterauth', PASSWORD,
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  servers.set(port, proc);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (out.includes('Ready to accept connections')) resolve();
+    });
+    proc.on('exit', code => reject(new Error(`redis-server ${port} exited with ${code}: ${out}`)));
+  });
+}
+
+async function stopNode(port: number): Promise<void> {
+  const proc = servers.get(port);
+  if (!proc || proc.exitCode !== null) return;
+  const exited = new Promise(resolve => proc.once('exit', resolve));
+  proc.kill('SIGTERM');
+  await exited;
+  servers.delete(port);
+}
+
+/** The Job's container command with its env, REDIS_NODES pointed at the local nodes. */
+function runBootstrap(): RunResult {
+  const argv = [...bootstrap.command, ...bootstrap.args ?? []].map((a: string) => a.replace(/^\/scripts\//, `${scripts}/`));
+  return run(argv[0], argv.slice(1), {
+    REDIS_NODES: PORTS.map(p => `127.0.0.1:${p}`).join(','),
+    REDIS_REPLICAS_PER_MASTER: envValue(bootstrap, 'REDIS_REPLICAS_PER_MASTER'),
+    BOOTSTRAP_TIMEOUT_SECONDS: '60',
+    REDISCLI_AUTH: PASSWORD,
+  });
+}
+
+function clusterInfo(port: number): { [k: string]: string } {
+  const out = run('redis-cli', ['-p', String(port), 'CLUSTER', 'INFO'], { REDISCLI_AUTH: PASSWORD }).stdout;
+  return Object.fromEntries(out.split(/\r?\n/).filter(l => l.includes(':')).map(l => l.split(':') as [string, string]));
+}
+
+function roles(): string[] {
+  return PORTS.map(p => run('redis-cli', ['-p', String(p), 'ROLE'], { REDISCLI_AUTH: PASSWORD }).stdout.split('\n')[0].trim()).sort();
+}
+
+beforeAll(async () => {
+  dataRoot = tempDir('redis');
+  await Promise.all(PORTS.map(p => startNode(p)));
+});
+
+afterAll(async () => {
+  await Promise.all([...servers.keys()].map(stopNode));
+  removeTempDirs();
+});
+
+test('the Job runs the shipped bootstrap script with the construct\'s settings', () => {
+  expect(bootstrap.command).toEqual(['bash', '/scripts/redis-cluster-bootstrap.sh']);
+  expect(envValue(bootstrap, 'REDIS_REPLICAS_PER_MASTER')).toBe('1');
+  expect(envValue(bootstrap, 'REDIS_NODES')).toBe(
+    [0, 1, 2, 3, 4, 5].map(i => `redis-${i}.redis-headless.rauli-vision-test.svc.cluster.local:6379`).join(','));
+});
+
+test('the bootstrap forms the cluster, and a second run changes nothing', () => {
+  const first = runBootstrap();
+  expect(first.stderr).toContain('creating a cluster of 3 masters with 1 replica(s) each');
+  expect(first.status).toBe(0);
+  for (const p of PORTS) {
+    expect(clusterInfo(p)).toMatchObject({ cluster_state: 'ok', cluster_slots_assigned: '16384', cluster_known_nodes: '6', cluster_size: '3' });
+  }
+  expect(roles()).toEqual(['master', 'master', 'master', 'slave', 'slave', 'slave']);
+  const nodesBefore = run('redis-cli', ['-p', '7300', 'CLUSTER', 'MYID'], { REDISCLI_AUTH: PASSWORD }).stdout;
+
+  const second = runBootstrap();
+  expect(second.stderr).toContain('cluster already formed');
+  expect(second.stderr).not.toContain('creating');
+  expect(second.status).toBe(0);
+  expect(run('redis-cli', ['-p', '7300', 'CLUSTER', 'MYID'], { REDISCLI_AUTH: PASSWORD }).stdout).toBe(nodesBefore);
+  expect(clusterInfo(7300).cluster_current_epoch).toBe(clusterInfo(7301).cluster_current_epoch);
+});
+
+test('ioredis writes and reads keys across all slots through the cluster client', async () => {
+  const cluster = new Cluster(PORTS.slice(0, 3).map(port => ({ host: '127.0.0.1', port })), {
+    redisOptions: { password: PASSWORD },
+    enableOfflineQueue: true,
+  });
+  try {
+    const keys = Array.from({ length: 300 }, (_, i) => `rv-data-test:${i}`);
+    await Promise.all(keys.map((k, i) => cluster.set(k, `value-${i}`, 'EX', 60)));
+    const values = await Promise.all(keys.map(k => cluster.get(k)));
+    expect(values).toEqual(keys.map((_, i) => `value-${i}`));
+    // The keys landed on all three masters.
+    const masters = cluster.nodes('master');
+    expect(masters).toHaveLength(3);
+    const sizes = await Promise.all(masters.map(m => m.dbsize()));
+    expect(sizes.every(s => s > 0)).toBe(true);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(keys.length);
+  } finally {
+    cluster.disconnect();
+  }
+});
+
+test('a node that comes back with an empty volume is added back as a replica', async () => {
+  const replicaPort = PORTS.find(p => run('redis-cli', ['-p', String(p), 'ROLE'], { REDISCLI_AUTH: PASSWORD }).stdout.startsWith('slave'))!;
+  await stopNode(replicaPort);
+  await startNode(replicaPort, true);
+  expect(clusterInfo(replicaPort).cluster_known_nodes).toBe('1');
+
+  const repair = runBootstrap();
+  expect(repair.stderr).toContain(`adding empty node 127.0.0.1:${replicaPort}`);
+  expect(repair.stderr).toContain('forgetting');
+  expect(repair.status).toBe(0);
+  // Replication settles asynchronously after CLUSTER REPLICATE.
+  for (let i = 0; i < 50 && roles().join() !== 'master,master,master,slave,slave,slave'; i++) await new Promise(r => setTimeout(r, 200));
+  expect(roles()).toEqual(['master', 'master', 'master', 'slave', 'slave', 'slave']);
+  for (const p of PORTS) expect(clusterInfo(p)).toMatchObject({ cluster_state: 'ok', cluster_known_nodes: '6' });
+
+  const again = runBootstrap();
+  expect(again.stderr).toContain('cluster already formed');
+  expect(again.status).toBe(0);
+});
+
+test('the bootstrap refuses too few nodes for three masters', () => {
+  const r = run('bash', [`${scripts}/redis-cluster-bootstrap.sh`], {
+    REDIS_NODES: '127.0.0.1:7300,127.0.0.1:7301,127.0.0.1:7302,127.0.0.1:7303', REDIS_REPLICAS_PER_MASTER: '1', REDISCLI_AUTH: PASSWORD,
+  });
+  expect(r.status).not.toBe(0);
+  expect(r.stderr).toContain('cannot form a cluster of at least 3 masters');
+});
