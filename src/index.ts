@@ -8,3 +8,4 @@ export * from './platform/environments';
 export * from './platform/rauli-vision-chart';
 export * from './project-type';
 export * from './edge';
+export * from './data';
