@@ -80,8 +80,20 @@ export function parseQuantity(value: string): number {
   const m = /^([0-9.]+)([a-zA-Z]*)$/.exec(value);
   if (!m) throw new PropValidationError('quantity', value, 'a Kubernetes quantity');
   const factors: Record<string, number> = {
-    '': 1, 'm': 1e-3, 'k': 1e3, 'M': 1e6, 'G': 1e9, 'T': 1e12, 'P': 1e15, 'E': 1e18,
-    'Ki': 2 ** 10, 'Mi': 2 ** 20, 'Gi': 2 ** 30, 'Ti': 2 ** 40, 'Pi': 2 ** 50, 'Ei': 2 ** 60,
+    '': 1,
+    'm': 1e-3,
+    'k': 1e3,
+    'M': 1e6,
+    'G': 1e9,
+    'T': 1e12,
+    'P': 1e15,
+    'E': 1e18,
+    'Ki': 2 ** 10,
+    'Mi': 2 ** 20,
+    'Gi': 2 ** 30,
+    'Ti': 2 ** 40,
+    'Pi': 2 ** 50,
+    'Ei': 2 ** 60,
   };
   const factor = factors[m[2]];
   if (factor === undefined) throw new PropValidationError('quantity', value, 'a Kubernetes quantity suffix (m, Ki, Mi, Gi, k, M, G)');

@@ -44,10 +44,14 @@ export interface ResourceQuotaSettings {
 
 /** The seed's cost-optimization LimitRange. */
 export const SEED_LIMIT_RANGE: LimitRangeSettings = {
-  defaultCpu: '100m', defaultMemory: '128Mi',
-  defaultRequestCpu: '50m', defaultRequestMemory: '64Mi',
-  maxCpu: '500m', maxMemory: '512Mi',
-  minCpu: '50m', minMemory: '64Mi',
+  defaultCpu: '100m',
+  defaultMemory: '128Mi',
+  defaultRequestCpu: '50m',
+  defaultRequestMemory: '64Mi',
+  maxCpu: '500m',
+  maxMemory: '512Mi',
+  minCpu: '50m',
+  minMemory: '64Mi',
 };
 
 export interface PlatformNamespaceProps {

@@ -2,13 +2,13 @@ import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
 import { AppConfig, AppConfigSettings } from '../config/app-config';
 import { Components } from '../conventions';
+import { Environments, EnvironmentPreset } from './environments';
 import { validateDnsLabel } from '../core/validate';
 import { Edge, EdgeOptions } from '../edge';
 import { PlatformNamespace } from '../namespace/platform-namespace';
 import { PlatformNetworkPolicies } from '../network/platform-network-policies';
 import { HttpService } from '../workload/http-service';
 import { HttpServiceSettings } from '../workload/settings';
-import { Environments, EnvironmentPreset } from './environments';
 
 /** Container images of the three application services. */
 export interface PlatformImages {
@@ -108,7 +108,8 @@ export class RauliVisionChart extends Chart {
       ...props.config,
     });
 
-    const service = (construct: string, name: string, component: string, image: string, settings: HttpServiceSettings, overrides?: HttpServiceSettings, secrets = true) =>
+    const service = (construct: string, name: string, component: string, image: string,
+      settings: HttpServiceSettings, overrides?: HttpServiceSettings, secrets = true) =>
       new HttpService(this, construct, {
         ...settings,
         ...overrides,

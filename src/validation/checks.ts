@@ -92,8 +92,7 @@ export function projectChecks(doc: Json, all: Json[]): string[] {
   if (doc.kind === 'HorizontalPodAutoscaler') {
     const ref = doc.spec?.scaleTargetRef ?? {};
     const target = all.find(d => d.kind === ref.kind && d.metadata?.name === ref.name && sameNs(d, doc));
-    if (!target) errors.push(`scaleTargetRef ${ref.kind}/${ref.name} does not exist`);
-    else if (target.spec?.replicas !== undefined) {
+    if (!target) {errors.push(`scaleTargetRef ${ref.kind}/${ref.name} does not exist`);} else if (target.spec?.replicas !== undefined) {
       errors.push(`scaleTargetRef ${ref.kind}/${ref.name} sets a fixed spec.replicas (${target.spec.replicas}): the HPA and every apply would fight over it`);
     }
     if ((doc.spec?.minReplicas ?? 1) > doc.spec?.maxReplicas) errors.push('minReplicas is greater than maxReplicas');

@@ -6,9 +6,8 @@
  * @monokle/validation installed as devDependencies.
  */
 import { execFileSync } from 'child_process';
-import * as fs from 'fs';
 import * as path from 'path';
-import { Chart, Testing } from 'cdk8s';
+import { Chart, Testing, Yaml } from 'cdk8s';
 import { duplicateErrors, projectChecks } from './checks';
 import { isCoreGroup, isCoreKind, schemaErrors, unknownFields } from './schema';
 
@@ -81,6 +80,5 @@ export function synthChart(chart: Chart): Json[] {
 
 /** Reads every document of a multi-document YAML file. */
 export function loadManifests(file: string): Json[] {
-  const YAML = require('yaml');
-  return YAML.parseAllDocuments(fs.readFileSync(file, 'utf-8')).map((d: Json) => d.toJSON()).filter(Boolean);
+  return Yaml.load(file).filter(Boolean);
 }

@@ -21,6 +21,8 @@ export function modelFor(apiVersion: string, kind: string): { validate(): void }
   const pkg = MODEL_PACKAGES.find(([re]) => re.test(apiVersion))![1];
   let mod: Json;
   try {
+    // The module depends on the object's apiVersion: only known at run time.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     mod = require(`${pkg}/${apiVersion}`);
   } catch {
     return undefined;
@@ -55,6 +57,7 @@ function k8sSchema(): K8sSchema {
   if (cached) return cached;
   const pkgDir = path.dirname(require.resolve('cdk8s-plus-28/package.json'));
   const manifest = JSON.parse(fs.readFileSync(path.join(pkgDir, '.jsii'), 'utf-8'));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { k8s } = require('cdk8s-plus-28');
   const roots = new Map<string, string>();
   for (const [name, cls] of Object.entries<Json>(k8s)) {

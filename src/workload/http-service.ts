@@ -2,12 +2,12 @@ import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Components, RuntimeDefaults, ServiceConventions } from '../conventions';
-import { validateDnsLabel, validateImage, validateInteger, validateOneOf } from '../core/validate';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, NON_ROOT_ID } from './security';
 import {
   AutoscalingSettings, DEFAULT_RESOURCES, HttpServiceSettings, SEED_SCALE_DOWN, SEED_SCALE_UP,
   ScalingBehavior, validateAutoscaling, validateResources,
 } from './settings';
+import { validateDnsLabel, validateImage, validateInteger, validateOneOf } from '../core/validate';
 
 /** An environment variable read from a key of a Secret. */
 export interface SecretEnvVar {
@@ -206,8 +206,10 @@ export class HttpService extends Construct {
     }];
     if (metrics) {
       servicePorts.push({
-        name: ServiceConventions.METRICS_PORT_NAME, port: ServiceConventions.METRICS_PORT,
-        targetPort: k8s.IntOrString.fromString(ServiceConventions.METRICS_PORT_NAME), protocol: 'TCP',
+        name: ServiceConventions.METRICS_PORT_NAME,
+        port: ServiceConventions.METRICS_PORT,
+        targetPort: k8s.IntOrString.fromString(ServiceConventions.METRICS_PORT_NAME),
+        protocol: 'TCP',
       });
     }
     this.service = new k8s.KubeService(this, 'Service', {

@@ -1,6 +1,6 @@
 import { Chart, Testing } from 'cdk8s';
-import { HttpService, HttpServiceProps } from '../../src';
 import { IMAGES, synthEnvironment } from './support';
+import { HttpService, HttpServiceProps } from '../../src';
 
 const service = (props: Partial<HttpServiceProps>) => () =>
   new HttpService(new Chart(Testing.app(), 'c'), 'svc', { name: 'api', component: 'backend-go', image: 'ghcr.io/x/api:1.0.0', ...props });

@@ -1,5 +1,5 @@
-import { validateManifests } from '../../src/validation';
 import { get, synthEnvironment } from './support';
+import { validateManifests } from '../../src/validation';
 
 const environments = ['dev', 'staging', 'production'];
 const docsOf = Object.fromEntries(environments.map(e => [e, synthEnvironment(e)]));

@@ -55,7 +55,9 @@ test.each<[string, (docs: any[]) => void, RegExp]>([
 test('rejects an HPA whose target sets fixed replicas', () => {
   const chart = new Chart(Testing.app(), 'test', { namespace: 'ns' });
   new HttpService(chart, 'svc', {
-    name: 'api', component: 'backend-go', image: 'ghcr.io/rauli-vision/backend:1.2.3',
+    name: 'api',
+    component: 'backend-go',
+    image: 'ghcr.io/rauli-vision/backend:1.2.3',
     autoscaling: { minReplicas: 2, maxReplicas: 4 },
   });
   const docs = Testing.synth(chart);
