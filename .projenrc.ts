@@ -1,6 +1,7 @@
 import { awscdk, cdk8s, github, javascript, typescript, YamlFile } from 'projen';
 import { ConventionsFile } from './projenrc/conventions-file';
 import { CopiedSourceFile } from './projenrc/copied-source-file';
+import { HelmChart } from './projenrc/helm-chart';
 import { BackupConventions, Components, CostConventions, DataConventions, EdgeConventions, MetricNames, RuntimeDefaults, SecurityHeaders, ServiceConventions, Slo } from './src/conventions';
 
 const author = 'rauli-vision';
@@ -94,6 +95,9 @@ manifests.addJobs({
   },
 });
 
+// charts/rauli-vision is generated from the constructs (sentinel synthesis, src/helm).
+new HelmChart(root, { chartDir: 'charts/rauli-vision', generator: 'src/helm/generate.ts' });
+
 root.addTask('synth', {
   description: 'Synthesize the dev, staging and production manifests into dist/',
   exec: 'cdk8s synth --check-upgrade false',
@@ -183,6 +187,7 @@ new CopiedSourceFile(aws, 'src/core/validate.generated.ts', 'src/core/validate.t
 new awscdk.CdkConfig(aws, {
   app: 'npx ts-node --prefer-ts-exts app/main.ts',
   featureFlags: awscdk.CdkFeatureFlags.V2.ALL,
+  context: { 'rauli-vision:environment': 'production' },
   requireApproval: awscdk.ApprovalLevel.BROADENING,
   watchExcludes: ['README.md', 'cdk*.json', '**/*.d.ts', '**/*.js', 'test/**', 'node_modules/**'],
 });

@@ -29,7 +29,7 @@ export function gcraStep(storedTat: number | undefined, now: number, intervalMs:
   if (ahead > windowMs + TOLERANCE_MS) {
     return [{ allowed: false, remaining: 0, resetMs: Math.ceil(tat - now), retryAfterMs: Math.ceil(ahead - windowMs) }, undefined];
   }
-  return [{ allowed: true, remaining: Math.floor((windowMs - ahead) / intervalMs + 1e-6), resetMs: Math.ceil(ahead), retryAfterMs: 0 }, newTat];
+  return [{ allowed: true, remaining: Math.max(0, Math.floor((windowMs - ahead + TOLERANCE_MS) / intervalMs)), resetMs: Math.ceil(ahead), retryAfterMs: 0 }, newTat];
 }
 
 /**
@@ -56,5 +56,5 @@ if ahead > window + ${TOLERANCE_MS} then
   return {0, 0, math.ceil(tat - now), math.ceil(ahead - window)}
 end
 redis.call('SET', KEYS[1], string.format('%.3f', new_tat), 'PX', math.ceil(ahead))
-return {1, math.floor((window - ahead) / interval + 0.000001), math.ceil(ahead), 0}
+return {1, math.max(0, math.floor((window - ahead + ${TOLERANCE_MS}) / interval)), math.ceil(ahead), 0}
 `;

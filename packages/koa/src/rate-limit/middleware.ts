@@ -2,9 +2,9 @@ import type { Context, Middleware } from 'koa';
 import type { Registry } from 'prom-client';
 import { MetricNames, RuntimeDefaults } from '../conventions.generated';
 import { sharedCounter } from '../redis/counter';
+import { toMs } from '../util/duration';
 import type { RedisClient } from '../redis/client';
 import { clientIdentity, TrustedProxies } from './client-identity';
-import { durationMs } from './duration';
 import type { GcraDecision } from './gcra';
 import { MemoryGcraStore, RedisGcraStore } from './stores';
 
@@ -55,6 +55,19 @@ interface CompiledRule {
   readonly intervalMs: number;
   readonly windowMs: number;
   readonly limitHeader: string;
+}
+
+function durationMs(value: number | string, name: string): number {
+  let ms: number;
+  try {
+    ms = toMs(value);
+  } catch (err) {
+    throw new Error(`${name}: ${(err as Error).message}`);
+  }
+  if (!Number.isFinite(ms) || ms <= 0) {
+    throw new Error(`${name}: ${value} is not a positive duration`);
+  }
+  return ms;
 }
 
 function positiveInteger(value: number, name: string): number {

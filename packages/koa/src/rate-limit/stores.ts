@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { isRedisReady, RedisClient } from '../redis/client';
+import { commandDeadlineMs, isRedisReady, RedisClient, withDeadline } from '../redis/client';
 import { GCRA_LUA, GcraDecision, gcraStep } from './gcra';
 
 const COMMAND = 'rauliRateLimitGcra';
@@ -9,6 +9,7 @@ type GcraCommand = (key: string, intervalMs: number, windowMs: number) => Promis
 /** The shared limiter: one EVALSHA per request (ioredis falls back to EVAL after a Redis restart empties the script cache). */
 export class RedisGcraStore {
   private readonly run: GcraCommand;
+  private readonly deadlineMs: number;
 
   constructor(private readonly client: RedisClient) {
     const c = client as unknown as { [COMMAND]?: GcraCommand };
@@ -16,6 +17,7 @@ export class RedisGcraStore {
       client.defineCommand(COMMAND, { numberOfKeys: 1, lua: GCRA_LUA });
     }
     this.run = (client as unknown as { [COMMAND]: GcraCommand })[COMMAND].bind(client);
+    this.deadlineMs = commandDeadlineMs(client);
   }
 
   /** False while disconnected: callers go straight to the fallback instead of waiting. */
@@ -24,7 +26,7 @@ export class RedisGcraStore {
   }
 
   async take(key: string, intervalMs: number, windowMs: number): Promise<GcraDecision> {
-    const [allowed, remaining, resetMs, retryAfterMs] = await this.run(key, intervalMs, windowMs);
+    const [allowed, remaining, resetMs, retryAfterMs] = await withDeadline(this.run(key, intervalMs, windowMs), this.deadlineMs);
     return { allowed: allowed === 1, remaining, resetMs, retryAfterMs };
   }
 }

@@ -13,8 +13,10 @@ export interface RedisClientOptions {
   /** Prefix added to every key (ioredis `keyPrefix`). @default none */
   readonly keyPrefix?: string;
   /**
-   * A command not answered within this time fails, so a hung Redis costs a
-   * request at most this long. @default 100
+   * Deadline of the commands this package sends on a request path (rate
+   * limit, cache): a hung Redis costs a request at most this long. The ioredis
+   * `commandTimeout` is set to 10x this as a backstop for other callers.
+   * @default 100
    */
   readonly commandTimeoutMs?: number;
   /** TCP connect timeout per attempt. @default 200 */
@@ -71,7 +73,7 @@ export function createRedisClient(options: RedisClientOptions): RedisClient {
   const onError = options.onError ?? (() => undefined);
 
   const common: RedisOptions = {
-    commandTimeout,
+    commandTimeout: commandTimeout * 10,
     connectTimeout,
     maxRetriesPerRequest: 0,
     enableAutoPipelining: options.autoPipelining ?? true,
@@ -104,7 +106,52 @@ export function createRedisClient(options: RedisClientOptions): RedisClient {
   }
   // Without a listener ioredis logs every failed reconnect as "Unhandled error event".
   client.on('error', onError);
+  deadlines.set(client, commandTimeout);
   return client;
+}
+
+const deadlines = new WeakMap<RedisClient, number>();
+
+/** The request-path deadline of a client (its `commandTimeoutMs`; 100 ms for clients made elsewhere). */
+export function commandDeadlineMs(client: RedisClient): number {
+  return deadlines.get(client) ?? REDIS_FAIL_FAST_DEFAULTS.commandTimeoutMs;
+}
+
+/** Raised by {@link withDeadline}. */
+export class RedisDeadlineError extends Error {
+  constructor(readonly deadlineMs: number) {
+    super(`Redis did not answer within ${deadlineMs} ms`);
+    this.name = 'RedisDeadlineError';
+  }
+}
+
+/**
+ * Settles with `work`, or rejects after `deadlineMs`. The rejection is
+ * deferred with setImmediate, i.e. past the event loop's poll phase: when
+ * this process (not Redis) was too busy to read a reply that already
+ * arrived, the reply still wins. A plain timer (like ioredis's
+ * commandTimeout) fires first after a stall and turns a fast Redis answer
+ * into a false failure.
+ */
+export function withDeadline<T>(work: Promise<T>, deadlineMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const timer = setTimeout(() => setImmediate(() => {
+      if (!settled) {
+        settled = true;
+        reject(new RedisDeadlineError(deadlineMs));
+      }
+    }), deadlineMs);
+    work.then((value) => {
+      settled = true;
+      clearTimeout(timer);
+      resolve(value);
+    }, (err) => {
+      settled = true;
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
 }
 
 /** True when commands can be sent now; callers skip Redis instead of waiting when false. */

@@ -1,0 +1,2 @@
+export * from './two-level-cache';
+export * from './response-cache';

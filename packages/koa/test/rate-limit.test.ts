@@ -1,0 +1,214 @@
+import Koa from 'koa';
+import { Registry } from 'prom-client';
+import { MetricNames, RuntimeDefaults } from '../src/conventions.generated';
+import { clientIdentity, gcraStep, MemoryGcraStore, rateLimit, RateLimitOptions } from '../src/rate-limit';
+import { createRedisClient, RedisClient, waitForRedis } from '../src/redis';
+import { SHARED_REDIS_URL } from './support/redis-servers';
+import { hit, listen, Listening, sleep, uniquePrefix } from './support/redis-http';
+
+let redis: RedisClient;
+const servers: Listening[] = [];
+
+beforeAll(async () => {
+  redis = createRedisClient({ url: SHARED_REDIS_URL });
+  await waitForRedis(redis);
+});
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+afterAll(() => redis.disconnect());
+
+async function serve(options: RateLimitOptions): Promise<string> {
+  const app = new Koa();
+  app.use(rateLimit(options));
+  app.use((ctx) => {
+    ctx.body = 'ok';
+  });
+  const s = await listen(app);
+  servers.push(s);
+  return s.url;
+}
+
+async function statuses(url: string, n: number, headers: Record<string, string> = {}): Promise<number[]> {
+  const results = await Promise.all(Array.from({ length: n }, () => hit(url, { headers })));
+  return results.map((r) => r.status);
+}
+
+const count = (list: number[], status: number) => list.filter((s) => s === status).length;
+
+describe('GCRA', () => {
+  test('admits a burst of exactly limit, then one per interval', () => {
+    const window = 1000;
+    const interval = window / 7;
+    let tat: number | undefined;
+    const now = 1_700_000_000_000;
+    const admitted = [];
+    for (let i = 0; i < 20; i++) {
+      const [d, next] = gcraStep(tat, now, interval, window);
+      if (d.allowed) {
+        admitted.push(d.remaining);
+        tat = next;
+      }
+    }
+    expect(admitted).toEqual([6, 5, 4, 3, 2, 1, 0]);
+    const [later] = gcraStep(tat, now + interval, interval, window);
+    expect(later.allowed).toBe(true);
+    const [rejected] = gcraStep(tat, now + 1, interval, window);
+    expect(rejected).toMatchObject({ allowed: false, remaining: 0 });
+    expect(rejected.retryAfterMs).toBeGreaterThan(0);
+  });
+});
+
+describe('rateLimit on the shared Redis', () => {
+  test('defaults come from the conventions and headers are set', async () => {
+    const url = await serve({ redis, keyPrefix: uniquePrefix('defaults') });
+    const res = await hit(url);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('ratelimit-limit')).toBe(String(RuntimeDefaults.RATE_LIMIT_REQUESTS));
+    expect(res.headers.get('ratelimit-remaining')).toBe(String(RuntimeDefaults.RATE_LIMIT_REQUESTS - 1));
+    expect(Number(res.headers.get('ratelimit-reset'))).toBeGreaterThanOrEqual(1);
+  });
+
+  test('exactly limit requests pass, the rest get 429 with Retry-After', async () => {
+    const registry = new Registry();
+    const url = await serve({ redis, limit: 5, window: '1m', keyPrefix: uniquePrefix('exact'), registry });
+    const got = await statuses(url, 25);
+    expect(count(got, 200)).toBe(5);
+    expect(count(got, 429)).toBe(20);
+    const rejected = await hit(url);
+    expect(rejected.status).toBe(429);
+    expect(rejected.headers.get('ratelimit-remaining')).toBe('0');
+    expect(Number(rejected.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(Number(rejected.headers.get('retry-after'))).toBeLessThanOrEqual(12);
+    expect(JSON.parse(rejected.body)).toEqual({ error: 'too_many_requests' });
+    const metric = await registry.getSingleMetric(MetricNames.RATE_LIMIT_REJECTED_TOTAL)!.get();
+    expect(metric.values.find((v) => v.labels.route === 'default')?.value).toBe(21);
+  });
+
+  test('the quota comes back as the window passes', async () => {
+    const url = await serve({ redis, limit: 3, window: 600, keyPrefix: uniquePrefix('refill') });
+    expect(count(await statuses(url, 6), 200)).toBe(3);
+    await sleep(650);
+    expect(count(await statuses(url, 6), 200)).toBe(3);
+  });
+
+  test('a login route has its own, stricter quota', async () => {
+    const url = await serve({
+      redis,
+      limit: 50,
+      keyPrefix: uniquePrefix('login'),
+      routes: [{ name: 'login', path: '/login', method: 'POST', limit: RuntimeDefaults.LOGIN_RATE_LIMIT_REQUESTS }],
+    });
+    const logins = await Promise.all(Array.from({ length: 12 }, () => hit(`${url}/login`, { method: 'POST' })));
+    expect(count(logins.map((r) => r.status), 200)).toBe(RuntimeDefaults.LOGIN_RATE_LIMIT_REQUESTS);
+    expect(logins[0].headers.get('ratelimit-limit')).toBe(String(RuntimeDefaults.LOGIN_RATE_LIMIT_REQUESTS));
+    // Other routes and other methods still use the default quota.
+    expect((await hit(`${url}/login`)).status).toBe(200);
+    expect((await hit(`${url}/items`)).headers.get('ratelimit-limit')).toBe('50');
+  });
+
+  test('a spoofed X-Forwarded-For does not change the client without trusted proxies', async () => {
+    const url = await serve({ redis, limit: 4, keyPrefix: uniquePrefix('spoof') });
+    const got = await Promise.all(Array.from({ length: 12 }, (_, i) => hit(url, { headers: { 'x-forwarded-for': `203.0.113.${i}` } })));
+    expect(count(got.map((r) => r.status), 200)).toBe(4);
+  });
+
+  test('behind a trusted proxy each forwarded client has its own quota, and prepending does not help', async () => {
+    const url = await serve({ redis, limit: 2, keyPrefix: uniquePrefix('proxy'), trustedProxies: ['127.0.0.0/8', '::1'] });
+    for (const client of ['198.51.100.1', '198.51.100.2']) {
+      expect(count(await statuses(url, 5, { 'x-forwarded-for': client }), 200)).toBe(2);
+    }
+    // The proxy appends the real address; whatever the client wrote on the left is ignored.
+    const spoofed = await Promise.all(Array.from({ length: 4 }, (_, i) => hit(url, { headers: { 'x-forwarded-for': `10.9.9.${i}, 198.51.100.1` } })));
+    expect(count(spoofed.map((r) => r.status), 200)).toBe(0);
+  });
+});
+
+describe('client identity', () => {
+  const ctx = (remoteAddress: string, xff?: string) => ({
+    req: { socket: { remoteAddress } },
+    get: (name: string) => (name === 'x-forwarded-for' ? xff ?? '' : ''),
+  }) as unknown as Koa.Context;
+
+  test('socket address by default, IPv4-mapped addresses normalized', () => {
+    const id = clientIdentity();
+    expect(id(ctx('::ffff:192.0.2.7', '1.2.3.4'))).toBe('192.0.2.7');
+  });
+
+  test('hop count takes the entry that many hops from the right', () => {
+    const id = clientIdentity(1);
+    expect(id(ctx('10.0.0.2', '198.51.100.9'))).toBe('198.51.100.9');
+    expect(id(ctx('10.0.0.2', '6.6.6.6, 198.51.100.9'))).toBe('198.51.100.9');
+    expect(id(ctx('10.0.0.2'))).toBe('10.0.0.2');
+  });
+
+  test('CIDR list: an untrusted peer is the client whatever it sends', () => {
+    const id = clientIdentity(['10.0.0.0/8']);
+    expect(id(ctx('192.0.2.1', '198.51.100.9'))).toBe('192.0.2.1');
+    expect(id(ctx('10.1.2.3', '6.6.6.6, 198.51.100.9, 10.0.0.5'))).toBe('198.51.100.9');
+  });
+
+  test('rejects malformed proxy lists', () => {
+    expect(() => clientIdentity(['not-an-ip'])).toThrow(/trustedProxies/);
+    expect(() => clientIdentity(['10.0.0.0/40'])).toThrow(/prefix/);
+    expect(() => clientIdentity(-1)).toThrow(/hop count/);
+  });
+});
+
+describe('without Redis', () => {
+  test('the in-process limiter keeps memory bounded however many clients come', () => {
+    const store = new MemoryGcraStore(100);
+    for (let i = 0; i < 20_000; i++) {
+      store.take(`client-${i}`, 600, 60_000);
+    }
+    expect(store.size).toBe(100);
+  });
+
+  test('with many clients the oldest are evicted (a fresh quota), never an unbounded map', async () => {
+    const url = await serve({ limit: 1, maxMemoryKeys: 50, trustedProxies: 1 });
+    expect((await hit(url, { headers: { 'x-forwarded-for': '192.0.2.1' } })).status).toBe(200);
+    expect((await hit(url, { headers: { 'x-forwarded-for': '192.0.2.1' } })).status).toBe(429);
+    for (let i = 0; i < 100; i++) {
+      await hit(url, { headers: { 'x-forwarded-for': `198.51.100.${i}` } });
+    }
+    expect((await hit(url, { headers: { 'x-forwarded-for': '192.0.2.1' } })).status).toBe(200);
+  });
+
+  test('an unreachable Redis fails open to the in-process limiter at once', async () => {
+    const registry = new Registry();
+    const dead = createRedisClient({ url: 'redis://127.0.0.1:7199' });
+    try {
+      const url = await serve({ redis: dead, limit: 2, registry });
+      const got = await Promise.all(Array.from({ length: 5 }, () => hit(url)));
+      expect(count(got.map((r) => r.status), 200)).toBe(2);
+      expect(count(got.map((r) => r.status), 429)).toBe(3);
+      expect(Math.max(...got.map((r) => r.ms))).toBeLessThan(200);
+      const fallback = await registry.getSingleMetric(MetricNames.RATE_LIMIT_FALLBACK_TOTAL)!.get();
+      expect(fallback.values.find((v) => v.labels.mode === 'fail_open')?.value).toBe(5);
+    } finally {
+      dead.disconnect();
+    }
+  });
+
+  test('failClosed answers 503 at once', async () => {
+    const dead = createRedisClient({ url: 'redis://127.0.0.1:7199' });
+    try {
+      const url = await serve({ redis: dead, failClosed: true });
+      const res = await hit(url);
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(res.ms).toBeLessThan(200);
+    } finally {
+      dead.disconnect();
+    }
+  });
+
+  test('invalid options are refused at creation', () => {
+    expect(() => rateLimit({ limit: 0 })).toThrow(/limit/);
+    expect(() => rateLimit({ window: 'soon' })).toThrow(/window/);
+    expect(() => rateLimit({ routes: [{ limit: 1 }] })).toThrow(/path or match/);
+    expect(() => rateLimit({ routes: [{ name: 'a', path: '/a', limit: 1 }, { name: 'a', path: '/b', limit: 1 }] })).toThrow(/unique/);
+  });
+});
