@@ -14,7 +14,7 @@ import { applyServerTimeouts, concurrencyLimit, jsonBody, requestTimeout } from 
 import { createLogger, Logger, requestLogger } from './logging';
 import { createHttpMetrics, HttpMetrics, startMetricsServer } from './metrics';
 import { rateLimit, RateLimitOptions } from './rate-limit';
-import { createRedisClient, RedisClient } from './redis';
+import { createRedisClient, RedisClient, waitForRedis } from './redis';
 
 type Env = { readonly [name: string]: string | undefined };
 
@@ -224,6 +224,11 @@ export function createService(options: CreateServiceOptions = {}): Service {
           if (options.requireDatabaseAtStartup) throw err;
           logger.warn('database unreachable at startup: /readyz reports it until it answers', { err: (err as Error).message });
         }
+      }
+      if (redis) {
+        // Not fatal: without Redis the limits and the cache degrade to memory.
+        await waitForRedis(redis, config.monitoring.healthCheckTimeoutMs).catch((err: Error) =>
+          logger.warn('Redis not ready at startup: in-memory fallbacks until it is', { err: err.message }));
       }
       server = createServer(app.callback());
       applyServerTimeouts(server, { timeout: config.performance.httpTimeoutMs });
