@@ -124,7 +124,9 @@ export class EdgeIngress extends Construct {
       });
     const rule = (host: string, paths: Array<[string, 'Prefix' | 'Exact', EdgeBackend]>): kplus.k8s.IngressRule => ({
       host,
-      http: { paths: paths.map(([path, pathType, b]) => ({ path, pathType, backend: { service: { name: b.serviceName, port: { number: b.port } } } })) },
+      http: {
+        paths: paths.map(([path, pathType, b]) => ({ path, pathType, backend: { service: { name: b.serviceName, port: { number: b.port } } } })),
+      },
     });
 
     this.ingresses = {

@@ -85,8 +85,15 @@ describe('EdgeIngress', () => {
 
   test('hosts, secret, issuer, limits, body size and timeout are settable', () => {
     const d = synth(c => new EdgeIngress(c, 'edge', {
-      ...routing, name: 'rv', hosts: ['staging.rauli-vision.com'], tlsSecretName: 'staging-tls', clusterIssuerName: 'letsencrypt-staging',
-      apiRateLimit: { requestsPerSecond: 50, burst: 150 }, maxBodySize: '1m', requestTimeout: '1m', className: 'internal',
+      ...routing,
+      name: 'rv',
+      hosts: ['staging.rauli-vision.com'],
+      tlsSecretName: 'staging-tls',
+      clusterIssuerName: 'letsencrypt-staging',
+      apiRateLimit: { requestsPerSecond: 50, burst: 150 },
+      maxBodySize: '1m',
+      requestTimeout: '1m',
+      className: 'internal',
     }), 'staging');
     const web = find(d, 'Ingress', 'rv-web');
     expect(web.spec.rules[0].host).toBe('staging.rauli-vision.com');

@@ -1,0 +1,392 @@
+/**
+ * Generates `charts/rauli-vision` from the constructs: RauliVisionChart is
+ * synthesized once with sentinel values in every value-driven field, the
+ * sentinels become `{{ $.Values... }}` expressions, optional objects are
+ * wrapped in `{{- if }}`, and values.yaml is derived from the environment
+ * presets. A construct change therefore reaches the chart on the next
+ * `npx projen helm:chart`, and a test fails while the committed chart is stale.
+ *
+ * Mapping of the seed's keys (see the comments written into values.yaml):
+ * the top-level replicaCount, resources and autoscaling belong to the Go API
+ * (the seed's values are its production numbers); `frontend` and
+ * `backendPython` carry the same keys for the other two services; `image`,
+ * `service` and `environment` apply to all three.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { ApiObject, Testing } from 'cdk8s';
+import { BackupConventions, Components, ServiceConventions } from '../conventions';
+import { Edge } from '../edge';
+import { emitDocument, Expr, If, Interpolated, MERGE_KEY, Node, Range, ToYaml } from './template-yaml';
+import { EDGE_DEFAULTS } from '../edge/private/routing';
+import { Environments } from '../platform/environments';
+import { RauliVisionChart, RauliVisionChartProps } from '../platform/rauli-vision-chart';
+import { HttpService } from '../workload/http-service';
+import { DEFAULT_RESOURCES, HttpServiceSettings } from '../workload/settings';
+
+type Json = any;
+
+/** The three application services and where their keys live in values.yaml. */
+const SERVICES = [
+  { prop: 'backendGo', valuesPath: '', image: 'backend', sentinel: 92 },
+  { prop: 'frontend', valuesPath: 'frontend.', image: 'frontend', sentinel: 91 },
+  { prop: 'backendPython', valuesPath: 'backendPython.', image: 'cliente-local', sentinel: 93 },
+] as const;
+type ServiceProp = typeof SERVICES[number]['prop'];
+
+const S = {
+  namespace: 'helm-sentinel-namespace',
+  repository: 'sentinel.registry.invalid/repository',
+  tag: 'sentinel-image-tag',
+  host: 'sentinel-host.invalid',
+  apiHost: 'sentinel-api-host.invalid',
+  ingressClass: 'sentinel-ingress-class',
+  tlsSecret: 'sentinel-tls-secret',
+  issuer: 'sentinel-cluster-issuer',
+  email: 'sentinel@sentinel.invalid',
+};
+
+const V = (p: string) => `$.Values.${p}`;
+
+/** Sentinels of one service's resources and autoscaling, and the values they stand for. */
+function serviceSentinels(n: number, prefix: string) {
+  const resources = { cpuRequest: `${n}01m`, cpuLimit: `${n}02m`, memoryRequest: `${n}01Mi`, memoryLimit: `${n}02Mi` };
+  const autoscaling = { minReplicas: n * 100 + 11, maxReplicas: n * 100 + 12, cpuUtilization: n - 20, memoryUtilization: n - 10 };
+  const map: Array<[string | number, string]> = [
+    [resources.cpuRequest, `${prefix}resources.requests.cpu`],
+    [resources.cpuLimit, `${prefix}resources.limits.cpu`],
+    [resources.memoryRequest, `${prefix}resources.requests.memory`],
+    [resources.memoryLimit, `${prefix}resources.limits.memory`],
+    [autoscaling.minReplicas, `${prefix}autoscaling.minReplicas`],
+    [autoscaling.maxReplicas, `${prefix}autoscaling.maxReplicas`],
+    [autoscaling.cpuUtilization, `${prefix}autoscaling.targetCPUUtilizationPercentage`],
+    [autoscaling.memoryUtilization, `${prefix}autoscaling.targetMemoryUtilizationPercentage`],
+  ];
+  return { settings: { resources, autoscaling } as HttpServiceSettings, map };
+}
+
+/** The seed's values.yaml keys, filled from a preset. */
+export function valuesFor(environment: string): Json {
+  const preset = Environments.preset(environment);
+  const service = (s: HttpServiceSettings) => {
+    const r = s.resources ?? DEFAULT_RESOURCES;
+    const a = s.autoscaling;
+    const replicas = s.replicas ?? 1;
+    return {
+      replicaCount: replicas,
+      resources: { limits: { cpu: r.cpuLimit, memory: r.memoryLimit }, requests: { cpu: r.cpuRequest, memory: r.memoryRequest } },
+      autoscaling: {
+        enabled: a !== undefined,
+        minReplicas: a?.minReplicas ?? replicas,
+        maxReplicas: a?.maxReplicas ?? Math.max(replicas * 3, 3),
+        targetCPUUtilizationPercentage: a?.cpuUtilization ?? 70,
+        targetMemoryUtilizationPercentage: a?.memoryUtilization ?? 80,
+      },
+    };
+  };
+  const go = service(preset.backendGo);
+  return {
+    environment: preset.name,
+    replicaCount: go.replicaCount,
+    image: { repository: 'ghcr.io/rauli-vision', tag: '1.0.0', pullPolicy: 'IfNotPresent' },
+    service: { type: 'ClusterIP', port: 80, targetPort: ServiceConventions.HTTP_PORT },
+    ingress: {
+      enabled: true,
+      className: 'nginx',
+      annotations: { 'cert-manager.io/cluster-issuer': EDGE_DEFAULTS.clusterIssuerName },
+      hosts: [{ host: EDGE_DEFAULTS.host, paths: [{ path: '/', pathType: 'Prefix' }] }],
+      apiHosts: [],
+      tls: [{ secretName: EDGE_DEFAULTS.tlsSecretName, hosts: [EDGE_DEFAULTS.host] }],
+      clusterIssuer: { create: false, name: EDGE_DEFAULTS.clusterIssuerName, email: 'platform@rauli-vision.com' },
+    },
+    resources: go.resources,
+    autoscaling: go.autoscaling,
+    frontend: service(preset.frontend),
+    backendPython: service(preset.backendPython),
+    monitoring: { enabled: true, serviceMonitor: { enabled: true, interval: '30s' } },
+    backup: { enabled: true, schedule: BackupConventions.DATABASE_SCHEDULE, retention: `${BackupConventions.RETENTION_DAYS}d` },
+    namespace: { create: false },
+  };
+}
+
+/** The production chart with sentinels in every value-driven field. */
+function sentinelChart(): { chart: RauliVisionChart; scalars: Map<string | number, string> } {
+  const scalars = new Map<string | number, string>();
+  const overrides: { [prop: string]: HttpServiceSettings } = {};
+  for (const s of SERVICES) {
+    const { settings, map } = serviceSentinels(s.sentinel, s.valuesPath);
+    overrides[s.prop] = settings;
+    for (const [sentinel, valuesPath] of map) scalars.set(sentinel, valuesPath);
+  }
+  const image = (name: string) => `${S.repository}/${name}:${S.tag}`;
+  const props: RauliVisionChartProps = {
+    environment: 'production',
+    namespace: S.namespace,
+    images: {
+      frontend: image(SERVICES[1].image),
+      backendGo: image(SERVICES[0].image),
+      backendPython: image(SERVICES[2].image),
+    },
+    ...overrides,
+    edge: {
+      hosts: [S.host],
+      apiHosts: [S.apiHost],
+      tlsSecretName: S.tlsSecret,
+      clusterIssuerName: S.issuer,
+      ingressClassName: S.ingressClass,
+      acmeEmail: S.email,
+    },
+  };
+  const chart = new RauliVisionChart(Testing.app(), 'rauli-vision', props);
+  return { chart, scalars };
+}
+
+/** Identity of a synthesized object. */
+const key = (d: Json) => `${d.kind}/${d.metadata?.name}`;
+
+function objectsUnder(scope: { node: { findAll(): any[] } }): Set<string> {
+  return new Set(scope.node.findAll().filter((c: any) => c instanceof ApiObject).map((o: ApiObject) => `${o.kind}/${o.name}`));
+}
+
+/**
+ * Replaces sentinels in a synthesized tree with template nodes. Numeric
+ * sentinels (replica bounds, utilization targets) only exist in autoscalers:
+ * elsewhere a number that happens to match is a real value.
+ */
+function substitute(node: Json, scalars: Map<string | number, string>, found: Set<string | number>, numbers: boolean): Node {
+  if (numbers && typeof node === 'number' && scalars.has(node)) {
+    found.add(node);
+    return new Expr(V(scalars.get(node)!));
+  }
+  if (typeof node === 'string') {
+    if (scalars.has(node)) {
+      found.add(node);
+      return new Expr(`${V(scalars.get(node)!)} | quote`);
+    }
+    const strings: Array<[string, string]> = [
+      [S.namespace, '$.Release.Namespace'], [S.repository, V('image.repository')], [S.tag, V('image.tag')],
+      [S.email, V('ingress.clusterIssuer.email')], [S.issuer, V('ingress.clusterIssuer.name')],
+      [S.ingressClass, V('ingress.className')],
+    ];
+    const hit = strings.filter(([s]) => node.includes(s));
+    if (hit.length === 0) return node;
+    hit.forEach(([s]) => found.add(s));
+    if (hit.length === 1 && node === hit[0][0]) return new Expr(`${hit[0][1]} | quote`);
+    const pattern = new RegExp(hit.map(([s]) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+    const parts: Array<string | Expr> = [];
+    let last = 0;
+    for (const m of node.matchAll(pattern)) {
+      if (m.index! > last) parts.push(node.slice(last, m.index));
+      parts.push(new Expr(hit.find(([s]) => s === m[0])![1]));
+      last = m.index! + m[0].length;
+    }
+    if (last < node.length) parts.push(node.slice(last));
+    return new Interpolated(parts);
+  }
+  if (Array.isArray(node)) return node.map(n => substitute(n, scalars, found, numbers));
+  if (node && typeof node === 'object') {
+    const sub = (n: Json) => substitute(n, scalars, found, numbers);
+    if (node instanceof If) return new If(node.cond, sub(node.node), node.otherwise === undefined ? undefined : sub(node.otherwise));
+    if (node instanceof Range) return new Range(node.over, sub(node.item));
+    if (node instanceof Expr || node instanceof Interpolated || node instanceof ToYaml) return node;
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, substitute(v, scalars, found, numbers)]));
+  }
+  return node;
+}
+
+/** One template file: a document, and the condition under which it renders. */
+interface Template {
+  readonly file: string;
+  readonly condition?: string;
+  readonly doc: { [key: string]: Node };
+}
+
+/** Builds the templates from the sentinel chart. */
+export function buildTemplates(): Template[] {
+  const { chart, scalars } = sentinelChart();
+  const docs: Json[] = chart.toJson();
+  const found = new Set<string | number>();
+  const edge = chart.edge as Edge;
+  const edgeObjects = objectsUnder(edge);
+  const services = new Map<string, { prop: ServiceProp; prefix: string; svc: HttpService }>();
+  for (const s of SERVICES) {
+    const svc = chart[s.prop];
+    services.set(svc.name, { prop: s.prop, prefix: s.valuesPath, svc });
+  }
+  const targetPort = new Expr(V('service.targetPort'));
+  const templates: Template[] = [];
+
+  for (const raw of docs) {
+    const doc: Json = JSON.parse(JSON.stringify(raw));
+    let condition: string | undefined;
+    const app = services.get(doc.metadata?.name);
+    const labels = doc.metadata?.labels ?? {};
+    relabel(doc);
+
+    if (doc.kind === 'Namespace') {
+      condition = V('namespace.create');
+    } else if (app && doc.kind === 'Deployment') {
+      const p = app.prefix;
+      doc.spec = { replicas: new If(`not ${V(`${p}autoscaling.enabled`)}`, new Expr(V(`${p}replicaCount`))), ...doc.spec };
+      for (const c of doc.spec.template.spec.containers) {
+        c.imagePullPolicy = new Expr(`${V('image.pullPolicy')} | quote`);
+        for (const port of c.ports ?? []) if (port.name === ServiceConventions.HTTP_PORT_NAME) port.containerPort = targetPort;
+        // The Koa package reads PORT; the container port and the app must agree.
+        c.env = [{ name: 'PORT', value: new Expr(`${V('service.targetPort')} | quote`) }, ...(c.env ?? [])];
+      }
+    } else if (app && doc.kind === 'HorizontalPodAutoscaler') {
+      condition = V(`${app.prefix}autoscaling.enabled`);
+    } else if (app && doc.kind === 'PodDisruptionBudget') {
+      const p = app.prefix;
+      condition = `gt (int (ternary ${V(`${p}autoscaling.minReplicas`)} ${V(`${p}replicaCount`)} ${V(`${p}autoscaling.enabled`)})) 1`;
+    } else if (app && doc.kind === 'Service') {
+      doc.spec.type = new Expr(`${V('service.type')} | quote`);
+      for (const port of doc.spec.ports) if (port.name === ServiceConventions.HTTP_PORT_NAME) port.port = new Expr(V('service.port'));
+    } else if (doc.kind === 'NetworkPolicy') {
+      replacePorts(doc.spec, ServiceConventions.HTTP_PORT, targetPort);
+    } else if (edgeObjects.has(key(doc))) {
+      condition = V('ingress.enabled');
+      if (doc.kind === 'ClusterIssuer') condition = `and ${V('ingress.enabled')} ${V('ingress.clusterIssuer.create')}`;
+      if (doc.kind === 'Ingress') templateIngress(doc, edge);
+    } else if (doc.kind === 'ServiceMonitor' || doc.kind === 'PodMonitor') {
+      condition = `and ${V('monitoring.enabled')} ${V('monitoring.serviceMonitor.enabled')}`;
+      for (const ep of doc.spec.podMetricsEndpoints ?? doc.spec.endpoints ?? []) ep.interval = new Expr(`${V('monitoring.serviceMonitor.interval')} | quote`);
+    } else if (doc.kind === 'PrometheusRule' || (doc.kind === 'ConfigMap' && labels.grafana_dashboard !== undefined)) {
+      condition = V('monitoring.enabled');
+    } else if (labels[Components.LABEL] === Components.BACKUP && (doc.kind === 'CronJob')) {
+      condition = V('backup.enabled');
+      doc.spec.schedule = new Expr(`${V('backup.schedule')} | quote`);
+    }
+
+    const objectName = doc.kind === 'Namespace' ? 'release' : doc.kind === 'ClusterIssuer' ? 'letsencrypt' : doc.metadata.name;
+    const name = `${doc.kind.toLowerCase()}-${objectName}.yaml`.replace(/[^a-z0-9.-]/g, '-');
+    templates.push({ file: name, condition, doc: substitute(doc, scalars, found, doc.kind === 'HorizontalPodAutoscaler') as { [key: string]: Node } });
+  }
+
+  const missing = [...scalars.keys(), S.namespace, S.repository, S.tag, S.email, S.issuer].filter(s => !found.has(s));
+  if (missing.length) throw new Error(`sentinels never reached a manifest: ${missing.join(', ')} (a construct no longer passes a value through)`);
+  return templates;
+}
+
+/**
+ * The constructs label everything `app.kubernetes.io/instance: rauli-vision-<environment>`
+ * (selectors and spread constraints included) and `managed-by: cdk8s`.
+ */
+function relabel(node: Json): void {
+  if (Array.isArray(node)) {node.forEach(relabel);} else if (node && typeof node === 'object') {
+    for (const [k, v] of Object.entries(node)) {
+      if (k === 'app.kubernetes.io/instance' && v === 'rauli-vision-production') node[k] = new Interpolated(['rauli-vision-', new Expr(V('environment'))]);
+      else if (k === 'app.kubernetes.io/managed-by' && v === 'cdk8s') node[k] = new Expr('$.Release.Service | quote');
+      else relabel(v);
+    }
+  }
+}
+
+function replacePorts(node: Json, port: number, expr: Expr): void {
+  if (Array.isArray(node)) {node.forEach(n => replacePorts(n, port, expr));} else if (node && typeof node === 'object') {
+    for (const [k, v] of Object.entries(node)) {
+      if (k === 'port' && v === port) node[k] = expr;
+      else replacePorts(v, port, expr);
+    }
+  }
+}
+
+/** Hosts, TLS, class, backend ports and the owner's annotations of one edge Ingress. */
+function templateIngress(doc: Json, edge: Edge): void {
+  const web = edge.ingress!.ingresses.web.name === doc.metadata.name;
+  doc.spec.ingressClassName = new Expr(`${V('ingress.className')} | quote`);
+  doc.spec.tls = new ToYaml(V('ingress.tls'));
+  const servicePort = new Expr(V('service.port'));
+  const paths = (rule: Json, withHostPaths: boolean) => rule.http.paths.map((p: Json) => {
+    const backend = { service: { name: p.backend.service.name, port: { number: servicePort } } };
+    // The seed's `hosts[].paths` list the frontend's paths on the owning Ingress.
+    return withHostPaths
+      ? new Range('.paths', { path: new Expr('.path | quote'), pathType: new Expr('.pathType | default "Prefix" | quote'), backend })
+      : { ...p, backend };
+  }).flat();
+  doc.spec.rules = doc.spec.rules.map((rule: Json) => {
+    if (rule.host === S.host) return new Range(V('ingress.hosts'), { host: new Expr('.host | quote'), http: { paths: paths(rule, web) } });
+    if (rule.host === S.apiHost) return new Range(V('ingress.apiHosts'), { host: new Expr('. | quote'), http: { paths: paths(rule, false) } });
+    throw new Error(`unexpected host ${rule.host} in Ingress ${doc.metadata.name}`);
+  });
+  if (web) {
+    const owned = Object.keys(valuesFor('production').ingress.annotations);
+    const annotations: { [key: string]: Node } = {};
+    for (const [k, v] of Object.entries(doc.metadata.annotations as { [k: string]: string })) {
+      if (owned.includes(k)) continue;
+      // Users' annotations win over the construct's.
+      annotations[k] = new If(`not (hasKey ${V('ingress.annotations')} ${JSON.stringify(k)})`, v);
+    }
+    annotations[MERGE_KEY] = new ToYaml(V('ingress.annotations'));
+    doc.metadata.annotations = annotations;
+  }
+}
+
+/** Writes values.yaml with comments. */
+function valuesYaml(environment: string): string {
+  const v = valuesFor(environment);
+  const doc = emitDocument(v as { [key: string]: Node });
+  const header = [
+    `# Values of the rauli-vision chart (${environment} preset). Generated from src/platform/environments.ts by`,
+    '# `npx projen helm:chart`; edit the presets or src/helm, not this file.',
+    '#',
+    '# replicaCount, resources and autoscaling: the Go API (the seed\'s numbers); `frontend` and',
+    '# `backendPython` hold the same keys for the other two services. replicaCount applies while',
+    '# autoscaling is disabled (the HPA owns the count otherwise).',
+    '# image: repository prefix, tag and pull policy of all three images (<repository>/frontend,',
+    '# <repository>/backend, <repository>/cliente-local).',
+    '# service: type and port of the three Services; targetPort is the container port (and PORT).',
+    '# ingress: ingress-nginx Ingresses (web, api, login, assets). `hosts[].paths` route to the',
+    '# frontend; /api/, the login path and /assets/ are routed on every host; `apiHosts` send',
+    '# everything to the Go API. `annotations` go on the web Ingress, which owns the certificate.',
+    '# The ClusterIssuer is cluster-scoped: create it from one release only.',
+    '# monitoring / backup: switch the ServiceMonitors, rules, dashboards and backup jobs.',
+    '',
+  ];
+  return header.join('\n') + doc;
+}
+
+export interface GenerateOptions {
+  /** Chart directory. */
+  readonly outdir: string;
+  /** Chart version. */
+  readonly version: string;
+  /** Application version (default image tag). */
+  readonly appVersion?: string;
+}
+
+/** Writes the chart: Chart.yaml, values.yaml, values-<env>.yaml, templates/. */
+export function generateChart(options: GenerateOptions): string[] {
+  const templates = buildTemplates();
+  const dir = options.outdir;
+  const tdir = path.join(dir, 'templates');
+  fs.rmSync(tdir, { recursive: true, force: true });
+  fs.mkdirSync(tdir, { recursive: true });
+  const written: string[] = [];
+  const write = (file: string, text: string) => {
+    fs.writeFileSync(path.join(dir, file), text);
+    written.push(file);
+  };
+  const banner = '# Generated by `npx projen helm:chart` from the rauli-vision constructs. Do not edit.\n';
+  write('Chart.yaml', banner + emitDocument({
+    apiVersion: 'v2',
+    name: 'rauli-vision',
+    description: 'RAULI-VISION: frontend, Go API and Python service with edge, monitoring and backups, generated from the @rauli-vision/platform constructs',
+    type: 'application',
+    version: options.version,
+    appVersion: options.appVersion ?? valuesFor('production').image.tag,
+    kubeVersion: '>=1.28.0-0',
+    home: 'https://rauli-vision.com',
+    maintainers: [{ name: 'rauli-vision', email: 'platform@rauli-vision.com' }],
+  }));
+  write('values.yaml', valuesYaml('production'));
+  for (const env of Environments.NAMES.filter(e => e !== 'production')) write(`values-${env}.yaml`, valuesYaml(env));
+  write('.helmignore', '.git/\n*.swp\n*.bak\n*.tmp\n');
+  for (const t of templates) {
+    const body = emitDocument(t.doc);
+    const left = [...Object.values(S), 'sentinel'].filter(x => body.includes(x));
+    if (left.length) throw new Error(`${t.file}: sentinel ${left[0]} left in the template (no rule maps it to a value)`);
+    write(path.join('templates', t.file), banner + (t.condition ? `{{- if ${t.condition} }}\n${body}{{- end }}\n` : body));
+  }
+  return written;
+}

@@ -1,0 +1,254 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parseAllDocuments } from 'yaml';
+import { generateChart } from '../../src/helm/chart-generator';
+import { validateManifests } from '../../src/validation';
+import { helm, helmTemplate } from '../support/helm';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const CHART = path.join(ROOT, 'charts', 'rauli-vision');
+const NS = 'rauli-vision-production';
+
+type Doc = any;
+const parse = (text: string): Doc[] => parseAllDocuments(text).map(d => d.toJSON()).filter(d => d);
+const render = (...set: string[]): Doc[] => parse(helmTemplate(CHART, set.flatMap(s => ['--set', s]), 'rv', NS));
+const get = (docs: Doc[], kind: string, name: string): Doc => {
+  const d = docs.find(x => x.kind === kind && x.metadata.name === name);
+  if (!d) throw new Error(`${kind}/${name} not rendered; have ${docs.map(x => `${x.kind}/${x.metadata.name}`).join(', ')}`);
+  return d;
+};
+const has = (docs: Doc[], kind: string, name?: string) => docs.some(x => x.kind === kind && (name === undefined || x.metadata.name === name));
+const container = (docs: Doc[], deployment: string) => get(docs, 'Deployment', deployment).spec.template.spec.containers[0];
+const ingresses = (docs: Doc[]) => docs.filter(d => d.kind === 'Ingress');
+const APPS = ['frontend', 'backend-go', 'backend-python'];
+const files = (dir: string): string[] => fs.readdirSync(dir, { recursive: true, withFileTypes: false }).map(String)
+  .filter(f => fs.statSync(path.join(dir, f)).isFile()).sort();
+
+describe('charts/rauli-vision', () => {
+  test('is what the generator writes from the current constructs (run `npx projen helm:chart`)', () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'chart-'));
+    try {
+      generateChart({ outdir: tmp, version: JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version });
+      expect(files(CHART)).toEqual(files(tmp));
+      for (const f of files(tmp)) {
+        expect({ file: f, text: fs.readFileSync(path.join(CHART, f), 'utf8') }).toEqual({ file: f, text: fs.readFileSync(path.join(tmp, f), 'utf8') });
+      }
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  test.each(['values.yaml', 'values-staging.yaml', 'values-dev.yaml'])('helm lint --strict passes with %s', values => {
+    const r = helm(['lint', '--strict', CHART, '-f', path.join(CHART, values)]);
+    expect(`${r.stdout}${r.stderr}`).toContain('0 chart(s) failed');
+    expect(r.status).toBe(0);
+  });
+
+  test.each(['values.yaml', 'values-staging.yaml', 'values-dev.yaml'])('helm template with %s passes the validation harness', values => {
+    const docs = parse(helmTemplate(CHART, ['-f', path.join(CHART, values)], 'rv', NS));
+    expect(docs.length).toBeGreaterThan(20);
+    expect(validateManifests(docs).errors).toEqual([]);
+  });
+
+  test('the defaults render the production preset', () => {
+    const docs = render();
+    expect(has(docs, 'Namespace')).toBe(false);
+    expect(has(docs, 'ClusterIssuer')).toBe(false);
+    expect(get(docs, 'Deployment', 'backend-go').spec.replicas).toBeUndefined();
+    expect(get(docs, 'HorizontalPodAutoscaler', 'backend-go').spec).toMatchObject({ minReplicas: 3, maxReplicas: 50 });
+    expect(get(docs, 'Deployment', 'frontend').spec.replicas).toBe(5);
+    expect(has(docs, 'HorizontalPodAutoscaler', 'frontend')).toBe(false);
+    expect(container(docs, 'backend-go').image).toBe('ghcr.io/rauli-vision/backend:1.0.0');
+    expect(container(docs, 'backend-go').resources).toEqual({ limits: { cpu: '500m', memory: '512Mi' }, requests: { cpu: '250m', memory: '256Mi' } });
+    expect(ingresses(docs).map(i => i.metadata.name).sort()).toEqual(['rauli-vision-api', 'rauli-vision-assets', 'rauli-vision-login', 'rauli-vision-web']);
+    const web = get(docs, 'Ingress', 'rauli-vision-web');
+    expect(web.metadata.annotations['cert-manager.io/cluster-issuer']).toBe('letsencrypt-prod');
+    expect(web.metadata.annotations['nginx.ingress.kubernetes.io/custom-headers']).toBe(`${NS}/rauli-vision-security-headers`);
+    expect(web.spec.tls).toEqual([{ secretName: 'rauli-vision-tls', hosts: ['rauli-vision.com'] }]);
+    for (const d of docs.filter(x => x.kind !== 'ClusterIssuer')) expect(d.metadata.namespace).toBe(NS);
+  });
+});
+
+/**
+ * Each values.yaml key, changed with --set, changes the rendered manifests the
+ * way it should. `base` sets a context the key needs (replicaCount only
+ * counts while autoscaling is off).
+ */
+const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: Doc[]) => void }> = [
+  { key: 'replicaCount', base: ['autoscaling.enabled=false'], set: ['replicaCount=7'], check: d => expect(get(d, 'Deployment', 'backend-go').spec.replicas).toBe(7) },
+  {
+    key: 'environment',
+    set: ['environment=staging'],
+    check: d => {
+      for (const x of d) expect(x.metadata.labels['app.kubernetes.io/instance']).toBe('rauli-vision-staging');
+      expect(get(d, 'Service', 'backend-go').spec.selector['app.kubernetes.io/instance']).toBe('rauli-vision-staging');
+    },
+  },
+  {
+    key: 'image.repository',
+    set: ['image.repository=registry.example.com/rv'],
+    check: d => {
+      expect(APPS.map(a => container(d, a).image)).toEqual(['registry.example.com/rv/frontend:1.0.0', 'registry.example.com/rv/backend:1.0.0', 'registry.example.com/rv/cliente-local:1.0.0']);
+    },
+  },
+  {
+    key: 'image.tag',
+    set: ['image.tag=3f9c2ab'],
+    check: d => {
+      for (const a of APPS) expect(container(d, a).image).toMatch(/:3f9c2ab$/);
+      expect(get(d, 'Deployment', 'frontend').spec.template.metadata.labels['app.kubernetes.io/version']).toBe('3f9c2ab');
+    },
+  },
+  { key: 'image.pullPolicy', set: ['image.pullPolicy=Always'], check: d => { for (const a of APPS) expect(container(d, a).imagePullPolicy).toBe('Always'); } },
+  { key: 'service.type', set: ['service.type=NodePort'], check: d => { for (const a of APPS) expect(get(d, 'Service', a).spec.type).toBe('NodePort'); } },
+  {
+    key: 'service.port',
+    set: ['service.port=8081'],
+    check: d => {
+      for (const a of APPS) expect(get(d, 'Service', a).spec.ports.find((p: Doc) => p.name === 'http').port).toBe(8081);
+      for (const i of ingresses(d)) for (const r of i.spec.rules) for (const p of r.http.paths) expect(p.backend.service.port.number).toBe(8081);
+    },
+  },
+  {
+    key: 'service.targetPort',
+    set: ['service.targetPort=3000'],
+    check: d => {
+      for (const a of APPS) {
+        expect(container(d, a).ports.find((p: Doc) => p.name === 'http').containerPort).toBe(3000);
+        expect(container(d, a).env.find((e: Doc) => e.name === 'PORT').value).toBe('3000');
+      }
+      expect(get(d, 'NetworkPolicy', 'allow-edge-to-web').spec.ingress[0].ports[0].port).toBe(3000);
+    },
+  },
+  {
+    key: 'ingress.enabled',
+    set: ['ingress.enabled=false'],
+    check: d => {
+      expect(ingresses(d)).toEqual([]);
+      expect(has(d, 'ConfigMap', 'rauli-vision-security-headers')).toBe(false);
+    },
+  },
+  {
+    key: 'ingress.className',
+    set: ['ingress.className=internal-nginx'],
+    check: d => {
+      for (const i of ingresses(d)) expect(i.spec.ingressClassName).toBe('internal-nginx');
+    },
+  },
+  {
+    key: 'ingress.annotations',
+    set: ['ingress.annotations.nginx\\.ingress\\.kubernetes\\.io/proxy-body-size=50m', 'ingress.annotations.cert-manager\\.io/cluster-issuer=letsencrypt-staging'],
+    check: d => {
+      const a = get(d, 'Ingress', 'rauli-vision-web').metadata.annotations;
+      expect([a['nginx.ingress.kubernetes.io/proxy-body-size'], a['cert-manager.io/cluster-issuer']]).toEqual(['50m', 'letsencrypt-staging']);
+    },
+  },
+  {
+    key: 'ingress.hosts',
+    set: ['ingress.hosts[0].host=example.org', 'ingress.hosts[0].paths[0].path=/app'],
+    check: d => {
+      for (const i of ingresses(d)) expect(i.spec.rules.map((r: Doc) => r.host)).toEqual(['example.org']);
+      expect(get(d, 'Ingress', 'rauli-vision-web').spec.rules[0].http.paths.map((p: Doc) => p.path)).toEqual(['/app']);
+    },
+  },
+  {
+    key: 'ingress.apiHosts',
+    set: ['ingress.apiHosts={api.rauli-vision.com}'],
+    check: d => {
+      const api = get(d, 'Ingress', 'rauli-vision-api').spec.rules;
+      expect(api.map((r: Doc) => `${r.host}${r.http.paths[0].path} -> ${r.http.paths[0].backend.service.name}`))
+        .toEqual(['rauli-vision.com/api/ -> backend-go', 'api.rauli-vision.com/ -> backend-go']);
+      expect(get(d, 'Ingress', 'rauli-vision-login').spec.rules.map((r: Doc) => r.host)).toEqual(['rauli-vision.com', 'api.rauli-vision.com']);
+    },
+  },
+  {
+    key: 'ingress.tls',
+    set: ['ingress.tls[0].secretName=edge-tls', 'ingress.tls[0].hosts={rauli-vision.com,www.rauli-vision.com}'],
+    check: d => {
+      for (const i of ingresses(d)) expect(i.spec.tls).toEqual([{ secretName: 'edge-tls', hosts: ['rauli-vision.com', 'www.rauli-vision.com'] }]);
+    },
+  },
+  {
+    key: 'ingress.clusterIssuer',
+    set: ['ingress.clusterIssuer.create=true', 'ingress.clusterIssuer.email=ops@rauli-vision.com'],
+    check: d => {
+      const issuer = get(d, 'ClusterIssuer', 'letsencrypt-prod');
+      expect(issuer.metadata.namespace).toBeUndefined();
+      expect(issuer.spec.acme.email).toBe('ops@rauli-vision.com');
+      expect(issuer.spec.acme.solvers[0].http01.ingress.ingressClassName).toBe('nginx');
+    },
+  },
+  ...([['limits', 'cpu', '400m'], ['limits', 'memory', '384Mi'], ['requests', 'cpu', '300m'], ['requests', 'memory', '300Mi']] as const).map(([kind, res, value]) => ({
+    key: `resources.${kind}.${res}`,
+    set: [`resources.${kind}.${res}=${value}`],
+    check: (d: Doc[]) => expect(container(d, 'backend-go').resources[kind][res]).toBe(value),
+  })),
+  {
+    key: 'autoscaling.enabled',
+    set: ['autoscaling.enabled=false'],
+    check: d => {
+      expect(has(d, 'HorizontalPodAutoscaler', 'backend-go')).toBe(false);
+      expect(get(d, 'Deployment', 'backend-go').spec.replicas).toBe(10);
+    },
+  },
+  { key: 'autoscaling.minReplicas', set: ['autoscaling.minReplicas=4'], check: d => expect(get(d, 'HorizontalPodAutoscaler', 'backend-go').spec.minReplicas).toBe(4) },
+  { key: 'autoscaling.maxReplicas', set: ['autoscaling.maxReplicas=20'], check: d => expect(get(d, 'HorizontalPodAutoscaler', 'backend-go').spec.maxReplicas).toBe(20) },
+  {
+    key: 'autoscaling.targetCPUUtilizationPercentage',
+    set: ['autoscaling.targetCPUUtilizationPercentage=60'],
+    check: d => {
+      expect(get(d, 'HorizontalPodAutoscaler', 'backend-go').spec.metrics.find((m: Doc) => m.resource.name === 'cpu').resource.target.averageUtilization).toBe(60);
+    },
+  },
+  {
+    key: 'autoscaling.targetMemoryUtilizationPercentage',
+    set: ['autoscaling.targetMemoryUtilizationPercentage=90'],
+    check: d => {
+      expect(get(d, 'HorizontalPodAutoscaler', 'backend-go').spec.metrics.find((m: Doc) => m.resource.name === 'memory').resource.target.averageUtilization).toBe(90);
+    },
+  },
+  {
+    key: 'frontend.replicaCount',
+    set: ['frontend.replicaCount=1'],
+    check: d => {
+      expect(get(d, 'Deployment', 'frontend').spec.replicas).toBe(1);
+      // One replica needs no disruption budget (and one with maxUnavailable 1 would be pointless).
+      expect(has(d, 'PodDisruptionBudget', 'frontend')).toBe(false);
+    },
+  },
+  {
+    key: 'frontend.autoscaling',
+    set: ['frontend.autoscaling.enabled=true', 'frontend.autoscaling.maxReplicas=12'],
+    check: d => {
+      expect(get(d, 'HorizontalPodAutoscaler', 'frontend').spec).toMatchObject({ minReplicas: 5, maxReplicas: 12 });
+      expect(get(d, 'Deployment', 'frontend').spec.replicas).toBeUndefined();
+    },
+  },
+  { key: 'backendPython.resources', set: ['backendPython.resources.limits.memory=384Mi'], check: d => expect(container(d, 'backend-python').resources.limits.memory).toBe('384Mi') },
+  {
+    key: 'namespace.create',
+    set: ['namespace.create=true'],
+    check: d => {
+      const ns = get(d, 'Namespace', NS);
+      expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    },
+  },
+];
+
+describe('helm template --set', () => {
+  const baselines = new Map<string, string>();
+  const baseline = (base: string[]) => {
+    const k = base.join(',');
+    if (!baselines.has(k)) baselines.set(k, JSON.stringify(render(...base)));
+    return baselines.get(k)!;
+  };
+
+  test.each(cases.map(c => [c.key, c]))('%s changes the manifests', (_key, c) => {
+    const base = c.base ?? [];
+    const docs = render(...base, ...c.set);
+    expect(JSON.stringify(docs)).not.toEqual(baseline(base));
+    c.check(docs);
+    expect(validateManifests(docs).errors).toEqual([]);
+  });
+});
