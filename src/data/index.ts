@@ -5,3 +5,4 @@ export * from './backup/database-backup';
 export * from './backup/application-backup';
 export * from './backup/restore-job';
 export * from './backup/disaster-recovery-plan';
+export * from './data-tier';

@@ -4,6 +4,9 @@ import { AppConfig, AppConfigSettings } from '../config/app-config';
 import { Components } from '../conventions';
 import { Environments, EnvironmentPreset } from './environments';
 import { validateDnsLabel } from '../core/validate';
+import { DataTier, DataTierBackupOptions } from '../data/data-tier';
+import { PostgresClusterOptions } from '../data/postgres/postgres-cluster';
+import { RedisClusterOptions } from '../data/redis/redis-cluster';
 import { Edge, EdgeOptions } from '../edge';
 import { PlatformNamespace } from '../namespace/platform-namespace';
 import { PlatformNetworkPolicies } from '../network/platform-network-policies';
@@ -69,6 +72,22 @@ export interface RauliVisionChartProps extends ChartProps {
    * @default - no edge
    */
   readonly edge?: EdgeOptions;
+  /**
+   * Overrides of the PostgreSQL preset, field by field.
+   * @default - the preset
+   */
+  readonly database?: PostgresClusterOptions;
+  /**
+   * Overrides of the Redis Cluster preset, field by field.
+   * @default - the preset
+   */
+  readonly redis?: RedisClusterOptions;
+  /**
+   * Database (and optionally application) backups and the disaster-recovery
+   * plan: the bucket plus overrides of the preset's schedules.
+   * @default - no backups
+   */
+  readonly backup?: DataTierBackupOptions;
 }
 
 /**
@@ -87,6 +106,8 @@ export class RauliVisionChart extends Chart {
   public readonly backendPython: HttpService;
   /** Application configuration. */
   public readonly config: AppConfig;
+  /** PostgreSQL, Redis Cluster, backups and the disaster-recovery plan. */
+  public readonly data: DataTier;
   /** The public edge, when `edge` is set. */
   public readonly edge?: Edge;
 
@@ -101,11 +122,25 @@ export class RauliVisionChart extends Chart {
     this.preset = preset;
 
     new PlatformNamespace(this, 'Namespace', { name: namespace, limitRange: preset.limitRange, quota: preset.quota });
+    // The pools of every backend replica at the autoscalers' maximum must fit in max_connections.
+    const databaseClients = [{ ...preset.backendGo, ...props.backendGo }, { ...preset.backendPython, ...props.backendPython }]
+      .reduce((n, s) => n + (s.autoscaling?.maxReplicas ?? s.replicas ?? 1), 0);
+    this.data = new DataTier(this, 'Data', {
+      postgres: { ...preset.postgres, ...props.database },
+      redis: { ...preset.redis, ...props.redis },
+      backup: props.backup ? { ...preset.backup, ...props.backup } : undefined,
+      databaseClientReplicas: databaseClients,
+      monitoringNamespace: props.monitoringNamespace,
+    });
     this.config = new AppConfig(this, 'Config', {
       name: 'rauli-vision-config',
       existingSecret: props.existingSecret,
       logLevel: preset.logLevel,
+      databasePoolSize: this.data.databasePoolSize,
+      databaseMaxConnections: this.data.postgres.maxConnections,
+      redisClusterNodes: this.data.redis.clusterNodes,
       ...props.config,
+      extra: { ...this.data.appSettings, ...props.config?.extra },
     });
 
     const service = (construct: string, name: string, component: string, image: string,

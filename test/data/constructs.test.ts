@@ -93,7 +93,7 @@ describe('PostgresCluster', () => {
     const { docs, pg } = fullStack();
     const args: string[] = container(find(docs, 'StatefulSet', 'postgres-primary').spec.template.spec, 'postgres').args;
     expect(args).toContain(`max_connections=${RuntimeDefaults.DATABASE_MAX_CONNECTIONS}`);
-    expect(args).toContain('shared_buffers=256MB');
+    expect(args).toContain('shared_buffers=128MB');
     expect(pg!.maxConnections).toBe(RuntimeDefaults.DATABASE_MAX_CONNECTIONS);
     expect(pg!.poolSizeFor(2)).toBe(RuntimeDefaults.DATABASE_POOL_SIZE);
     // 10 replicas share 100 - 6 reserved connections: 9 each, not the seed's 20 (which would need 200).

@@ -63,12 +63,12 @@ export interface DatabaseBackupProps extends DatabaseBackupOptions {
   readonly awsCliImage?: string;
   /**
    * Resources of each step.
-   * @default - 100m/256Mi requests, 1/1Gi limits
+   * @default - 100m/256Mi requests, 500m/512Mi limits
    */
   readonly resources?: ResourceSettings;
 }
 
-const DEFAULT_RESOURCES: ResourceSettings = { cpuRequest: '100m', cpuLimit: '1', memoryRequest: '256Mi', memoryLimit: '1Gi' };
+const DEFAULT_RESOURCES: ResourceSettings = { cpuRequest: '100m', cpuLimit: '500m', memoryRequest: '256Mi', memoryLimit: '512Mi' };
 const MARGIN_MINUTES = 5;
 const INTERVALS = [5, 10, 15, 20, 30];
 

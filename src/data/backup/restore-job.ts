@@ -52,7 +52,7 @@ export interface RestoreJobProps extends RestoreJobOptions {
   readonly awsCliImage?: string;
   /**
    * Resources of each step.
-   * @default - 100m/256Mi requests, 1/1Gi limits
+   * @default - 100m/256Mi requests, 500m/512Mi limits
    */
   readonly resources?: ResourceSettings;
   /**
@@ -62,7 +62,7 @@ export interface RestoreJobProps extends RestoreJobOptions {
   readonly workVolumeSize?: string;
 }
 
-const DEFAULT_RESOURCES: ResourceSettings = { cpuRequest: '100m', cpuLimit: '1', memoryRequest: '256Mi', memoryLimit: '1Gi' };
+const DEFAULT_RESOURCES: ResourceSettings = { cpuRequest: '100m', cpuLimit: '500m', memoryRequest: '256Mi', memoryLimit: '512Mi' };
 
 /**
  * A Job that restores one dump written by DatabaseBackup: the download step

@@ -28,7 +28,7 @@ export interface PostgresClusterOptions {
   readonly storageClassName?: string;
   /**
    * Resources of the postgres container; `shared_buffers` is a quarter of the memory limit.
-   * @default - 250m/512Mi requests, 1/1Gi limits
+   * @default - 250m/512Mi requests, 500m/512Mi limits
    */
   readonly resources?: ResourceSettings;
   /**
@@ -113,8 +113,9 @@ export interface PostgresClusterProps extends PostgresClusterOptions {
   readonly exporterImage?: string;
 }
 
-const DEFAULT_RESOURCES: ResourceSettings = { cpuRequest: '250m', cpuLimit: '1', memoryRequest: '512Mi', memoryLimit: '1Gi' };
-const EXPORTER_RESOURCES: ResourceSettings = { cpuRequest: '50m', cpuLimit: '200m', memoryRequest: '64Mi', memoryLimit: '128Mi' };
+// Defaults fit the platform namespace's LimitRange (the seed: at most 500m / 512Mi per container).
+const DEFAULT_RESOURCES: ResourceSettings = { cpuRequest: '250m', cpuLimit: '500m', memoryRequest: '512Mi', memoryLimit: '512Mi' };
+const EXPORTER_RESOURCES: ResourceSettings = { cpuRequest: '50m', cpuLimit: '100m', memoryRequest: '64Mi', memoryLimit: '128Mi' };
 const DATA_DIR = '/var/lib/postgresql/data';
 // A subdirectory: the volume's root may hold lost+found, which initdb refuses.
 const PGDATA = `${DATA_DIR}/pgdata`;

@@ -89,8 +89,9 @@ export interface RedisClusterProps extends RedisClusterOptions {
 }
 
 const DEFAULT_RESOURCES: ResourceSettings = { cpuRequest: '100m', cpuLimit: '500m', memoryRequest: '256Mi', memoryLimit: '512Mi' };
-const EXPORTER_RESOURCES: ResourceSettings = { cpuRequest: '25m', cpuLimit: '100m', memoryRequest: '32Mi', memoryLimit: '64Mi' };
-const JOB_RESOURCES: ResourceSettings = { cpuRequest: '25m', cpuLimit: '200m', memoryRequest: '32Mi', memoryLimit: '64Mi' };
+// Sidecar and Job sizes respect the platform LimitRange's minimum (50m / 64Mi).
+const EXPORTER_RESOURCES: ResourceSettings = { cpuRequest: '50m', cpuLimit: '100m', memoryRequest: '64Mi', memoryLimit: '64Mi' };
+const JOB_RESOURCES: ResourceSettings = { cpuRequest: '50m', cpuLimit: '100m', memoryRequest: '64Mi', memoryLimit: '128Mi' };
 const EVICTION_POLICIES = ['noeviction', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl'];
 
 /**
