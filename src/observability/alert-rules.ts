@@ -1,6 +1,6 @@
 import { ApiObject, ApiObjectMetadata, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { MetricNames, Slo } from '../conventions';
+import { BackupConventions, MetricNames, Slo } from '../conventions';
 import { PropValidationError, validateDuration, validateInteger } from '../core/validate';
 import { durationSeconds } from './duration';
 import { ExporterMetrics } from './exporter-metrics';
@@ -35,16 +35,13 @@ export interface AlertRulesProps {
    */
   readonly runbookBaseUrl?: string;
   /**
-   * RE2 pattern (fully anchored, as PromQL does) of the backup CronJob names.
-   * @default '.*backup.*'
+   * The backup CronJobs and how long each may go without a successful run.
+   * A CronJob belongs to the first window whose pattern matches its name.
+   * @default - `.*backup-frequent` (the data tier's RPO dumps) within
+   * `BackupConventions.RPO_HOURS`, then every other `.*backup.*` CronJob
+   * within 25 h (the daily `BackupConventions.DATABASE_SCHEDULE` plus an hour to finish)
    */
-  readonly backupCronJobPattern?: string;
-  /**
-   * Longest acceptable time since a backup CronJob last succeeded. The default
-   * is the daily `BackupConventions.DATABASE_SCHEDULE` plus one hour to finish.
-   * @default '25h'
-   */
-  readonly backupMaxAge?: string;
+  readonly backupWindows?: BackupWindow[];
   /**
    * Replication lag in seconds above which a standby is reported.
    * @default 60
@@ -59,12 +56,22 @@ export interface AlertRulesProps {
   readonly certificateExpiryDays?: number;
 }
 
+/** A group of backup CronJobs and their window. */
+export interface BackupWindow {
+  /** RE2 pattern of CronJob names, fully anchored as PromQL does, e.g. `.*backup.*`. */
+  readonly cronJobPattern: string;
+  /** Longest acceptable time since the last successful run, e.g. '25h'. */
+  readonly maxAge: string;
+}
+
 /** One alerting rule before rendering. */
 interface AlertDef {
   readonly alert: string;
   readonly expr: string;
   readonly for?: string;
   readonly severity: 'critical' | 'warning';
+  /** Labels besides severity, e.g. to tell apart rules sharing an alert name. */
+  readonly labels?: { [key: string]: string };
   readonly summary: string;
   readonly description: string;
 }
@@ -123,22 +130,22 @@ export class AlertRules extends Construct {
     if (!/^https?:\/\//.test(runbookBaseUrl)) {
       throw new PropValidationError('runbookBaseUrl', runbookBaseUrl, 'an http(s) URL');
     }
-    const backupPattern = props.backupCronJobPattern ?? '.*backup.*';
-    try {
-      new RegExp(`^(?:${backupPattern})$`);
-    } catch {
-      throw new PropValidationError('backupCronJobPattern', backupPattern, 'a regular expression');
+    const backupWindows = (props.backupWindows ?? [
+      { cronJobPattern: '.*backup-frequent', maxAge: `${BackupConventions.RPO_HOURS}h` },
+      { cronJobPattern: '.*backup.*', maxAge: '25h' },
+    ]).map((w, i) => ({
+      pattern: validatePattern(`backupWindows[${i}].cronJobPattern`, w.cronJobPattern),
+      maxAgeSeconds: durationSeconds(validateDuration(`backupWindows[${i}].maxAge`, w.maxAge)),
+    }));
+    if (backupWindows.length === 0) {
+      throw new PropValidationError('backupWindows', [], 'at least one window');
     }
-    if (backupPattern.includes('"')) {
-      throw new PropValidationError('backupCronJobPattern', backupPattern, 'a regular expression without double quotes');
-    }
-    const backupMaxAgeSeconds = durationSeconds(validateDuration('backupMaxAge', props.backupMaxAge ?? '25h'));
     const replicationLagSeconds = validateInteger('replicationLagSeconds', props.replicationLagSeconds ?? 60, 1);
     const certificateExpiryDays = validateInteger('certificateExpiryDays', props.certificateExpiryDays ?? 14, 1, 60);
     const latencyBucket = bucketMatcher('Slo.LATENCY_P95_SECONDS', Slo.LATENCY_P95_SECONDS);
 
     const ns = namespaceScope(watchNamespace);
-    const backupJobs = `=~"${backupPattern}"`;
+    const allBackups = backupWindows.map(w => w.pattern).join('|');
     const errorBudget = budget(1 - Slo.AVAILABILITY);
     // p95 < 200 ms means at most 5 % of requests may be slower than 200 ms.
     const latencyBudget = budget(1 - LATENCY_QUANTILE);
@@ -273,25 +280,31 @@ export class AlertRules extends Construct {
         expr: [
           `${selector(ExporterMetrics.KUBE_JOB_FAILED, ...ns)} > 0`,
           'and on (namespace, job_name)',
-          selector(ExporterMetrics.KUBE_JOB_OWNER, ...ns, 'owner_kind="CronJob"', `owner_name${backupJobs}`),
+          selector(ExporterMetrics.KUBE_JOB_OWNER, ...ns, 'owner_kind="CronJob"', `owner_name=~"${allBackups}"`),
         ].join('\n'),
         severity: 'warning',
         summary: 'Backup job {{ $labels.namespace }}/{{ $labels.job_name }} failed',
         description: 'Backup Job {{ $labels.job_name }} has failed pods. The alert stops when the failed Job is deleted (or expires from the CronJob history).',
       },
-      {
-        alert: 'BackupNotRun',
-        expr: [
-          `(time() - ${selector(ExporterMetrics.KUBE_CRONJOB_LAST_SUCCESS, ...ns, `cronjob${backupJobs}`)}) > ${backupMaxAgeSeconds}`,
-          'or',
-          // A CronJob that never succeeded has no last-success series at all.
-          `(\n  (time() - ${selector(ExporterMetrics.KUBE_CRONJOB_CREATED, ...ns, `cronjob${backupJobs}`)}) > ${backupMaxAgeSeconds}`,
-          `  unless on (namespace, cronjob)\n  ${selector(ExporterMetrics.KUBE_CRONJOB_LAST_SUCCESS, ...ns, `cronjob${backupJobs}`)}\n)`,
-        ].join('\n'),
-        severity: 'critical',
-        summary: 'Backup {{ $labels.namespace }}/{{ $labels.cronjob }} has not succeeded in its window',
-        description: `CronJob {{ $labels.cronjob }} has not completed successfully for {{ $value | humanizeDuration }} (allowed ${backupMaxAgeSeconds / 3600} h): the recovery point objective is at risk.`,
-      },
+      // One rule per window, each leaving out the CronJobs of the windows before it.
+      ...backupWindows.map((w, i): AlertDef => {
+        const cronjobs = [`cronjob=~"${w.pattern}"`, ...backupWindows.slice(0, i).map(earlier => `cronjob!~"${earlier.pattern}"`)];
+        const lastSuccess = selector(ExporterMetrics.KUBE_CRONJOB_LAST_SUCCESS, ...ns, ...cronjobs);
+        return {
+          alert: 'BackupNotRun',
+          expr: [
+            `(time() - ${lastSuccess}) > ${w.maxAgeSeconds}`,
+            'or',
+            // A CronJob that never succeeded has no last-success series at all.
+            `(\n  (time() - ${selector(ExporterMetrics.KUBE_CRONJOB_CREATED, ...ns, ...cronjobs)}) > ${w.maxAgeSeconds}`,
+            `  unless on (namespace, cronjob)\n  ${lastSuccess}\n)`,
+          ].join('\n'),
+          severity: 'critical',
+          labels: { backup_window: humanizeSeconds(w.maxAgeSeconds) },
+          summary: 'Backup {{ $labels.namespace }}/{{ $labels.cronjob }} has not succeeded in its window',
+          description: `CronJob {{ $labels.cronjob }} has not completed successfully for {{ $value | humanizeDuration }} (allowed ${humanizeSeconds(w.maxAgeSeconds)}): the recovery point objective is at risk.`,
+        };
+      }),
       {
         alert: 'CertificateExpiringSoon',
         // Not namespace-scoped: cert-manager's own ServiceMonitor decides whether the
@@ -308,14 +321,14 @@ export class AlertRules extends Construct {
       alert: a.alert,
       expr: a.expr,
       ...(a.for ? { for: a.for } : {}),
-      labels: { severity: a.severity },
+      labels: { ...a.labels, severity: a.severity },
       annotations: {
         summary: a.summary,
         description: a.description,
         runbook_url: `${runbookBaseUrl}#${a.alert.toLowerCase()}`,
       },
     });
-    this.alertNames = [...http, ...data, ...platform].map(a => a.alert);
+    this.alertNames = [...new Set([...http, ...data, ...platform].map(a => a.alert))];
 
     this.apiObject = new ApiObject(this, 'Resource', {
       apiVersion: AlertRules.API_VERSION,
@@ -334,4 +347,25 @@ export class AlertRules extends Construct {
       },
     });
   }
+}
+
+/** Checks a regular expression and returns it escaped for a PromQL double-quoted string. */
+function validatePattern(prop: string, pattern: string): string {
+  try {
+    new RegExp(`^(?:${pattern})$`);
+  } catch {
+    throw new PropValidationError(prop, pattern, 'a regular expression');
+  }
+  if (pattern.includes('"')) {
+    throw new PropValidationError(prop, pattern, 'a regular expression without double quotes');
+  }
+  // PromQL strings take Go escapes: a regex backslash is written twice.
+  return pattern.replace(/\\/g, '\\\\');
+}
+
+/** '25h', '1h30m', '45m'. */
+function humanizeSeconds(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  return [h ? `${h}h` : '', m ? `${m}m` : '', seconds % 60 ? `${seconds % 60}s` : ''].join('') || '0s';
 }
