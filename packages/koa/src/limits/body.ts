@@ -29,10 +29,16 @@ export function jsonBody(options: JsonBodyOptions = {}): Middleware {
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const chunk of ctx.req) {
-      size += (chunk as Buffer).length;
-      if (size > limit) throw fail(413, `body larger than ${limit} bytes`);
-      chunks.push(chunk as Buffer);
+    try {
+      for await (const chunk of ctx.req) {
+        size += (chunk as Buffer).length;
+        if (size > limit) throw fail(413, `body larger than ${limit} bytes`);
+        chunks.push(chunk as Buffer);
+      }
+    } catch (err) {
+      if ((err as { status?: number }).status) throw err;
+      // The client went away mid-body: its fault, and nobody will read the answer.
+      throw fail(400, 'request body aborted');
     }
     if (size > 0) {
       let text: string;

@@ -32,12 +32,17 @@ function serializeError(err: Error): Fields {
 }
 
 // Errors serialize to `{}` by default: expand them so stack traces reach the logs.
+// (duck-typed: errors from another realm, e.g. Node core inside a VM, fail instanceof).
+function isError(value: unknown): value is Error {
+  return value instanceof Error || (typeof value === 'object' && value !== null && 'message' in value && 'stack' in value);
+}
+
 function replacer(_key: string, value: unknown): unknown {
-  return value instanceof Error ? serializeError(value) : value;
+  return isError(value) ? serializeError(value) : value;
 }
 
 function textValue(v: unknown): string {
-  if (v instanceof Error) return JSON.stringify(v.message);
+  if (isError(v)) return JSON.stringify(v.message);
   return typeof v === 'string' && !/[\s"=]/.test(v) ? v : JSON.stringify(v, replacer);
 }
 
