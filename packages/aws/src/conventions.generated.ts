@@ -11,5 +11,26 @@ export const BackupConventions = {
     "config/",
     "user-data/",
     "logs/"
-  ]
+  ],
+  "OUTPUT_BUCKET_NAME": "BackupBucketName",
+  "OUTPUT_REGION": "BackupRegion",
+  "OUTPUT_ROLE_ARN": "BackupRoleArn"
+} as const;
+
+export const CostConventions = {
+  "MONTHLY_BUDGET_USD": 1000,
+  "WARNING_THRESHOLD_PERCENT": 80,
+  "CRITICAL_THRESHOLD_PERCENT": 95
+} as const;
+
+export const Components = {
+  "LABEL": "app.kubernetes.io/component",
+  "PART_OF_LABEL": "app.kubernetes.io/part-of",
+  "PART_OF": "rauli-vision",
+  "FRONTEND": "frontend",
+  "BACKEND_GO": "backend-go",
+  "BACKEND_PYTHON": "backend-python",
+  "POSTGRES": "postgres",
+  "REDIS": "redis",
+  "BACKUP": "backup"
 } as const;

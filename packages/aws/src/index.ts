@@ -1,0 +1,5 @@
+export * from './backup/backup-bucket';
+export * from './backup/backup-job-role';
+export * from './cost/cost-allocation-tags';
+export * from './cost/cost-guardrails';
+export * from './stacks/platform-foundation-stack';
