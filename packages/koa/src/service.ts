@@ -212,7 +212,16 @@ export function createService(options: CreateServiceOptions = {}): Service {
   };
 
   const service: Service = {
-    app, router, config, logger, jwt, cache, metrics, lifecycle, db, redis,
+    app,
+    router,
+    config,
+    logger,
+    jwt,
+    cache,
+    metrics,
+    lifecycle,
+    db,
+    redis,
     get server() {
       return server;
     },

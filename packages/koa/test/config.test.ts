@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CONFIG_VARIABLES, ConfigError, loadConfig, parseDuration, RuntimeDefaults, ServiceConventions } from '../src';
 
 const SECRET = 'a'.repeat(32);
@@ -117,8 +119,8 @@ describe('loadConfig', () => {
   });
 
   test('every variable read is documented in the README table', () => {
-    const readme = require('fs').readFileSync(require('path').join(__dirname, '..', 'README.md'), 'utf8') as string;
-    const source = require('fs').readFileSync(require('path').join(__dirname, '..', 'src', 'config', 'config.ts'), 'utf8') as string;
+    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+    const source = readFileSync(join(__dirname, '..', 'src', 'config', 'config.ts'), 'utf8');
     const read = new Set([...source.matchAll(/r\.(?:raw|string|oneOf|int|bool|duration|url)(?:<\w+>)?\('([A-Z_]+)'/g)].map((m) => m[1]));
     expect(new Set(CONFIG_VARIABLES.map((v) => v.name))).toEqual(read);
     for (const v of CONFIG_VARIABLES) expect(readme).toContain(`| \`${v.name}\` |`);

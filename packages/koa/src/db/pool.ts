@@ -1,5 +1,5 @@
-import Pool from 'pg-pool';
 import { Client } from 'pg';
+import Pool from 'pg-pool';
 import { RuntimeDefaults } from '../conventions.generated';
 import { withTimeout } from '../util/timeout';
 
