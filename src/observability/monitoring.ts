@@ -29,6 +29,12 @@ export interface MetricsTarget {
 /** Props of {@link Monitoring}. */
 export interface MonitoringProps {
   /**
+   * Emit anything at all. Off for clusters without prometheus-operator's
+   * CRDs (the seed's `monitoring.enabled`).
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
    * Value of the release label that kube-prometheus-stack's
    * `serviceMonitorSelector` and `ruleSelector` match (its Helm release name).
    * @default 'kube-prometheus-stack'
@@ -113,12 +119,13 @@ export class Monitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: MonitoringProps = {}) {
     super(scope, id);
+    const enabled = props.enabled ?? true;
     const prefix = validateDnsLabel('namePrefix', props.namePrefix ?? 'rauli-vision', 40);
     // Helm release names are DNS-1123 labels.
     const release = validateDnsLabel('release', props.release ?? 'kube-prometheus-stack', 53);
     const labels = { [props.releaseLabel ?? 'release']: release };
 
-    if (props.serviceMonitors ?? true) {
+    if (enabled && (props.serviceMonitors ?? true)) {
       const targets = props.targets ?? Monitoring.defaultTargets();
       const names = new Set<string>();
       for (const t of targets) {
@@ -136,7 +143,7 @@ export class Monitoring extends Construct {
       }
     }
 
-    if (props.alerts ?? true) {
+    if (enabled && (props.alerts ?? true)) {
       this.alertRules = new AlertRules(this, 'AlertRules', {
         ...props.alertRules,
         labels: { ...props.alertRules?.labels, ...labels },
@@ -144,7 +151,7 @@ export class Monitoring extends Construct {
       });
     }
 
-    if (props.dashboards ?? true) {
+    if (enabled && (props.dashboards ?? true)) {
       const options = props.dashboardOptions ?? {};
       const meta = (suffix: string) => ({ ...options.metadata, name: `${prefix}-dashboard-${suffix}` });
       this.dashboards.push(

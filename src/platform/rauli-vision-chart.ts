@@ -10,6 +10,7 @@ import { RedisClusterOptions } from '../data/redis/redis-cluster';
 import { Edge, EdgeOptions } from '../edge';
 import { PlatformNamespace } from '../namespace/platform-namespace';
 import { PlatformNetworkPolicies } from '../network/platform-network-policies';
+import { Monitoring, MonitoringProps } from '../observability/monitoring';
 import { HttpService } from '../workload/http-service';
 import { HttpServiceSettings } from '../workload/settings';
 
@@ -88,6 +89,12 @@ export interface RauliVisionChartProps extends ChartProps {
    * @default - no backups
    */
   readonly backup?: DataTierBackupOptions;
+  /**
+   * ServiceMonitors, the PrometheusRule and the Grafana dashboards for
+   * kube-prometheus-stack (release label, dashboard label, on/off switches).
+   * @default - all of them, labelled `release: kube-prometheus-stack`
+   */
+  readonly monitoring?: MonitoringProps;
 }
 
 /**
@@ -110,6 +117,8 @@ export class RauliVisionChart extends Chart {
   public readonly data: DataTier;
   /** The public edge, when `edge` is set. */
   public readonly edge?: Edge;
+  /** ServiceMonitors, alert rules and dashboards. */
+  public readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: RauliVisionChartProps) {
     const preset = Environments.preset(props.environment);
@@ -167,6 +176,8 @@ export class RauliVisionChart extends Chart {
         backend: { serviceName: this.backendGo.name, port: this.backendGo.servicePort },
       });
     }
+
+    this.monitoring = new Monitoring(this, 'Monitoring', props.monitoring);
 
     new PlatformNetworkPolicies(this, 'NetworkPolicies', {
       ingressNamespace: props.ingressNamespace,
