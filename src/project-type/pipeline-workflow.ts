@@ -3,19 +3,23 @@ import { TypeScriptProject } from 'projen/lib/typescript';
 import { ServiceConventions } from '../conventions';
 import { DEPLOY_BRANCHES, ServiceEnvironment, ServiceSettings } from './service-settings';
 
-/** Every action is pinned to a released version (never a branch such as `@master`). */
+/**
+ * Actions the pipeline uses, never a moving branch such as `@master`.
+ * GitHub's own actions: released major versions (Node 24 runtime). Third-party
+ * actions: full commit SHAs, because tags can be moved (trivy-action's tags
+ * were force-pushed in the March 2026 supply-chain attack); the released
+ * version each SHA points to is noted beside it.
+ */
 export const ACTIONS = {
-  checkout: 'actions/checkout@v4.2.2',
-  setupNode: 'actions/setup-node@v4.4.0',
-  uploadArtifact: 'actions/upload-artifact@v4.6.2',
-  trivy: 'aquasecurity/trivy-action@0.33.1',
-  uploadSarif: 'github/codeql-action/upload-sarif@v3.29.5',
-  setupBuildx: 'docker/setup-buildx-action@v3.11.1',
-  login: 'docker/login-action@v3.5.0',
-  metadata: 'docker/metadata-action@v5.8.0',
-  buildPush: 'docker/build-push-action@v6.18.0',
-  setupKubectl: 'azure/setup-kubectl@v4.0.1',
-  setContext: 'azure/k8s-set-context@v4.0.1',
+  checkout: 'actions/checkout@v6',
+  setupNode: 'actions/setup-node@v6',
+  uploadArtifact: 'actions/upload-artifact@v6',
+  uploadSarif: 'github/codeql-action/upload-sarif@v4',
+  trivy: 'aquasecurity/trivy-action@ed142fd0673e97e23eac54620cfb913e5ce36c25', // v0.36.0 (first release after the incident)
+  setupBuildx: 'docker/setup-buildx-action@4d04d5d9486b7bd6fa91e7baf45bbb4f8b9deedd', // v4
+  login: 'docker/login-action@4907a6ddec9925e35a0a9e82d7399ccc52663121', // v4
+  metadata: 'docker/metadata-action@030e881283bb7a6894de51c315a6bfe6a94e05cf', // v6
+  buildPush: 'docker/build-push-action@bcafcacb16a39f128d818304e6c9c0c18556b85f', // v7
 } as const;
 
 export const SMOKE_TEST_SCRIPT = 'scripts/smoke-test.sh';
@@ -184,9 +188,17 @@ export class PipelineWorkflow extends Component {
       steps: [
         ...nodeSetup,
         { name: `Synthesize the ${env} manifests for this image`, run: 'npx projen synth:k8s && npx projen validate:k8s' },
-        { name: 'Set up kubectl', uses: ACTIONS.setupKubectl },
-        // KUBE_CONFIG is an environment secret: each environment has its own cluster credentials.
-        { name: 'Cluster credentials', uses: ACTIONS.setContext, with: { method: 'kubeconfig', kubeconfig: '${{ secrets.KUBE_CONFIG }}' } },
+        {
+          // KUBE_CONFIG is an environment secret: each environment has its own cluster
+          // credentials. kubectl comes with the runner image: no third-party action needed.
+          name: 'Cluster credentials',
+          env: { KUBE_CONFIG: '${{ secrets.KUBE_CONFIG }}' },
+          run: [
+            'umask 077',
+            'printf \'%s\' "$KUBE_CONFIG" > "$RUNNER_TEMP/kubeconfig"',
+            'echo "KUBECONFIG=$RUNNER_TEMP/kubeconfig" >> "$GITHUB_ENV"',
+          ].join('\n'),
+        },
         { name: 'Apply', run: `kubectl apply --server-side --field-manager=${settings.serviceName}-pipeline -f ${manifestFile(settings, env)}` },
         { name: 'Wait for the rollout', run: `kubectl -n ${ns} rollout status ${workload} --timeout=300s` },
         {

@@ -107,14 +107,11 @@ export class RauliServiceProject extends typescript.TypeScriptAppProject {
       packageManager: javascript.NodePackageManager.NPM,
       // The pipeline workflow builds and tests; projen's own build workflow would duplicate it.
       buildWorkflow: false,
+      // The projen the platform is built with: its project type API is what this class targets.
+      projenVersion: settings.versions.packages.projen,
       ...options,
       sampleCode: false,
       readme: options.readme ?? { contents: serviceReadme(settings) },
-      tsconfigDev: {
-        ...options.tsconfigDev,
-        compilerOptions: { ...options.tsconfigDev?.compilerOptions },
-        include: [...(options.tsconfigDev?.include ?? []), 'k8s/**/*.ts'],
-      },
       jestOptions: {
         ...options.jestOptions,
         jestConfig: {
@@ -136,10 +133,13 @@ export class RauliServiceProject extends typescript.TypeScriptAppProject {
     this.addDeps(settings.koaPackageSpec);
     this.addDevDeps(
       settings.platformPackageSpec,
+      // Types that @rauli-vision/koa's declarations reference (koa, pg, pg-pool ship none).
       '@types/koa@^3.0.0',
-      ...['cdk8s', 'cdk8s-plus-28', 'constructs', 'cdk8s-cli', ...HARNESS_PACKAGES].map(p => samePackageAsPlatform(settings, p)),
+      '@types/pg@^8.11.10',
+      '@types/pg-pool@^2.0.6',
+      // TypeScript and Node types as in the platform: the newest majors are not supported by ts-jest and ts-node yet.
+      ...['typescript', '@types/node', 'cdk8s', 'cdk8s-plus-28', 'constructs', 'cdk8s-cli', ...HARNESS_PACKAGES].map(p => samePackageAsPlatform(settings, p)),
     );
-    this.eslint?.addLintPattern('k8s');
     this.gitignore.exclude('.env');
 
     this.addTask('dev', {

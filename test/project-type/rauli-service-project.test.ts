@@ -25,7 +25,7 @@ function synth(options: Partial<RauliServiceProjectOptions> = {}): Record<string
 
 const KEY_FILES = [
   'Dockerfile', '.dockerignore', 'docker-compose.dev.yml', '.env.example', 'cdk8s.yaml',
-  'k8s/settings.generated.ts', 'k8s/validate.ts', 'scripts/smoke-test.sh', '.github/workflows/pipeline.yml',
+  'src/k8s/settings.generated.ts', 'src/k8s/validate.ts', 'scripts/smoke-test.sh', '.github/workflows/pipeline.yml',
 ];
 
 describe('defaults', () => {
@@ -48,11 +48,11 @@ describe('defaults', () => {
   });
 
   test('writes the sample service, its test, the chart and its test once', () => {
-    for (const file of ['src/index.ts', 'src/app.ts', 'src/routes.ts', 'test/routes.test.ts', 'k8s/service-chart.ts', 'k8s/main.ts', 'test/k8s.test.ts', 'README.md']) {
+    for (const file of ['src/index.ts', 'src/app.ts', 'src/routes.ts', 'test/routes.test.ts', 'src/k8s/service-chart.ts', 'src/k8s/main.ts', 'test/k8s.test.ts', 'README.md']) {
       expect(out[file]).toBeDefined();
     }
     expect(out['src/routes.ts']).toContain("'/api/v1/hello'");
-    expect(out['k8s/service-chart.ts']).toContain("from '@rauli-vision/platform'");
+    expect(out['src/k8s/service-chart.ts']).toContain("from '@rauli-vision/platform'");
   });
 
   test('adds dev, start, synth:k8s and validate:k8s tasks', () => {
@@ -60,7 +60,7 @@ describe('defaults', () => {
     expect(tasks.dev.steps[0].exec).toBe('ts-node --transpile-only src/index.ts');
     expect(tasks.dev.env).toEqual({ NODE_ENV: 'development' });
     expect(tasks['synth:k8s'].steps[0].exec).toBe('cdk8s synth --check-upgrade false');
-    expect(tasks['validate:k8s'].steps[0].exec).toBe('ts-node --transpile-only k8s/validate.ts');
+    expect(tasks['validate:k8s'].steps[0].exec).toBe('ts-node --transpile-only src/k8s/validate.ts');
   });
 
   test('.env.example lists every variable once, with no secret value', () => {
@@ -97,15 +97,17 @@ describe('pipeline workflow', () => {
 
   test('tags images with docker/metadata-action and never latest', () => {
     const meta = wf.jobs.image.steps.find((s: any) => s.id === 'meta');
-    expect(meta.uses).toMatch(/^docker\/metadata-action@v\d/);
+    expect(meta.uses).toMatch(/^docker\/metadata-action@[0-9a-f]{40}$/);
     expect(meta.with.images).toBe('ghcr.io/rauli-vision/orders');
     expect(meta.with.flavor).toBe('latest=false');
   });
 
-  test('pins every action to a released version', () => {
-    const uses = Object.values<any>(wf.jobs).flatMap(j => j.steps).map((s: any) => s.uses).filter(Boolean);
+  test('pins GitHub actions to released versions and third-party actions to commit SHAs', () => {
+    const uses: string[] = Object.values<any>(wf.jobs).flatMap(j => j.steps).map((s: any) => s.uses).filter(Boolean);
     expect(uses.length).toBeGreaterThan(10);
-    for (const u of uses) expect(u).toMatch(/@v?\d+\.\d+\.\d+$/);
+    for (const u of uses) {
+      expect(u).toMatch(/^(actions|github)\//.test(u) ? /@v\d+(\.\d+){0,2}$/ : /@[0-9a-f]{40}$/);
+    }
     expect(new Set(uses)).toEqual(new Set(Object.values(ACTIONS).filter(a => uses.includes(a))));
   });
 
@@ -134,7 +136,7 @@ describe('options', () => {
     expect(out['.env.example']).toMatch(/^# DATABASE_URL=/m);
     expect(out['.env.example']).toMatch(/^# REDIS_URL=/m);
     expect(out['.env.example']).toMatch(/^PORT=3000$/m);
-    const settings = out['k8s/settings.generated.ts'] as string;
+    const settings = out['src/k8s/settings.generated.ts'] as string;
     expect(settings).toContain('"image": "registry.example.com:5000/team/billing"');
     expect(settings).toContain('"environments": [\n    "dev",\n    "production"\n  ]');
     expect(YAML.parse(out['.github/workflows/pipeline.yml']).jobs.image.steps.find((s: any) => s.id === 'meta').with.images)
@@ -231,4 +233,13 @@ describe('generated files pass their linters', () => {
       server.close();
     }
   });
+});
+
+test('.env.example covers exactly the variables of the Koa package (CONFIG_VARIABLES)', () => {
+  // Read as text: the root jest cannot load the Koa package (it is not part of this package's module graph).
+  const source = fs.readFileSync(path.join(__dirname, '..', '..', 'packages', 'koa', 'src', 'config', 'config.ts'), 'utf-8');
+  const table = source.slice(source.indexOf('export const CONFIG_VARIABLES'));
+  const koaNames = [...table.slice(0, table.indexOf('];')).matchAll(/\{ name: '([A-Z0-9_]+)'/g)].map(m => m[1]);
+  expect(koaNames.length).toBeGreaterThan(20);
+  expect(Object.values(ENV_VARIABLES).flat().map(v => v.name).sort()).toEqual(koaNames.sort());
 });

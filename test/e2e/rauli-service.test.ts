@@ -1,0 +1,191 @@
+/**
+ * End to end: build the platform and Koa packages, scaffold a service from the
+ * local tarballs with `projen new --from`, then in the new repository build,
+ * test, synthesize and validate its manifests, start it against the real
+ * Redis and PostgreSQL of this machine and run its own smoke tests.
+ *
+ * Run with `npx projen test:e2e` (not part of the root jest run: it needs the
+ * built tarballs and takes minutes). Set RAULI_E2E_PLATFORM_TGZ and
+ * RAULI_E2E_KOA_TGZ to reuse tarballs, RAULI_E2E_KEEP=1 to keep the scaffold.
+ */
+import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+import * as YAML from 'yaml';
+import { ServiceConventions } from '../../src/conventions';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const KOA = path.join(ROOT, 'packages', 'koa');
+const PROJEN_VERSION = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf-8')).devDependencies.projen;
+const SERVICE = 'orders';
+const REDIS_URL = process.env.RAULI_E2E_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const DATABASE_URL = process.env.RAULI_E2E_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
+
+/** The child processes must not think they run inside this jest. */
+const childEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('JEST_') && k !== 'NODE_ENV'));
+
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): string {
+  const r = spawnSync(cmd, args, { cwd, env: { ...childEnv, ...env }, encoding: 'utf-8', maxBuffer: 256 * 1024 * 1024 });
+  if (r.status !== 0) {
+    const tail = (s: string) => s.split('\n').slice(-60).join('\n');
+    throw new Error(`${cmd} ${args.join(' ')} (in ${cwd}) exited ${r.status}\n--- stdout\n${tail(r.stdout)}\n--- stderr\n${tail(r.stderr)}`);
+  }
+  return r.stdout;
+}
+
+function timed<T>(label: string, timings: Record<string, number>, fn: () => T): T {
+  const start = Date.now();
+  try {
+    return fn();
+  } finally {
+    timings[label] = (Date.now() - start) / 1000;
+  }
+}
+
+function newestTgz(dir: string): string {
+  const files = fs.readdirSync(dir).filter(f => f.endsWith('.tgz')).map(f => path.join(dir, f));
+  if (!files.length) throw new Error(`no tarball in ${dir}`);
+  return files.sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
+}
+
+/** Builds the two tarballs the scaffold installs (only these packages, not packages/aws). */
+function buildTarballs(): { platform: string; koa: string } {
+  if (process.env.RAULI_E2E_PLATFORM_TGZ && process.env.RAULI_E2E_KOA_TGZ) {
+    return { platform: process.env.RAULI_E2E_PLATFORM_TGZ, koa: process.env.RAULI_E2E_KOA_TGZ };
+  }
+  run('npx', ['jsii', '--silence-warnings=reserved-word'], ROOT);
+  run('cp', ['src/validation/pss-runner.mjs', 'lib/validation/'], ROOT);
+  fs.rmSync(path.join(ROOT, 'dist', 'js'), { recursive: true, force: true });
+  run('npx', ['jsii-pacmak', '--target', 'js'], ROOT);
+  run('npx', ['tsc', '--build'], KOA);
+  fs.rmSync(path.join(KOA, 'dist', 'js'), { recursive: true, force: true });
+  fs.mkdirSync(path.join(KOA, 'dist', 'js'), { recursive: true });
+  run('npm', ['pack', '--pack-destination', 'dist/js'], KOA);
+  return { platform: newestTgz(path.join(ROOT, 'dist', 'js')), koa: newestTgz(path.join(KOA, 'dist', 'js')) };
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise(resolve => server.close(resolve));
+  return port;
+}
+
+function exitOf(child: ChildProcess, timeoutMs: number): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`process did not exit within ${timeoutMs} ms`)), timeoutMs);
+    child.once('exit', code => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+}
+
+describe('rauli-service scaffold', () => {
+  const timings: Record<string, number> = {};
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'rauli-e2e-'));
+  const dir = path.join(work, SERVICE);
+  let tarballs: { platform: string; koa: string };
+
+  beforeAll(() => {
+    const built = timed('build tarballs', timings, buildTarballs);
+    // Copies under unique names: npm must install this run's content, not a cached one.
+    tarballs = {
+      platform: path.join(work, `platform-${path.basename(built.platform)}`),
+      koa: path.join(work, `koa-${path.basename(built.koa)}`),
+    };
+    fs.copyFileSync(built.platform, tarballs.platform);
+    fs.copyFileSync(built.koa, tarballs.koa);
+    fs.mkdirSync(dir);
+  });
+
+  afterAll(() => {
+    console.log(`rauli-service e2e timings (s): ${JSON.stringify(timings)}\n`
+      + `scaffold + first green build: ${((timings.scaffold ?? 0) + (timings['first build'] ?? 0)).toFixed(1)} s (target < 90 s with a warm npm cache)`);
+    if (!process.env.RAULI_E2E_KEEP) fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  test('scaffolds from the local tarballs', () => {
+    timed('scaffold', timings, () => run('npx', [
+      `projen@${PROJEN_VERSION}`, 'new',
+      '--from', `@rauli-vision/platform@file:${tarballs.platform}`, 'rauli-service',
+      '--projen-version', PROJEN_VERSION,
+      '--koa-package-spec', `@rauli-vision/koa@file:${tarballs.koa}`,
+      '--no-git',
+    ], dir));
+    const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf-8'));
+    expect(pkg.dependencies['@rauli-vision/koa']).toBe(`file:${tarballs.koa}`);
+    expect(pkg.devDependencies['@rauli-vision/platform']).toBe(`file:${tarballs.platform}`);
+    expect(fs.existsSync(path.join(dir, 'node_modules', 'aws-cdk-lib'))).toBe(false);
+    expect(fs.readFileSync(path.join(dir, '.projenrc.ts'), 'utf-8')).toContain('new RauliServiceProject(');
+  });
+
+  test('builds and passes its own tests (unit and manifest validation) on the first try', () => {
+    timed('first build', timings, () => run('npx', ['projen', 'build'], dir));
+    expect(fs.existsSync(path.join(dir, 'lib', 'index.js'))).toBe(true);
+  });
+
+  test('regenerating changes nothing', () => {
+    const before = fs.readFileSync(path.join(dir, '.github', 'workflows', 'pipeline.yml'), 'utf-8');
+    timed('projen', timings, () => run('npx', ['projen'], dir));
+    expect(fs.readFileSync(path.join(dir, '.github', 'workflows', 'pipeline.yml'), 'utf-8')).toBe(before);
+  });
+
+  test('cdk8s synth writes one manifest per environment and the harness accepts them', () => {
+    timed('synth:k8s', timings, () => run('npx', ['projen', 'synth:k8s'], dir, { IMAGE_TAG: 'sha-0123456789ab' }));
+    const out = timed('validate:k8s', timings, () => run('npx', ['projen', 'validate:k8s'], dir));
+    for (const env of ['dev', 'staging', 'production']) {
+      expect(out).toMatch(new RegExp(`dist/k8s/${SERVICE}-${env}\\.k8s\\.yaml: \\d+ objects, 0 errors`));
+    }
+    const production = YAML.parseAllDocuments(fs.readFileSync(path.join(dir, 'dist/k8s', `${SERVICE}-production.k8s.yaml`), 'utf-8')).map(d => d.toJSON());
+    const kinds = production.map(d => d.kind);
+    for (const kind of ['Deployment', 'Service', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'ServiceMonitor', 'PrometheusRule']) {
+      expect(kinds).toContain(kind);
+    }
+    const deployment = production.find(d => d.kind === 'Deployment');
+    expect(deployment.spec.template.spec.containers[0].image).toBe(`ghcr.io/rauli-vision/${SERVICE}:sha-0123456789ab`);
+  });
+
+  test('.env.example lists exactly the variables the Koa package reads', () => {
+    const names = JSON.parse(run('node', ['-p', "JSON.stringify(require('@rauli-vision/koa').CONFIG_VARIABLES.map(v => v.name))"], dir));
+    const listed = [...fs.readFileSync(path.join(dir, '.env.example'), 'utf-8').matchAll(/^(?:# )?([A-Z][A-Z0-9_]+)=/gm)].map(m => m[1]);
+    expect([...listed].sort()).toEqual([...names].sort());
+  });
+
+  test('the built service answers its smoke tests against real Redis and PostgreSQL, then shuts down cleanly', async () => {
+    const port = await freePort();
+    const metricsPort = await freePort();
+    const child = spawn('node', ['lib/index.js'], {
+      cwd: dir,
+      env: {
+        ...childEnv,
+        NODE_ENV: 'production',
+        SERVICE_NAME: SERVICE,
+        PORT: String(port),
+        METRICS_PORT: String(metricsPort),
+        JWT_SECRET: randomBytes(48).toString('base64'),
+        REDIS_URL,
+        DATABASE_URL,
+        SHUTDOWN_DRAIN_DELAY: '1s',
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    const exited = exitOf(child, 60_000);
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      const out = timed('smoke tests', timings, () => run('./scripts/smoke-test.sh', [base, `http://127.0.0.1:${metricsPort}`], dir));
+      expect(out).toContain(`ok   ${base}/api/v1/hello`);
+      expect(out).toContain(`ok   ${base}${ServiceConventions.READINESS_PATH}`);
+      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}${ServiceConventions.METRICS_PATH}`)).text();
+      expect(metrics).toMatch(/http_requests_total\{[^}]*route="\/api\/v1\/hello"[^}]*\} [1-9]/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+});
