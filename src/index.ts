@@ -9,3 +9,4 @@ export * from './platform/rauli-vision-chart';
 export * from './project-type';
 export * from './edge';
 export * from './data';
+export * from './observability';
