@@ -4,7 +4,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { BackupConventions } from '../conventions.generated';
 import { unlessToken, validateKeyPrefixes } from '../core/aws-validate';
-import { acknowledge, acknowledgeWildcardActions, acknowledgeWildcardResources } from '../core/nag';
+import { acknowledgeWildcardActions, acknowledgeWildcardResources } from '../core/nag';
 import { PropValidationError, validateInteger, validateS3BucketName } from '../core/validate.generated';
 
 /** How the backup objects are encrypted at rest. */
@@ -275,8 +275,7 @@ export class BackupBucket extends Construct {
       lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(retentionDays) }],
       removalPolicy,
     });
-    acknowledge(logs, 'AwsSolutions-S1',
-      `This bucket is the server access log target of ${this.node.path}; logging it into itself would log its own log deliveries forever.`);
+    // cdk-nag (AwsSolutions-S1) accepts a log bucket without logs of its own when a bucket of the stack logs into it.
     return logs;
   }
 }

@@ -1,0 +1,106 @@
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { CfnResource, TagManager, Validations } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
+import { CostAllocationTags } from '../src';
+import { BackupConventions } from '../src/conventions.generated';
+import { foundationStack, nagViolations } from './support';
+
+/** Every cdk-nag AwsSolutions acknowledgement recorded in the tree: `rule @ construct path` -> reason. */
+function acknowledgements(scope: IConstruct): Map<string, string> {
+  const acks = new Map<string, string>();
+  for (const c of scope.node.findAll()) {
+    for (const entry of c.node.metadata.filter(m => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)) {
+      for (const [id, reason] of Object.entries(entry.data as Record<string, string>)) {
+        if (!/^(annotation::)?AwsSolutions-/i.test(id)) continue;
+        acks.set(`${id.replace(/^annotation::/i, '')} @ ${c.node.path}`, reason);
+      }
+    }
+  }
+  return acks;
+}
+
+/** Removes the acknowledgements (constructs keeps metadata in a private array). */
+function dropAcknowledgements(scope: IConstruct): void {
+  for (const c of scope.node.findAll()) {
+    const metadata = ((c.node as any)._metadata ?? []) as Array<{ type: string }>;
+    metadata.splice(0, metadata.length, ...metadata.filter(m => m.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY));
+  }
+}
+
+describe.each([true, false])('PlatformFoundationStack (cdk.json feature flags: %s)', (featureFlags) => {
+  const stack = foundationStack({ costCenter: 'platform-ops' }, { featureFlags });
+  const template = Template.fromStack(stack);
+
+  test('cdk-nag AwsSolutions: zero unacknowledged findings, and no error annotations', () => {
+    expect(nagViolations(stack)).toEqual([]);
+    expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
+  });
+
+  test('every acknowledgement has a reason and silences a finding that really exists', () => {
+    const acks = acknowledgements(stack);
+    expect(acks.size).toBeGreaterThan(0);
+    for (const reason of acks.values()) expect(reason.length).toBeGreaterThan(40);
+    dropAcknowledgements(stack);
+    // A finding is reported on the CfnResource; its acknowledgement sits on the resource or an ancestor.
+    const findings = nagViolations(stack).map(v => v.split(': ')[0]);
+    const unmatched = [...acks.keys()].filter(ack => {
+      const [rule, path] = ack.split(' @ ');
+      return !findings.some(f => f.startsWith(`${rule} @ ${path}`));
+    });
+    expect({ unmatched, findings }).toEqual({ unmatched: [], findings });
+    expect(findings.length).toBeGreaterThanOrEqual(acks.size);
+  });
+});
+
+describe('PlatformFoundationStack', () => {
+  const stack = foundationStack({ costCenter: 'platform-ops' });
+  const template = Template.fromStack(stack);
+
+  test('composes the backup bucket, the IRSA role and the budget', () => {
+    template.resourceCountIs('AWS::S3::Bucket', 2);
+    template.resourceCountIs('AWS::IAM::Role', 1);
+    template.resourceCountIs('AWS::Budgets::Budget', 1);
+    template.hasResourceProperties('AWS::Budgets::Budget', { Budget: { BudgetName: 'rauli-vision-production-monthly-cost' } });
+  });
+
+  test('outputs the backup CronJobs\' inputs under the conventions\' keys', () => {
+    const outputs = template.toJSON().Outputs;
+    expect(outputs[BackupConventions.OUTPUT_BUCKET_NAME].Value).toEqual({ Ref: stack.getLogicalId(stack.backupBucket.bucket.node.defaultChild as CfnResource) });
+    expect(outputs[BackupConventions.OUTPUT_REGION].Value).toBe('eu-west-1');
+    expect(outputs[BackupConventions.OUTPUT_ROLE_ARN].Value).toEqual({ 'Fn::GetAtt': [stack.getLogicalId(stack.backupJobRole.role.node.defaultChild as CfnResource), 'Arn'] });
+  });
+
+  test('cost-allocation tags on every taggable resource it creates', () => {
+    const resources = template.toJSON().Resources;
+    const taggable = stack.node.findAll().filter((c): c is CfnResource => CfnResource.isCfnResource(c) && (TagManager.isTaggable(c) || TagManager.isTaggableV2(c)));
+    expect(new Set(taggable.map(r => r.cfnResourceType))).toEqual(new Set(['AWS::S3::Bucket', 'AWS::KMS::Key', 'AWS::IAM::Role', 'AWS::SNS::Topic', 'AWS::Budgets::Budget']));
+    for (const resource of taggable) {
+      const properties = resources[stack.getLogicalId(resource)].Properties;
+      expect(properties.Tags ?? properties.ResourceTags).toEqual(expect.arrayContaining([
+        { Key: CostAllocationTags.PROJECT_KEY, Value: 'rauli-vision' },
+        { Key: CostAllocationTags.ENVIRONMENT_KEY, Value: 'production' },
+        { Key: CostAllocationTags.COST_CENTER_KEY, Value: 'platform-ops' },
+      ]));
+    }
+  });
+
+  test('passes its settings down', () => {
+    const custom = foundationStack({
+      environment: 'staging',
+      project: 'rauli',
+      backupBucket: { retentionDays: 14, prefixes: ['database/', 'wal/'] },
+      costGuardrails: { monthlyLimitUsd: 300, emailSubscribers: ['ops@rauli-vision.com'] },
+    });
+    const t = Template.fromStack(custom);
+    t.hasResourceProperties('AWS::S3::Bucket', { LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Prefix: 'wal/', ExpirationInDays: 14 })]) } });
+    t.hasResourceProperties('AWS::Budgets::Budget', { Budget: { BudgetName: 'rauli-staging-monthly-cost', BudgetLimit: { Amount: 300, Unit: 'USD' } } });
+    // The role follows the bucket's prefixes.
+    t.hasResourceProperties('AWS::IAM::Role', { Policies: [{ PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Condition: { StringLike: { 's3:prefix': ['database/*', 'wal/*'] } } })]) } }] });
+    expect(custom.backupJobRole.serviceAccountSubject).toBe('system:serviceaccount:rauli-vision:backup');
+  });
+
+  test('refuses an environment that is not a DNS label', () => {
+    expect(() => foundationStack({ environment: 'Prod Env' })).toThrow(/Invalid environment: "Prod Env"\. Expected a DNS-1123 label/);
+  });
+
+});
