@@ -1,13 +1,13 @@
 import { ApiObject, ApiObjectMetadata, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { BackupConventions, MetricNames, Slo } from '../conventions';
-import { PropValidationError, validateDuration, validateInteger } from '../core/validate';
 import { durationSeconds } from './duration';
 import { ExporterMetrics } from './exporter-metrics';
-import { ServiceMonitor } from './service-monitor';
 import {
   bucketMatcher, errorRatio, LATENCY_QUANTILE, latencyQuantile, namespaceScope, SERVICE_LABEL, selector, slowRatio,
 } from './promql';
+import { ServiceMonitor } from './service-monitor';
+import { PropValidationError, validateDuration, validateInteger } from '../core/validate';
 
 /** Props of {@link AlertRules}. */
 export interface AlertRulesProps {

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { Components, ServiceConventions } from '../conventions';
-import { validateDnsLabel } from '../core/validate';
 import { AlertRules, AlertRulesProps } from './alert-rules';
+import { validateDnsLabel } from '../core/validate';
 import { CostDashboard, CostDashboardProps } from './dashboards/cost-dashboard';
 import { DataTierDashboard } from './dashboards/data-tier-dashboard';
 import { GrafanaDashboard, GrafanaDashboardOptions } from './dashboards/grafana-dashboard';

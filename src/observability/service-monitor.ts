@@ -1,8 +1,8 @@
 import { ApiObject, ApiObjectMetadata } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Components, ServiceConventions } from '../conventions';
-import { PropValidationError, validateDnsLabel, validateDuration } from '../core/validate';
 import { durationSeconds } from './duration';
+import { PropValidationError, validateDnsLabel, validateDuration } from '../core/validate';
 
 /** Props of {@link ServiceMonitor}. */
 export interface ServiceMonitorProps {

@@ -2,11 +2,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import * as YAML from 'yaml';
+import { prepareRulesDir, promtool, RULE_TESTS_DIR, synthPrometheusRule, TEST_NAMESPACE } from './promtool';
 import { Slo } from '../../src/conventions';
 import { AlertRules } from '../../src/observability';
 import { bucketMatcher } from '../../src/observability/promql';
 import { validateManifests } from '../../src/validation';
-import { prepareRulesDir, promtool, RULE_TESTS_DIR, synthPrometheusRule, TEST_NAMESPACE } from './promtool';
 
 const RUNBOOKS = path.join(__dirname, '..', '..', 'docs', 'runbooks', 'alerts.md');
 

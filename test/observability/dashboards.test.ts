@@ -3,10 +3,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import * as YAML from 'yaml';
+import { promtool } from './promtool';
 import { MetricNames, Slo } from '../../src/conventions';
 import { CostDashboard, DataTierDashboard, GrafanaDashboard, ProductionDashboard } from '../../src/observability';
 import { validateManifests } from '../../src/validation';
-import { promtool } from './promtool';
 
 const NS = 'rauli-vision-production';
 const PANEL_TYPES = ['timeseries', 'stat', 'piechart'];

@@ -14,7 +14,11 @@ function chartWithService(): Chart {
     metadata: { name: 'backend-go', labels: { [Components.LABEL]: Components.BACKEND_GO } },
     spec: {
       selector: { app: 'backend-go' },
-      ports: [{ name: ServiceConventions.METRICS_PORT_NAME, port: ServiceConventions.METRICS_PORT, targetPort: k8s.IntOrString.fromNumber(ServiceConventions.METRICS_PORT) }],
+      ports: [{
+        name: ServiceConventions.METRICS_PORT_NAME,
+        port: ServiceConventions.METRICS_PORT,
+        targetPort: k8s.IntOrString.fromNumber(ServiceConventions.METRICS_PORT),
+      }],
     },
   });
   return chart;
@@ -102,15 +106,18 @@ describe('Monitoring in RauliVisionChart', () => {
         }
       }
     }
+    const declaresMetrics = (c: any) => (c.ports ?? []).some((p: any) => p.name === ServiceConventions.METRICS_PORT_NAME);
     const withMetrics = workloads
-      .filter(w => w.spec.template.spec.containers.some((c: any) => (c.ports ?? []).some((p: any) => p.name === ServiceConventions.METRICS_PORT_NAME)))
+      .filter(w => w.spec.template.spec.containers.some(declaresMetrics))
       .map(w => `${w.kind}/${w.metadata.name}`);
     expect(withMetrics.length).toBeGreaterThanOrEqual(5);
     expect(Object.fromEntries(withMetrics.map(w => [w, scrapes.get(w)]))).toEqual(Object.fromEntries(withMetrics.map(w => [w, 1])));
   });
 
   test('backup CronJobs each fall in a BackupNotRun window: RPO dumps within 1h, the daily ones within 25h', () => {
-    const withBackups = synthEnvironment('production', { backup: { storage: { bucketName: 'rauli-vision-backups' }, applicationSources: [{ name: 'config', configMapName: 'rauli-vision-config' }] } as any });
+    const withBackups = synthEnvironment('production', {
+      backup: { storage: { bucketName: 'rauli-vision-backups' }, applicationSources: [{ name: 'config', configMapName: 'rauli-vision-config' }] },
+    });
     expect(validateManifests(withBackups).errors).toEqual([]);
     const rules = ofKind(withBackups, 'PrometheusRule')[0].spec.groups.flatMap((g: any) => g.rules).filter((r: any) => r.alert === 'BackupNotRun');
     const windows = rules.map((r: any) => ({
@@ -118,7 +125,9 @@ describe('Monitoring in RauliVisionChart', () => {
       include: new RegExp(`^(?:${/cronjob=~"([^"]+)"/.exec(r.expr)![1]})$`),
       exclude: [...r.expr.matchAll(/cronjob!~"([^"]+)"/g)].map((m: any) => new RegExp(`^(?:${m[1]})$`)),
     }));
-    const windowOf = (name: string) => windows.filter((w: any) => w.include.test(name) && !w.exclude.some((e: RegExp) => e.test(name))).map((w: any) => w.window);
+    const windowOf = (name: string) => windows
+      .filter((w: any) => w.include.test(name) && !w.exclude.some((e: RegExp) => e.test(name)))
+      .map((w: any) => w.window);
     const cronJobs = ofKind(withBackups, 'CronJob').map(c => c.metadata.name);
     expect(cronJobs.length).toBeGreaterThanOrEqual(3);
     for (const name of cronJobs) {
