@@ -204,7 +204,11 @@ export function createService(options: CreateServiceOptions = {}): Service {
       logger,
       closers: [
         () => cache.close(),
-        ...(redis ? [() => redis.quit().catch(() => redis.disconnect())] : []),
+        // quit() resolves on the server's OK; wait for the socket to be gone too.
+        ...(redis ? [() => new Promise<void>((resolve) => {
+          redis.once('end', () => resolve());
+          redis.quit().catch(() => redis.disconnect());
+        })] : []),
         ...(db ? [() => closeDatabasePool(db)] : []),
       ],
     }).then(() => undefined);
