@@ -15,10 +15,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, Testing } from 'cdk8s';
-import { BackupConventions, Components, ServiceConventions } from '../conventions';
+import { BackupConventions, ServiceConventions } from '../conventions';
 import { Edge } from '../edge';
-import { emitDocument, Expr, If, Interpolated, MERGE_KEY, Node, Range, ToYaml } from './template-yaml';
+import { emitDocument, Expr, If, Interpolated, MERGE_KEY, Node, Range, TEMPLATED_KEYS, ToYaml } from './template-yaml';
 import { EDGE_DEFAULTS } from '../edge/private/routing';
+import { MAX_UID_LENGTH } from '../observability/dashboards/builder';
 import { Environments } from '../platform/environments';
 import { RauliVisionChart, RauliVisionChartProps } from '../platform/rauli-vision-chart';
 import { HttpService } from '../workload/http-service';
@@ -28,14 +29,15 @@ type Json = any;
 
 /** The three application services and where their keys live in values.yaml. */
 const SERVICES = [
-  { prop: 'backendGo', valuesPath: '', image: 'backend', sentinel: 92 },
-  { prop: 'frontend', valuesPath: 'frontend.', image: 'frontend', sentinel: 91 },
-  { prop: 'backendPython', valuesPath: 'backendPython.', image: 'cliente-local', sentinel: 93 },
+  { prop: 'backendGo', valuesPath: '', image: 'backend', sentinel: 2 },
+  { prop: 'frontend', valuesPath: 'frontend.', image: 'frontend', sentinel: 1 },
+  { prop: 'backendPython', valuesPath: 'backendPython.', image: 'cliente-local', sentinel: 3 },
 ] as const;
 type ServiceProp = typeof SERVICES[number]['prop'];
 
 const S = {
-  namespace: 'helm-sentinel-namespace',
+  // Short, so dashboard uids (`<base>-<namespace>`, 40 characters at most) keep it verbatim.
+  namespace: 'zzns',
   repository: 'sentinel.registry.invalid/repository',
   tag: 'sentinel-image-tag',
   host: 'sentinel-host.invalid',
@@ -44,14 +46,20 @@ const S = {
   tlsSecret: 'sentinel-tls-secret',
   issuer: 'sentinel-cluster-issuer',
   email: 'sentinel@sentinel.invalid',
+  bucket: 'sentinel-backup-bucket',
+  schedule: '7 7 7 7 *',
+  scrapeInterval: '3333s',
+  release: 'sentinel-prometheus-release',
 };
 
 const V = (p: string) => `$.Values.${p}`;
 
 /** Sentinels of one service's resources and autoscaling, and the values they stand for. */
 function serviceSentinels(n: number, prefix: string) {
-  const resources = { cpuRequest: `${n}01m`, cpuLimit: `${n}02m`, memoryRequest: `${n}01Mi`, memoryLimit: `${n}02Mi` };
-  const autoscaling = { minReplicas: n * 100 + 11, maxReplicas: n * 100 + 12, cpuUtilization: n - 20, memoryUtilization: n - 10 };
+  const resources = { cpuRequest: `9${n}01m`, cpuLimit: `9${n}02m`, memoryRequest: `9${n}01Mi`, memoryLimit: `9${n}02Mi` };
+  // Small and distinct: the data tier sizes connection pools from the maxima, and
+  // numeric sentinels are only looked for inside autoscalers.
+  const autoscaling = { minReplicas: 2 * n + 9, maxReplicas: 2 * n + 10, cpuUtilization: 70 + n, memoryUtilization: 80 + n };
   const map: Array<[string | number, string]> = [
     [resources.cpuRequest, `${prefix}resources.requests.cpu`],
     [resources.cpuLimit, `${prefix}resources.limits.cpu`],
@@ -103,14 +111,24 @@ export function valuesFor(environment: string): Json {
     autoscaling: go.autoscaling,
     frontend: service(preset.frontend),
     backendPython: service(preset.backendPython),
-    monitoring: { enabled: true, serviceMonitor: { enabled: true, interval: '30s' } },
-    backup: { enabled: true, schedule: BackupConventions.DATABASE_SCHEDULE, retention: `${BackupConventions.RETENTION_DAYS}d` },
+    monitoring: { enabled: true, release: 'kube-prometheus-stack', serviceMonitor: { enabled: true, interval: '30s' } },
+    backup: {
+      enabled: true,
+      schedule: BackupConventions.DATABASE_SCHEDULE,
+      retention: `${BackupConventions.RETENTION_DAYS}d`,
+      storage: { bucketName: 'rauli-vision-backups' },
+    },
     namespace: { create: false },
   };
 }
 
-/** The production chart with sentinels in every value-driven field. */
-function sentinelChart(): { chart: RauliVisionChart; scalars: Map<string | number, string> } {
+/**
+ * The production chart twice: with the presets' settings, and with sentinels
+ * in every service's settings. Values the constructs derive from settings
+ * (such as connection pool sizes) differ between the two without being a
+ * sentinel: the chart keeps the preset's result for them.
+ */
+function charts(): { chart: RauliVisionChart; real: RauliVisionChart; scalars: Map<string | number, string> } {
   const scalars = new Map<string | number, string>();
   const overrides: { [prop: string]: HttpServiceSettings } = {};
   for (const s of SERVICES) {
@@ -127,7 +145,6 @@ function sentinelChart(): { chart: RauliVisionChart; scalars: Map<string | numbe
       backendGo: image(SERVICES[0].image),
       backendPython: image(SERVICES[2].image),
     },
-    ...overrides,
     edge: {
       hosts: [S.host],
       apiHosts: [S.apiHost],
@@ -136,9 +153,12 @@ function sentinelChart(): { chart: RauliVisionChart; scalars: Map<string | numbe
       ingressClassName: S.ingressClass,
       acmeEmail: S.email,
     },
+    backup: { storage: { bucketName: S.bucket }, schedule: S.schedule },
+    monitoring: { scrapeInterval: S.scrapeInterval, release: S.release },
   };
-  const chart = new RauliVisionChart(Testing.app(), 'rauli-vision', props);
-  return { chart, scalars };
+  const chart = new RauliVisionChart(Testing.app(), 'rauli-vision', { ...props, ...overrides });
+  const real = new RauliVisionChart(Testing.app(), 'rauli-vision', props);
+  return { chart, real, scalars };
 }
 
 /** Identity of a synthesized object. */
@@ -153,7 +173,9 @@ function objectsUnder(scope: { node: { findAll(): any[] } }): Set<string> {
  * sentinels (replica bounds, utilization targets) only exist in autoscalers:
  * elsewhere a number that happens to match is a real value.
  */
-function substitute(node: Json, scalars: Map<string | number, string>, found: Set<string | number>, numbers: boolean): Node {
+function substitute(
+  node: Json, real: Json, scalars: Map<string | number, string>, strings: Array<[string, string]>, found: Set<string | number>, numbers: boolean,
+): Node {
   if (numbers && typeof node === 'number' && scalars.has(node)) {
     found.add(node);
     return new Expr(V(scalars.get(node)!));
@@ -163,13 +185,8 @@ function substitute(node: Json, scalars: Map<string | number, string>, found: Se
       found.add(node);
       return new Expr(`${V(scalars.get(node)!)} | quote`);
     }
-    const strings: Array<[string, string]> = [
-      [S.namespace, '$.Release.Namespace'], [S.repository, V('image.repository')], [S.tag, V('image.tag')],
-      [S.email, V('ingress.clusterIssuer.email')], [S.issuer, V('ingress.clusterIssuer.name')],
-      [S.ingressClass, V('ingress.className')],
-    ];
     const hit = strings.filter(([s]) => node.includes(s));
-    if (hit.length === 0) return node;
+    if (hit.length === 0) return derived(node, real);
     hit.forEach(([s]) => found.add(s));
     if (hit.length === 1 && node === hit[0][0]) return new Expr(`${hit[0][1]} | quote`);
     const pattern = new RegExp(hit.map(([s]) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
@@ -183,15 +200,21 @@ function substitute(node: Json, scalars: Map<string | number, string>, found: Se
     if (last < node.length) parts.push(node.slice(last));
     return new Interpolated(parts);
   }
-  if (Array.isArray(node)) return node.map(n => substitute(n, scalars, found, numbers));
+  const sub = (n: Json, r?: Json) => substitute(n, r, scalars, strings, found, numbers);
+  if (Array.isArray(node)) return node.map((n, i) => sub(n, Array.isArray(real) && real.length === node.length ? real[i] : undefined));
   if (node && typeof node === 'object') {
-    const sub = (n: Json) => substitute(n, scalars, found, numbers);
     if (node instanceof If) return new If(node.cond, sub(node.node), node.otherwise === undefined ? undefined : sub(node.otherwise));
     if (node instanceof Range) return new Range(node.over, sub(node.item));
     if (node instanceof Expr || node instanceof Interpolated || node instanceof ToYaml) return node;
-    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, substitute(v, scalars, found, numbers)]));
+    const r = real && typeof real === 'object' && !Array.isArray(real) ? real : undefined;
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, sub(v, r?.[k])]));
   }
-  return node;
+  return derived(node, real);
+}
+
+/** A literal that differs from the preset's chart was derived from a sentinel: keep the preset's value. */
+function derived(value: Json, real: Json): Json {
+  return real !== undefined && typeof real === typeof value ? real : value;
 }
 
 /** One template file: a document, and the condition under which it renders. */
@@ -203,24 +226,38 @@ interface Template {
 
 /** Builds the templates from the sentinel chart. */
 export function buildTemplates(): Template[] {
-  const { chart, scalars } = sentinelChart();
+  const { chart, real, scalars } = charts();
   const docs: Json[] = chart.toJson();
+  const realDocs = new Map<string, Json>(real.toJson().map((d: Json) => [key(d), d]));
   const found = new Set<string | number>();
   const edge = chart.edge as Edge;
   const edgeObjects = objectsUnder(edge);
+  const data = chart.data;
+  const backupObjects = new Set([data.databaseBackup, data.applicationBackup, data.disasterRecoveryPlan]
+    .flatMap(c => c ? [...objectsUnder(c)] : []));
   const services = new Map<string, { prop: ServiceProp; prefix: string; svc: HttpService }>();
   for (const s of SERVICES) {
     const svc = chart[s.prop];
     services.set(svc.name, { prop: s.prop, prefix: s.valuesPath, svc });
   }
   const targetPort = new Expr(V('service.targetPort'));
+  const dashboardUids = new Map(chart.monitoring.dashboards.map(d => [d.uid, d.uid.slice(0, -(S.namespace.length + 1))]));
+  const uidExpr = (base: string) => new Expr(`include "rauli-vision.dashboardUid" (list ${JSON.stringify(base)} $.Release.Namespace)`);
+  // Longest first: a dashboard uid contains the namespace sentinel.
+  const strings: Array<[string, string]> = [
+    ...[...dashboardUids].map(([uid, base]): [string, string] => [uid, uidExpr(base).expr]),
+    [S.namespace, '$.Release.Namespace'], [S.repository, V('image.repository')], [S.tag, V('image.tag')],
+    [S.email, V('ingress.clusterIssuer.email')], [S.issuer, V('ingress.clusterIssuer.name')],
+    [S.ingressClass, V('ingress.className')], [S.bucket, V('backup.storage.bucketName')], [S.schedule, V('backup.schedule')],
+    [S.scrapeInterval, V('monitoring.serviceMonitor.interval')], [S.release, V('monitoring.release')],
+  ].sort((a, b) => b[0].length - a[0].length) as Array<[string, string]>;
+  const monitoringObjects = objectsUnder(chart.monitoring);
   const templates: Template[] = [];
 
   for (const raw of docs) {
     const doc: Json = JSON.parse(JSON.stringify(raw));
     let condition: string | undefined;
     const app = services.get(doc.metadata?.name);
-    const labels = doc.metadata?.labels ?? {};
     relabel(doc);
 
     if (doc.kind === 'Namespace') {
@@ -248,22 +285,40 @@ export function buildTemplates(): Template[] {
       condition = V('ingress.enabled');
       if (doc.kind === 'ClusterIssuer') condition = `and ${V('ingress.enabled')} ${V('ingress.clusterIssuer.create')}`;
       if (doc.kind === 'Ingress') templateIngress(doc, edge);
-    } else if (doc.kind === 'ServiceMonitor' || doc.kind === 'PodMonitor') {
-      condition = `and ${V('monitoring.enabled')} ${V('monitoring.serviceMonitor.enabled')}`;
-      for (const ep of doc.spec.podMetricsEndpoints ?? doc.spec.endpoints ?? []) ep.interval = new Expr(`${V('monitoring.serviceMonitor.interval')} | quote`);
-    } else if (doc.kind === 'PrometheusRule' || (doc.kind === 'ConfigMap' && labels.grafana_dashboard !== undefined)) {
-      condition = V('monitoring.enabled');
-    } else if (labels[Components.LABEL] === Components.BACKUP && (doc.kind === 'CronJob')) {
+    } else if (doc.kind === 'Job') {
+      // Jobs are immutable: as hooks, Helm deletes the previous run before an upgrade starts a new one.
+      doc.metadata.annotations = {
+        ...doc.metadata.annotations,
+        'helm.sh/hook': 'post-install,post-upgrade',
+        'helm.sh/hook-delete-policy': 'before-hook-creation',
+      };
+    } else if (monitoringObjects.has(key(doc))) {
+      condition = doc.kind === 'ServiceMonitor' || doc.kind === 'PodMonitor'
+        ? `and ${V('monitoring.enabled')} ${V('monitoring.serviceMonitor.enabled')}`
+        : V('monitoring.enabled');
+      // Dashboard ConfigMaps: one `<uid>.json` key, and the uid depends on the namespace.
+      const templatedKeys: Array<[Interpolated, Json]> = [];
+      for (const [k, v] of Object.entries(doc.data ?? {})) {
+        const uid = [...dashboardUids.keys()].find(u => k.startsWith(u));
+        if (!uid) continue;
+        templatedKeys.push([new Interpolated([uidExpr(dashboardUids.get(uid)!), k.slice(uid.length)]), v]);
+        delete doc.data[k];
+      }
+      if (templatedKeys.length) doc.data[TEMPLATED_KEYS] = templatedKeys;
+    } else if (backupObjects.has(key(doc))) {
       condition = V('backup.enabled');
-      doc.spec.schedule = new Expr(`${V('backup.schedule')} | quote`);
+      // Retention is enforced by the bucket's lifecycle rules (AWS package); the plan records it.
+      if (doc.data?.['retention-days'] !== undefined) doc.data['retention-days'] = new Expr(`${V('backup.retention')} | trimSuffix "d" | quote`);
     }
 
     const objectName = doc.kind === 'Namespace' ? 'release' : doc.kind === 'ClusterIssuer' ? 'letsencrypt' : doc.metadata.name;
     const name = `${doc.kind.toLowerCase()}-${objectName}.yaml`.replace(/[^a-z0-9.-]/g, '-');
-    templates.push({ file: name, condition, doc: substitute(doc, scalars, found, doc.kind === 'HorizontalPodAutoscaler') as { [key: string]: Node } });
+    templates.push({ file: name, condition, doc: substitute(doc, realDocs.get(key(raw)), scalars, strings, found, doc.kind === 'HorizontalPodAutoscaler') as { [key: string]: Node } });
   }
 
-  const missing = [...scalars.keys(), S.namespace, S.repository, S.tag, S.email, S.issuer].filter(s => !found.has(s));
+  // Hosts and the TLS secret are rebuilt structurally (ranges, toYaml), not substituted.
+  const structural: string[] = [S.host, S.apiHost, S.tlsSecret];
+  const missing = [...scalars.keys(), ...Object.values(S).filter(x => !structural.includes(x))].filter(s => !found.has(s));
   if (missing.length) throw new Error(`sentinels never reached a manifest: ${missing.join(', ')} (a construct no longer passes a value through)`);
   return templates;
 }
@@ -346,6 +401,25 @@ function valuesYaml(environment: string): string {
   return header.join('\n') + doc;
 }
 
+/**
+ * Template twin of the observability package's `dashboardUid`: `<base>-<namespace>`,
+ * or shortened with the namespace's sha256 when over Grafana's 40 characters.
+ * The chart test renders it for short and long namespaces against the constructs.
+ */
+const HELPERS = `{{/* Generated by \`npx projen helm:chart\`. Do not edit. */}}
+{{- define "rauli-vision.dashboardUid" -}}
+{{- $base := index . 0 -}}
+{{- $namespace := index . 1 -}}
+{{- $uid := printf "%s-%s" $base $namespace -}}
+{{- if le (len $uid) ${MAX_UID_LENGTH} -}}
+{{- $uid -}}
+{{- else -}}
+{{- $keep := int (sub ${MAX_UID_LENGTH} (add (len $base) 10)) -}}
+{{- printf "%s-%s-%s" $base (regexReplaceAll "-+$" (trunc $keep $namespace) "") (trunc 8 (sha256sum $namespace)) -}}
+{{- end -}}
+{{- end -}}
+`;
+
 export interface GenerateOptions {
   /** Chart directory. */
   readonly outdir: string;
@@ -382,6 +456,7 @@ export function generateChart(options: GenerateOptions): string[] {
   write('values.yaml', valuesYaml('production'));
   for (const env of Environments.NAMES.filter(e => e !== 'production')) write(`values-${env}.yaml`, valuesYaml(env));
   write('.helmignore', '.git/\n*.swp\n*.bak\n*.tmp\n');
+  write(path.join('templates', '_helpers.tpl'), HELPERS);
   for (const t of templates) {
     const body = emitDocument(t.doc);
     const left = [...Object.values(S), 'sentinel'].filter(x => body.includes(x));

@@ -35,20 +35,36 @@ export type Node = null | boolean | number | string | Expr | Interpolated | If |
 /** Map key whose value (a ToYaml) is merged into its parent map. */
 export const MERGE_KEY = '__helm_merge__';
 
+/** Map entries whose key is templated: `{ [TEMPLATED_KEYS]: [[Interpolated key, value], ...] }`. */
+export const TEMPLATED_KEYS = '__helm_templated_keys__';
+
 const PLAIN = /^[A-Za-z_/][A-Za-z0-9_./-]*$/;
+
+/**
+ * Literal text must not start template actions: Prometheus annotations
+ * (`{{ $value }}`) and Grafana legends (`{{method}}`) are kept verbatim.
+ */
+export function escapeBraces(text: string): string {
+  return text.replace(/\{\{|\}\}/g, m => m === '{{' ? '{{ "{{" }}' : '{{ "}}" }}');
+}
 const RESERVED = /^(true|false|yes|no|on|off|null|y|n|~)$/i;
 
 function scalar(value: null | boolean | number | string): string {
   if (value === null) return 'null';
   if (typeof value === 'boolean' || typeof value === 'number') return String(value);
-  return PLAIN.test(value) && !RESERVED.test(value) ? value : JSON.stringify(value);
+  return PLAIN.test(value) && !RESERVED.test(value) ? value : escapeBraces(JSON.stringify(value));
+}
+
+/** A map key: a literal, or an Interpolated one such as `"<uid>.json"`. */
+function keyOf(key: string | Interpolated): string {
+  return typeof key === 'string' ? scalar(key) : inline(key)!;
 }
 
 function inline(node: Node): string | undefined {
   if (node instanceof Expr) return `{{ ${node.expr} }}`;
   if (node instanceof Interpolated) {
     // JSON string escaping yields a valid YAML double-quoted scalar.
-    return `"${node.parts.map(p => p instanceof Expr ? `{{ ${p.expr} }}` : JSON.stringify(p).slice(1, -1)).join('')}"`;
+    return `"${node.parts.map(p => p instanceof Expr ? `{{ ${p.expr} }}` : escapeBraces(JSON.stringify(p).slice(1, -1))).join('')}"`;
   }
   if (node === null || typeof node !== 'object') return scalar(node);
   if (Array.isArray(node) && node.length === 0) return '[]';
@@ -63,6 +79,10 @@ function emitMap(map: { [key: string]: Node }, indent: number): string[] {
   const lines: string[] = [];
   for (const [key, value] of Object.entries(map)) {
     if (value === undefined) continue;
+    if (key === TEMPLATED_KEYS) {
+      for (const [k, v] of value as unknown as Array<[Interpolated, Node]>) lines.push(...emitEntry(k, v, indent));
+      continue;
+    }
     if (key === MERGE_KEY) {
       if (!(value instanceof ToYaml)) throw new Error(`${MERGE_KEY} takes a ToYaml node`);
       lines.push(`${pad(indent)}{{- with ${value.expr} }}`, `${pad(indent)}{{- toYaml . | nindent ${indent} }}`, `${pad(indent)}{{- end }}`);
@@ -79,8 +99,8 @@ function emitMap(map: { [key: string]: Node }, indent: number): string[] {
   return lines;
 }
 
-function emitEntry(key: string, value: Node, indent: number): string[] {
-  const k = scalar(key);
+function emitEntry(key: string | Interpolated, value: Node, indent: number): string[] {
+  const k = keyOf(key);
   if (value instanceof ToYaml) {
     return [`${pad(indent)}${k}:`, `${pad(indent + 2)}{{- toYaml ${value.expr} | nindent ${indent + 2} }}`];
   }

@@ -1,8 +1,10 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { Testing } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { generateChart } from '../../src/helm/chart-generator';
+import { RauliVisionChart } from '../../src/platform/rauli-vision-chart';
 import { validateManifests } from '../../src/validation';
 import { helm, helmTemplate } from '../support/helm';
 
@@ -70,6 +72,47 @@ describe('charts/rauli-vision', () => {
   });
 });
 
+describe('helm template with the default values equals the constructs', () => {
+  // What the chart adds for Helm, or leaves to values that default to off.
+  const normalize = (docs: Doc[], fromHelm: boolean) => docs
+    .filter(d => fromHelm || !['Namespace', 'ClusterIssuer'].includes(d.kind))
+    .map(d => {
+      const copy = JSON.parse(JSON.stringify(d));
+      const strip = (labels?: Doc) => { if (labels) delete labels['app.kubernetes.io/managed-by']; };
+      strip(copy.metadata.labels);
+      strip(copy.spec?.template?.metadata?.labels);
+      if (copy.metadata.annotations) {
+        for (const k of Object.keys(copy.metadata.annotations)) if (k.startsWith('helm.sh/')) delete copy.metadata.annotations[k];
+        if (Object.keys(copy.metadata.annotations).length === 0) delete copy.metadata.annotations;
+      }
+      for (const c of copy.spec?.template?.spec?.containers ?? []) {
+        if (fromHelm) c.env = c.env.filter((e: Doc) => e.name !== 'PORT');
+        if (c.env?.length === 0) delete c.env;
+      }
+      return copy;
+    })
+    .sort((a, b) => `${a.kind}/${a.metadata.name}`.localeCompare(`${b.kind}/${b.metadata.name}`));
+
+  // A long namespace makes the dashboard uids fall back to a hash: the template helper must agree.
+  test.each(['rauli-vision-production', 'prod'])('in namespace %s', namespace => {
+    const chart = new RauliVisionChart(Testing.app(), 'rauli-vision', {
+      environment: 'production',
+      namespace,
+      images: {
+        frontend: 'ghcr.io/rauli-vision/frontend:1.0.0',
+        backendGo: 'ghcr.io/rauli-vision/backend:1.0.0',
+        backendPython: 'ghcr.io/rauli-vision/cliente-local:1.0.0',
+      },
+      edge: {},
+      backup: { storage: { bucketName: 'rauli-vision-backups' } },
+    });
+    const fromConstructs = normalize(Testing.synth(chart), false);
+    const fromHelm = normalize(parse(helmTemplate(CHART, [], 'rv', namespace)), true);
+    expect(fromHelm.map(d => `${d.kind}/${d.metadata.name}`)).toEqual(fromConstructs.map(d => `${d.kind}/${d.metadata.name}`));
+    for (let i = 0; i < fromHelm.length; i++) expect(fromHelm[i]).toEqual(fromConstructs[i]);
+  });
+});
+
 /**
  * Each values.yaml key, changed with --set, changes the rendered manifests the
  * way it should. `base` sets a context the key needs (replicaCount only
@@ -81,7 +124,9 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
     key: 'environment',
     set: ['environment=staging'],
     check: d => {
-      for (const x of d) expect(x.metadata.labels['app.kubernetes.io/instance']).toBe('rauli-vision-staging');
+      const instances = d.map(x => x.metadata.labels?.['app.kubernetes.io/instance']).filter(l => l?.startsWith('rauli-vision-'));
+      expect(instances.length).toBeGreaterThan(20);
+      expect(new Set(instances)).toEqual(new Set(['rauli-vision-staging']));
       expect(get(d, 'Service', 'backend-go').spec.selector['app.kubernetes.io/instance']).toBe('rauli-vision-staging');
     },
   },
@@ -226,6 +271,67 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
     },
   },
   { key: 'backendPython.resources', set: ['backendPython.resources.limits.memory=384Mi'], check: d => expect(container(d, 'backend-python').resources.limits.memory).toBe('384Mi') },
+  {
+    key: 'monitoring.enabled',
+    set: ['monitoring.enabled=false'],
+    check: d => {
+      expect(['ServiceMonitor', 'PrometheusRule'].filter(k => has(d, k))).toEqual([]);
+      expect(d.filter(x => x.kind === 'ConfigMap' && x.metadata.labels?.grafana_dashboard)).toEqual([]);
+    },
+  },
+  {
+    key: 'monitoring.release',
+    set: ['monitoring.release=prom'],
+    check: d => {
+      for (const x of d.filter(y => ['ServiceMonitor', 'PrometheusRule'].includes(y.kind))) expect(x.metadata.labels.release).toBe('prom');
+    },
+  },
+  {
+    key: 'monitoring.serviceMonitor.enabled',
+    set: ['monitoring.serviceMonitor.enabled=false'],
+    check: d => {
+      expect(has(d, 'ServiceMonitor')).toBe(false);
+      expect(has(d, 'PrometheusRule')).toBe(true);
+    },
+  },
+  {
+    key: 'monitoring.serviceMonitor.interval',
+    set: ['monitoring.serviceMonitor.interval=15s'],
+    check: d => {
+      const monitors = d.filter(x => x.kind === 'ServiceMonitor');
+      expect(monitors.length).toBeGreaterThanOrEqual(5);
+      for (const m of monitors) for (const ep of m.spec.endpoints) expect(ep.interval).toBe('15s');
+    },
+  },
+  {
+    key: 'backup.enabled',
+    set: ['backup.enabled=false'],
+    check: d => {
+      expect(has(d, 'CronJob')).toBe(false);
+    },
+  },
+  {
+    key: 'backup.schedule',
+    set: ['backup.schedule=30 3 * * *'],
+    check: d => {
+      expect(d.filter(x => x.kind === 'CronJob').map(x => x.spec.schedule)).toContain('30 3 * * *');
+    },
+  },
+  {
+    key: 'backup.retention',
+    set: ['backup.retention=14d'],
+    check: d => {
+      expect(d.find(x => x.kind === 'ConfigMap' && x.data?.['retention-days'])?.data['retention-days']).toBe('14');
+    },
+  },
+  {
+    key: 'backup.storage.bucketName',
+    set: ['backup.storage.bucketName=dr-bucket'],
+    check: d => {
+      const env = d.filter(x => x.kind === 'CronJob').flatMap(x => x.spec.jobTemplate.spec.template.spec.containers.flatMap((c: Doc) => c.env ?? []));
+      expect(env.some((e: Doc) => String(e.value).includes('s3://dr-bucket'))).toBe(true);
+    },
+  },
   {
     key: 'namespace.create',
     set: ['namespace.create=true'],
