@@ -9,8 +9,9 @@
  * Settings (all `-c rauli-vision:<key>=<value>` or cdk.json context):
  *   environment         dev | staging | production (cdk.json: production)
  *   oidcProviderArn     the EKS cluster's IAM OIDC provider ARN (an example when unset: synth warns)
- *   namespace           namespace of the backup ServiceAccount (default: the environment name)
- *   serviceAccountName  the backup ServiceAccount (default: Components.BACKUP, 'backup')
+ *   namespace           namespace of the backup jobs (default: rauli-vision-<environment>, RauliVisionChart's default)
+ *   serviceAccounts     comma-separated ServiceAccounts of the backup jobs (default: the platform's
+ *                       defaults postgres-backup, application-backup, postgres-restore)
  *   account, region     deploy target (default: environment-agnostic)
  *   costCenter          value of the cost-center tag (default: none)
  *   budgetEmails        comma-separated budget alert addresses (default: none, SNS topic only)
@@ -22,6 +23,13 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { PlatformFoundationStack } from '../src';
 import { Components } from '../src/conventions.generated';
 
+/**
+ * ServiceAccounts of the platform's DatabaseBackup, ApplicationBackup and
+ * RestoreJob with their default names (`<postgres>-backup`, `application-backup`,
+ * `<postgres>-restore`, PostgresCluster's default name being 'postgres').
+ */
+export const DEFAULT_BACKUP_SERVICE_ACCOUNTS = ['postgres-backup', 'application-backup', 'postgres-restore'];
+
 /** AWS's documentation example: lets the app synthesize before a cluster exists. */
 export const EXAMPLE_OIDC_PROVIDER_ARN = 'arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
 
@@ -32,6 +40,8 @@ export function createFoundationApp(props?: AppProps): App {
     const value = app.node.tryGetContext(`rauli-vision:${key}`);
     return value === undefined || value === null || String(value).trim() === '' ? undefined : String(value).trim();
   };
+
+  const list = (value: string | undefined): string[] | undefined => value?.split(',').map(e => e.trim()).filter(e => e !== '');
 
   const environment = setting('environment') ?? 'production';
   const account = setting('account');
@@ -46,12 +56,12 @@ export function createFoundationApp(props?: AppProps): App {
     costCenter: setting('costCenter'),
     backupJobRole: {
       oidcProviderArn,
-      namespace: setting('namespace') ?? environment,
-      serviceAccountName: setting('serviceAccountName') ?? Components.BACKUP,
+      namespace: setting('namespace') ?? `${Components.PART_OF}-${environment}`,
+      serviceAccountNames: list(setting('serviceAccounts')) ?? DEFAULT_BACKUP_SERVICE_ACCOUNTS,
     },
     costGuardrails: {
       monthlyLimitUsd: monthlyBudgetUsd === undefined ? undefined : Number(monthlyBudgetUsd),
-      emailSubscribers: setting('budgetEmails')?.split(',').map(e => e.trim()).filter(e => e !== ''),
+      emailSubscribers: list(setting('budgetEmails')),
       notifyOnForecast: setting('notifyOnForecast') === 'true',
     },
   });

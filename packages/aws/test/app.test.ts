@@ -63,7 +63,7 @@ describe('the CDK app through the aws-cdk CLI', () => {
     const resources = Object.values<any>(template.Resources);
     const role = resources.find(r => r.Type === 'AWS::IAM::Role' && r.Properties.AssumeRolePolicyDocument.Statement[0].Action === 'sts:AssumeRoleWithWebIdentity');
     expect(role.Properties.AssumeRolePolicyDocument.Statement[0].Condition.StringEquals).toEqual({
-      [`${OIDC_ISSUER}:sub`]: 'system:serviceaccount:staging:backup',
+      [`${OIDC_ISSUER}:sub`]: ['postgres-backup', 'application-backup', 'postgres-restore'].map(n => `system:serviceaccount:rauli-vision-staging:${n}`),
       [`${OIDC_ISSUER}:aud`]: 'sts.amazonaws.com',
     });
     const budget = resources.find(r => r.Type === 'AWS::Budgets::Budget');

@@ -5,7 +5,7 @@ import { BackupBucket, BackupBucketEncryption, BackupJobRole, BackupJobRoleOptio
 import { BackupConventions } from '../src/conventions.generated';
 import { ENV, nagViolations, newStack, OIDC_ISSUER, OIDC_PROVIDER_ARN } from './support';
 
-const TRUST: BackupJobRoleOptions = { oidcProviderArn: OIDC_PROVIDER_ARN, namespace: 'production', serviceAccountName: 'backup' };
+const TRUST: BackupJobRoleOptions = { oidcProviderArn: OIDC_PROVIDER_ARN, namespace: 'production', serviceAccountNames: ['backup'] };
 
 function synth(opts: Partial<BackupJobRoleOptions> = {}, encryption?: BackupBucketEncryption) {
   const stack = newStack();
@@ -32,7 +32,15 @@ describe('BackupJobRole', () => {
         },
       },
     }]);
-    expect(role.serviceAccountSubject).toBe('system:serviceaccount:production:backup');
+    expect(role.serviceAccountSubjects).toEqual(['system:serviceaccount:production:backup']);
+  });
+
+  test('several ServiceAccounts (backup, application backup, restore): any one of their subjects', () => {
+    const { resource: r } = synth({ serviceAccountNames: ['postgres-backup', 'application-backup', 'postgres-restore'] });
+    expect(r.Properties.AssumeRolePolicyDocument.Statement[0].Condition.StringEquals).toEqual({
+      [`${OIDC_ISSUER}:sub`]: ['postgres-backup', 'application-backup', 'postgres-restore'].map(n => `system:serviceaccount:production:${n}`),
+      [`${OIDC_ISSUER}:aud`]: 'sts.amazonaws.com',
+    });
   });
 
   test('may only put and get objects under the backup prefixes', () => {
@@ -121,7 +129,9 @@ describe('BackupJobRole validation', () => {
     ['not an OIDC provider ARN', { oidcProviderArn: 'arn:aws:iam::123456789012:role/eks' }, /Invalid oidcProviderArn: "arn:aws:iam::123456789012:role\/eks"\. Expected an IAM OIDC provider ARN/],
     ['an issuer URL instead of the ARN', { oidcProviderArn: 'https://oidc.eks.eu-west-1.amazonaws.com/id/X' }, /Invalid oidcProviderArn/],
     ['an invalid namespace', { namespace: 'Production' }, /Invalid namespace: "Production"\. Expected a DNS-1123 label/],
-    ['an invalid ServiceAccount name', { serviceAccountName: 'backup_jobs' }, /Invalid serviceAccountName: "backup_jobs"\. Expected a DNS-1123 subdomain/],
+    ['an invalid ServiceAccount name', { serviceAccountNames: ['backup', 'backup_jobs'] }, /Invalid serviceAccountNames\[1\]: "backup_jobs"\. Expected a DNS-1123 subdomain/],
+    ['no ServiceAccount', { serviceAccountNames: [] }, /Invalid serviceAccountNames: \[\]\. Expected a non-empty list of distinct ServiceAccount names/],
+    ['a repeated ServiceAccount', { serviceAccountNames: ['backup', 'backup'] }, /Invalid serviceAccountNames: \["backup","backup"\]/],
     ['a wildcard prefix', { prefixes: ['*'] }, /Invalid prefixes: \["\*"\]/],
   ])('%s', (_name, opts, message) => {
     expect(() => synth(opts)).toThrow(message);

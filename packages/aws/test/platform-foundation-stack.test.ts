@@ -96,7 +96,7 @@ describe('PlatformFoundationStack', () => {
     t.hasResourceProperties('AWS::Budgets::Budget', { Budget: { BudgetName: 'rauli-staging-monthly-cost', BudgetLimit: { Amount: 300, Unit: 'USD' } } });
     // The role follows the bucket's prefixes.
     t.hasResourceProperties('AWS::IAM::Role', { Policies: [{ PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Condition: { StringLike: { 's3:prefix': ['database/*', 'wal/*'] } } })]) } }] });
-    expect(custom.backupJobRole.serviceAccountSubject).toBe('system:serviceaccount:rauli-vision:backup');
+    expect(custom.backupJobRole.serviceAccountSubjects).toEqual(['postgres-backup', 'application-backup', 'postgres-restore'].map(n => `system:serviceaccount:rauli-vision-production:${n}`));
   });
 
   test('refuses an environment that is not a DNS label', () => {

@@ -26,7 +26,7 @@ export function foundationStack(props: Partial<PlatformFoundationStackProps> = {
   return new PlatformFoundationStack(newApp(opts), 'Foundation', {
     env: ENV,
     environment: 'production',
-    backupJobRole: { oidcProviderArn: OIDC_PROVIDER_ARN, namespace: 'rauli-vision', serviceAccountName: 'backup' },
+    backupJobRole: { oidcProviderArn: OIDC_PROVIDER_ARN, namespace: 'rauli-vision-production', serviceAccountNames: ['postgres-backup', 'application-backup', 'postgres-restore'] },
     ...props,
   });
 }

@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import { BackupConventions } from '../conventions.generated';
 import { unlessToken, validateKeyPrefixes, validateOidcProviderArn } from '../core/aws-validate';
 import { acknowledgeWildcardResources } from '../core/nag';
-import { validateDnsLabel, validateDnsSubdomain } from '../core/validate.generated';
+import { PropValidationError, validateDnsLabel, validateDnsSubdomain } from '../core/validate.generated';
 
 /** Who may assume the backup role and on which prefixes it works (everything but the bucket). */
 export interface BackupJobRoleOptions {
@@ -19,8 +19,12 @@ export interface BackupJobRoleOptions {
   /** Kubernetes namespace of the backup jobs' ServiceAccount. */
   readonly namespace: string;
 
-  /** Name of the ServiceAccount the backup CronJobs run as. */
-  readonly serviceAccountName: string;
+  /**
+   * ServiceAccounts (in `namespace`) allowed to assume the role: the
+   * platform's database backup, application backup and restore jobs each run
+   * as their own, e.g. `['postgres-backup', 'application-backup', 'postgres-restore']`.
+   */
+  readonly serviceAccountNames: string[];
 
   /**
    * Key prefixes the jobs may read, write and list.
@@ -46,7 +50,7 @@ export interface BackupJobRoleProps extends BackupJobRoleOptions {
 /**
  * The IAM role the backup CronJobs' ServiceAccount assumes through IAM roles
  * for service accounts (IRSA): trusted only for
- * `system:serviceaccount:<namespace>:<serviceAccountName>` with audience
+ * `system:serviceaccount:<namespace>:<name>` of the given ServiceAccounts, with audience
  * `sts.amazonaws.com` from the cluster's OIDC provider, and allowed only
  * s3:PutObject, s3:GetObject and s3:ListBucket on the backup prefixes (plus
  * kms:GenerateDataKey and kms:Decrypt through S3 when the bucket uses KMS).
@@ -66,21 +70,26 @@ export class BackupJobRole extends Construct {
   public readonly bucketName: string;
   /** Region of the bucket (the stack's region). */
   public readonly region: string;
-  /** The `sub` the role trusts: `system:serviceaccount:<namespace>:<serviceAccountName>`. */
-  public readonly serviceAccountSubject: string;
+  /** The `sub` values the role trusts: `system:serviceaccount:<namespace>:<name>`. */
+  public readonly serviceAccountSubjects: string[];
 
   constructor(scope: Construct, id: string, props: BackupJobRoleProps) {
     super(scope, id);
 
     unlessToken(props.oidcProviderArn, v => validateOidcProviderArn('oidcProviderArn', v));
     unlessToken(props.namespace, v => validateDnsLabel('namespace', v));
-    unlessToken(props.serviceAccountName, v => validateDnsSubdomain('serviceAccountName', v));
+    const names = props.serviceAccountNames;
+    if (names.length === 0 || new Set(names).size !== names.length) {
+      throw new PropValidationError('serviceAccountNames', names, 'a non-empty list of distinct ServiceAccount names');
+    }
+    names.forEach((n, i) => unlessToken(n, v => validateDnsSubdomain(`serviceAccountNames[${i}]`, v)));
     const prefixes = validateKeyPrefixes('prefixes', props.prefixes ?? BackupConventions.PREFIXES);
 
-    this.serviceAccountSubject = `system:serviceaccount:${props.namespace}:${props.serviceAccountName}`;
+    this.serviceAccountSubjects = names.map(n => `system:serviceaccount:${props.namespace}:${n}`);
     const provider = iam.OpenIdConnectProvider.fromOpenIdConnectProviderArn(this, 'OidcProvider', props.oidcProviderArn);
     const conditionValues = {
-      [`${provider.openIdConnectProviderIssuer}:sub`]: this.serviceAccountSubject,
+      // A list under StringEquals matches any one of them.
+      [`${provider.openIdConnectProviderIssuer}:sub`]: this.serviceAccountSubjects.length === 1 ? this.serviceAccountSubjects[0] : this.serviceAccountSubjects,
       [`${provider.openIdConnectProviderIssuer}:aud`]: BackupJobRole.STS_AUDIENCE,
     };
     // Condition keys cannot hold a deploy-time reference; CfnJson resolves them at deploy time.
@@ -115,7 +124,7 @@ export class BackupJobRole extends Construct {
 
     const role = new iam.Role(this, 'Resource', {
       roleName: props.roleName,
-      description: `RAULI-VISION backup jobs (IRSA: ${this.serviceAccountSubject})`,
+      description: `RAULI-VISION backup jobs (IRSA: ${names.join(', ')} in ${props.namespace})`,
       assumedBy: new iam.OpenIdConnectPrincipal(provider, { StringEquals: stringEquals }),
       inlinePolicies: { BackupObjects: new iam.PolicyDocument({ statements }) },
     });
