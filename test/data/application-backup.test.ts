@@ -5,8 +5,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ApplicationBackup } from '../../src/data';
 import { container, listFiles, removeTempDirs, run, scriptsFromConfigMaps, synth, tempDir } from './support';
+import { ApplicationBackup } from '../../src/data';
 
 const docs = synth(chart => new ApplicationBackup(chart, 'AppBackup', {
   storage: { bucketName: 'rauli-vision-backups' },

@@ -1,9 +1,9 @@
+import { container, envValue, synth } from './support';
 import { BackupConventions, Components, DataConventions, RuntimeDefaults } from '../../src/conventions';
 import {
   ApplicationBackup, DatabaseBackup, DisasterRecoveryPlan, PostgresCluster, PostgresClusterProps, RedisCluster, RestoreJob,
 } from '../../src/data';
 import { validateManifests } from '../../src/validation';
-import { container, envValue, synth } from './support';
 
 const STORAGE = { bucketName: 'rauli-vision-backups', region: 'eu-west-1', roleArn: 'arn:aws:iam::123456789012:role/rauli-vision-backup' };
 
@@ -115,7 +115,8 @@ describe('PostgresCluster', () => {
     const { docs } = fullStack();
     const np = find(docs, 'NetworkPolicy', 'postgres');
     const [clients, peers, monitoring] = np.spec.ingress;
-    expect(clients.from[0].podSelector.matchExpressions[0].values.sort()).toEqual([Components.BACKEND_GO, Components.BACKEND_PYTHON, Components.BACKUP].sort());
+    const admitted = clients.from[0].podSelector.matchExpressions[0].values;
+    expect(admitted.sort()).toEqual([Components.BACKEND_GO, Components.BACKEND_PYTHON, Components.BACKUP].sort());
     expect(clients.ports).toEqual([{ protocol: 'TCP', port: DataConventions.POSTGRES_PORT }]);
     expect(peers.from[0].podSelector.matchLabels).toEqual({ [Components.LABEL]: Components.POSTGRES, 'app.kubernetes.io/instance': 'postgres' });
     expect(monitoring.from[0].namespaceSelector.matchLabels).toEqual({ 'kubernetes.io/metadata.name': 'monitoring' });

@@ -7,8 +7,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { DatabaseBackup, PostgresCluster } from '../../src/data';
 import { container, dropDatabase, listFiles, psql, PG, removeTempDirs, run, RunResult, scriptsFromConfigMaps, synth, tempDir, uniqueName } from './support';
+import { DatabaseBackup, PostgresCluster } from '../../src/data';
 
 const docs = synth(chart => {
   const postgres = new PostgresCluster(chart, 'Postgres', {});
@@ -33,8 +33,8 @@ function tableChecksums(database: string): { [table: string]: string } {
   for (const t of tables) {
     sums[t] = psql(database, `SELECT count(*) || ':' || md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM ${t} x`);
   }
-  sums['sequence'] = psql(database, 'SELECT last_value FROM app.orders_id_seq');
-  sums['view'] = psql(database, 'SELECT count(*) FROM app.big_orders');
+  sums.sequence = psql(database, 'SELECT last_value FROM app.orders_id_seq');
+  sums.view = psql(database, 'SELECT count(*) FROM app.big_orders');
   return sums;
 }
 
@@ -161,7 +161,7 @@ describe('backup-database.sh and restore-database.sh against the local PostgreSQ
     expect(run('bash', [`${backupScripts}/backup-database.sh`, 'all', good], env).status).toBe(0);
     const key = listFiles(bucket).find(f => f.endsWith('.dump'))!;
     const buf = fs.readFileSync(path.join(bucket, key));
-    buf[buf.length - 10] ^= 0xff;
+    buf[buf.length - 10] = 255 - buf[buf.length - 10];
     fs.writeFileSync(path.join(bucket, key), buf);
     const target2 = uniqueName('rv_data_dst');
     created.push(target2);
@@ -188,8 +188,13 @@ esac
 `, { mode: 0o755 });
     const pathWithFake = `${bin}:${process.env.PATH}`;
     const env = {
-      ...PG, PATH: pathWithFake, DATABASES: source, BACKUP_PREFIX: 'database/daily/',
-      BACKUP_DESTINATION: 's3://rauli-vision-backups', S3_ENDPOINT: 'http://127.0.0.1:7390', AWS_REGION: 'eu-west-1',
+      ...PG,
+      PATH: pathWithFake,
+      DATABASES: source,
+      BACKUP_PREFIX: 'database/daily/',
+      BACKUP_DESTINATION: 's3://rauli-vision-backups',
+      S3_ENDPOINT: 'http://127.0.0.1:7390',
+      AWS_REGION: 'eu-west-1',
     };
     const r = spawnStep('backup-database.sh', 'all', env);
     expect(r.status).toBe(0);

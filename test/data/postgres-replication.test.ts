@@ -9,8 +9,8 @@
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { PostgresCluster } from '../../src/data';
 import { container, removeTempDirs, run, RunResult, scriptsFromConfigMaps, synth, tempDir } from './support';
+import { PostgresCluster } from '../../src/data';
 
 const BIN = '/usr/lib/postgresql/15/bin';
 const PRIMARY_PORT = 7391;
@@ -101,8 +101,12 @@ test('start-replica.sh clones the primary and streams from it as a read-only hot
   const pgdata = path.join(base, 'replica');
   const local = ['-c', `port=${REPLICA_PORT}`, '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${socketDir}`];
   replica = startPg({
-    PGDATA: pgdata, PRIMARY_HOST: '127.0.0.1', PRIMARY_PORT: String(PRIMARY_PORT),
-    REPLICATION_USER: SECRETS.REPLICATION_USER, REPLICATION_PASSWORD: SECRETS.REPLICATION_PASSWORD, CLONE_TIMEOUT_SECONDS: '30',
+    PGDATA: pgdata,
+    PRIMARY_HOST: '127.0.0.1',
+    PRIMARY_PORT: String(PRIMARY_PORT),
+    REPLICATION_USER: SECRETS.REPLICATION_USER,
+    REPLICATION_PASSWORD: SECRETS.REPLICATION_PASSWORD,
+    CLONE_TIMEOUT_SECONDS: '30',
   }, ['bash', path.join(scripts, 'start-replica.sh'), ...replicaArgs, ...local], path.join(base, 'replica.log'));
   await waitReady(REPLICA_PORT, socketDir, 90_000);
   expect(fs.readFileSync(path.join(base, 'replica.log'), 'utf8')).toContain('clone complete');
@@ -128,8 +132,12 @@ test('start-replica.sh clones the primary and streams from it as a read-only hot
 
 test('a replica whose clone fails leaves nothing half-started: a wrong replication password exits non-zero', () => {
   const r = runPg({
-    PGDATA: path.join(base, 'bad-replica'), PRIMARY_HOST: '127.0.0.1', PRIMARY_PORT: String(PRIMARY_PORT),
-    REPLICATION_USER: SECRETS.REPLICATION_USER, REPLICATION_PASSWORD: 'wrong', CLONE_TIMEOUT_SECONDS: '5',
+    PGDATA: path.join(base, 'bad-replica'),
+    PRIMARY_HOST: '127.0.0.1',
+    PRIMARY_PORT: String(PRIMARY_PORT),
+    REPLICATION_USER: SECRETS.REPLICATION_USER,
+    REPLICATION_PASSWORD: 'wrong',
+    CLONE_TIMEOUT_SECONDS: '5',
   }, ['bash', path.join(scripts, 'start-replica.sh'), ...replicaArgs]);
   expect(r.status).not.toBe(0);
   expect(r.stderr).toContain('password authentication failed');

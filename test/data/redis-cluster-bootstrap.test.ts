@@ -9,8 +9,8 @@ import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Cluster } from 'ioredis';
-import { RedisCluster } from '../../src/data';
 import { container, envValue, removeTempDirs, run, RunResult, scriptsFromConfigMaps, synth, tempDir } from './support';
+import { RedisCluster } from '../../src/data';
 
 const PORTS = [7300, 7301, 7302, 7303, 7304, 7305];
 const busPort = (port: number) => port + 10;

@@ -1,12 +1,12 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { BackupConventions } from '../../conventions';
-import { validateCron, validateDnsLabel, validateDnsSubdomain, validateInteger, PropValidationError } from '../../core/validate';
-import { ResourceSettings } from '../../workload/settings';
-import { NON_ROOT_ID } from '../../workload/security';
-import { checkedImage, checkedResources, checkedStorage, IMAGES } from '../internal';
 import { BackupRuntime, validatePrefix, validateStorage } from './backup-runtime';
 import { BackupStorage } from './backup-storage';
+import { BackupConventions } from '../../conventions';
+import { validateCron, validateDnsLabel, validateDnsSubdomain, validateInteger, PropValidationError } from '../../core/validate';
+import { NON_ROOT_ID } from '../../workload/security';
+import { ResourceSettings } from '../../workload/settings';
+import { checkedImage, checkedResources, checkedStorage, IMAGES } from '../internal';
 
 /** One volume to archive. Exactly one of `claimName` and `configMapName`. */
 export interface ApplicationBackupSource {

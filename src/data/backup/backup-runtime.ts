@@ -1,11 +1,11 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { BackupStorage } from './backup-storage';
 import { BackupConventions, Components } from '../../conventions';
 import { validateDnsSubdomain, PropValidationError } from '../../core/validate';
-import { ResourceSettings } from '../../workload/settings';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../workload/security';
+import { ResourceSettings } from '../../workload/settings';
 import { emptyDir, podLabels, readScript, resources, SCRIPTS_DIR, secretEnv, tcpPort } from '../internal';
-import { BackupStorage } from './backup-storage';
 
 /** Keys of `BackupStorage.credentialsSecret`. */
 export const STORAGE_SECRET_KEYS = { accessKeyId: 'access-key-id', secretAccessKey: 'secret-access-key' };

@@ -1,13 +1,13 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { BackupRuntime, validatePrefix, validateStorage } from './backup-runtime';
+import { BackupStorage } from './backup-storage';
+import { RestoreJob, RestoreJobOptions } from './restore-job';
 import { BackupConventions } from '../../conventions';
 import { validateCron, validateDnsLabel, validateInteger, validateOneOf, PropValidationError } from '../../core/validate';
 import { ResourceSettings } from '../../workload/settings';
 import { checkedImage, checkedResources, checkedStorage, DATA_UID, IMAGES, secretEnv } from '../internal';
 import { PostgresCluster } from '../postgres/postgres-cluster';
-import { BackupRuntime, validatePrefix, validateStorage } from './backup-runtime';
-import { BackupStorage } from './backup-storage';
-import { RestoreJob, RestoreJobOptions } from './restore-job';
 
 /** The per-environment knobs of the database backups. */
 export interface DatabaseBackupOptions {

@@ -3,9 +3,9 @@ import { Construct } from 'constructs';
 import { BackupConventions, Components } from '../../conventions';
 import { validateDnsSubdomain, PropValidationError } from '../../core/validate';
 import { podLabels } from '../internal';
-import { RedisCluster } from '../redis/redis-cluster';
 import { ApplicationBackup } from './application-backup';
 import { DatabaseBackup } from './database-backup';
+import { RedisCluster } from '../redis/redis-cluster';
 
 export interface DisasterRecoveryPlanProps {
   /** The database backups the plan recovers from. */

@@ -1,12 +1,12 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { BackupRuntime, validatePrefix, validateStorage } from './backup-runtime';
+import { BackupStorage } from './backup-storage';
 import { BackupConventions } from '../../conventions';
 import { validateDnsLabel, PropValidationError } from '../../core/validate';
 import { ResourceSettings } from '../../workload/settings';
 import { checkedImage, checkedResources, checkedStorage, DATA_UID, IMAGES, secretEnv } from '../internal';
 import { PostgresCluster } from '../postgres/postgres-cluster';
-import { BackupRuntime, validatePrefix, validateStorage } from './backup-runtime';
-import { BackupStorage } from './backup-storage';
 
 /** Which dump to restore, and how. */
 export interface RestoreJobOptions {

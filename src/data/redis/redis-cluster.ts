@@ -350,7 +350,7 @@ export class RedisCluster extends Construct {
         policyTypes: ['Ingress', 'Egress'],
         ingress: [
           {
-            from: [{ podSelector: { matchExpressions: [{ key: Components.LABEL, operator: 'In', values: clientComponents } ] } }],
+            from: [{ podSelector: { matchExpressions: [{ key: Components.LABEL, operator: 'In', values: clientComponents }] } }],
             ports: [tcpPort(port)],
           },
           // Other nodes (replication, gossip on the cluster bus) and the bootstrap Job.
