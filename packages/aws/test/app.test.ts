@@ -5,9 +5,11 @@ import { join } from 'path';
 import { Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ts from 'typescript';
+import { CDK_JSON_CONTEXT, OIDC_ISSUER, OIDC_PROVIDER_ARN, PACKAGE_DIR } from './support';
+
+const OUTPUT_KEYS = [BackupConventions.OUTPUT_BUCKET_NAME, BackupConventions.OUTPUT_REGION, BackupConventions.OUTPUT_ROLE_ARN];
 import { createFoundationApp, EXAMPLE_OIDC_PROVIDER_ARN } from '../app/foundation-app';
 import { BackupConventions } from '../src/conventions.generated';
-import { CDK_JSON_CONTEXT, OIDC_ISSUER, OIDC_PROVIDER_ARN, PACKAGE_DIR } from './support';
 
 const outdirs: string[] = [];
 function tempOutdir(): string {
@@ -22,7 +24,7 @@ describe('the CDK app, in-process with cdk.json\'s context', () => {
     const assembly = createFoundationApp({ context: CDK_JSON_CONTEXT, outdir: tempOutdir() }).synth();
     const stack = assembly.getStackByName('RauliVisionFoundation-production');
     expect(stack.environment).toEqual({ account: 'unknown-account', region: 'unknown-region', name: 'aws://unknown-account/unknown-region' });
-    expect(Object.keys(stack.template.Outputs)).toEqual([BackupConventions.OUTPUT_BUCKET_NAME, BackupConventions.OUTPUT_REGION, BackupConventions.OUTPUT_ROLE_ARN]);
+    expect(Object.keys(stack.template.Outputs)).toEqual(OUTPUT_KEYS);
     expect(JSON.stringify(stack.template)).toContain(EXAMPLE_OIDC_PROVIDER_ARN);
     const warnings = stack.messages.filter(m => m.level === 'warning').map(m => String(m.entry.data));
     expect(warnings).toEqual([expect.stringContaining('oidcProviderArn is an example')]);
@@ -71,7 +73,7 @@ describe('the CDK app through the aws-cdk CLI', () => {
     expect(budget.Properties.NotificationsWithSubscribers[0].Subscribers.filter((s: any) => s.SubscriptionType === 'EMAIL').map((s: any) => s.Address))
       .toEqual(['ops@rauli-vision.com', 'finance@rauli-vision.com']);
     expect(budget.Properties.ResourceTags).toEqual(expect.arrayContaining([{ Key: 'environment', Value: 'staging' }, { Key: 'cost-center', Value: 'platform' }]));
-    expect(Object.keys(template.Outputs)).toEqual(expect.arrayContaining([BackupConventions.OUTPUT_BUCKET_NAME, BackupConventions.OUTPUT_REGION, BackupConventions.OUTPUT_ROLE_ARN]));
+    expect(Object.keys(template.Outputs)).toEqual(OUTPUT_KEYS);
     expect(template.Outputs[BackupConventions.OUTPUT_REGION].Value).toBe('eu-west-1');
   }, 300_000);
 

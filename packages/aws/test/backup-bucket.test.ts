@@ -3,8 +3,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { BackupBucket, BackupBucketEncryption, BackupBucketProps } from '../src';
-import { BackupConventions } from '../src/conventions.generated';
 import { nagViolations, newStack } from './support';
+import { BackupConventions } from '../src/conventions.generated';
 
 function synth(props?: BackupBucketProps) {
   const stack = newStack();
@@ -85,7 +85,9 @@ describe('BackupBucket defaults', () => {
       Bucket: { Ref: logsId[0] },
       PolicyDocument: {
         Statement: Match.arrayWith([Match.objectLike({
-          Effect: 'Allow', Action: 's3:PutObject', Principal: { Service: 'logging.s3.amazonaws.com' },
+          Effect: 'Allow',
+          Action: 's3:PutObject',
+          Principal: { Service: 'logging.s3.amazonaws.com' },
           Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [Match.stringLikeRegexp('^Backup[0-9A-F]{8}$'), 'Arn'] } } },
         })]),
       },

@@ -2,8 +2,8 @@ import { Fn } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { BackupBucket, BackupBucketEncryption, BackupJobRole, BackupJobRoleOptions } from '../src';
-import { BackupConventions } from '../src/conventions.generated';
 import { ENV, nagViolations, newStack, OIDC_ISSUER, OIDC_PROVIDER_ARN } from './support';
+import { BackupConventions } from '../src/conventions.generated';
 
 const TRUST: BackupJobRoleOptions = { oidcProviderArn: OIDC_PROVIDER_ARN, namespace: 'production', serviceAccountNames: ['backup'] };
 

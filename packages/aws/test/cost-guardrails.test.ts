@@ -1,8 +1,8 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { CostAllocationTags, CostGuardrails, CostGuardrailsProps } from '../src';
-import { CostConventions } from '../src/conventions.generated';
 import { ENV, nagViolations, newStack } from './support';
+import { CostConventions } from '../src/conventions.generated';
 
 function synth(props?: CostGuardrailsProps) {
   const stack = newStack();
@@ -71,8 +71,12 @@ describe('CostGuardrails defaults', () => {
 describe('CostGuardrails settings', () => {
   test('e-mail and topic subscribers, custom thresholds, forecasted notifications', () => {
     const { budget } = synth({
-      budgetName: 'rauli-vision-staging', monthlyLimitUsd: 250.5, warningThresholdPercent: 50, criticalThresholdPercent: 100,
-      notifyOnForecast: true, emailSubscribers: ['ops@rauli-vision.com', 'finance@rauli-vision.com'],
+      budgetName: 'rauli-vision-staging',
+      monthlyLimitUsd: 250.5,
+      warningThresholdPercent: 50,
+      criticalThresholdPercent: 100,
+      notifyOnForecast: true,
+      emailSubscribers: ['ops@rauli-vision.com', 'finance@rauli-vision.com'],
     });
     expect(budget.Budget.BudgetName).toBe('rauli-vision-staging');
     expect(budget.Budget.BudgetLimit).toEqual({ Amount: 250.5, Unit: 'USD' });

@@ -1,9 +1,9 @@
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { CfnResource, TagManager, Validations } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { IConstruct } from 'constructs';
 import { CostAllocationTags } from '../src';
-import { BackupConventions } from '../src/conventions.generated';
 import { foundationStack, nagViolations } from './support';
+import { BackupConventions } from '../src/conventions.generated';
 
 /** Every cdk-nag AwsSolutions acknowledgement recorded in the tree: `rule @ construct path` -> reason. */
 function acknowledgements(scope: IConstruct): Map<string, string> {
@@ -65,14 +65,16 @@ describe('PlatformFoundationStack', () => {
 
   test('outputs the backup CronJobs\' inputs under the conventions\' keys', () => {
     const outputs = template.toJSON().Outputs;
-    expect(outputs[BackupConventions.OUTPUT_BUCKET_NAME].Value).toEqual({ Ref: stack.getLogicalId(stack.backupBucket.bucket.node.defaultChild as CfnResource) });
+    const bucketId = stack.getLogicalId(stack.backupBucket.bucket.node.defaultChild as CfnResource);
+    expect(outputs[BackupConventions.OUTPUT_BUCKET_NAME].Value).toEqual({ Ref: bucketId });
     expect(outputs[BackupConventions.OUTPUT_REGION].Value).toBe('eu-west-1');
     expect(outputs[BackupConventions.OUTPUT_ROLE_ARN].Value).toEqual({ 'Fn::GetAtt': [stack.getLogicalId(stack.backupJobRole.role.node.defaultChild as CfnResource), 'Arn'] });
   });
 
   test('cost-allocation tags on every taggable resource it creates', () => {
     const resources = template.toJSON().Resources;
-    const taggable = stack.node.findAll().filter((c): c is CfnResource => CfnResource.isCfnResource(c) && (TagManager.isTaggable(c) || TagManager.isTaggableV2(c)));
+    const taggable = stack.node.findAll()
+      .filter((c): c is CfnResource => CfnResource.isCfnResource(c) && (TagManager.isTaggable(c) || TagManager.isTaggableV2(c)));
     expect(new Set(taggable.map(r => r.cfnResourceType))).toEqual(new Set(['AWS::S3::Bucket', 'AWS::KMS::Key', 'AWS::IAM::Role', 'AWS::SNS::Topic', 'AWS::Budgets::Budget']));
     for (const resource of taggable) {
       const properties = resources[stack.getLogicalId(resource)].Properties;

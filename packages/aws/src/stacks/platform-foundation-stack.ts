@@ -3,9 +3,9 @@ import { Construct } from 'constructs';
 import { BackupBucket, BackupBucketProps } from '../backup/backup-bucket';
 import { BackupJobRole, BackupJobRoleOptions } from '../backup/backup-job-role';
 import { BackupConventions, Components } from '../conventions.generated';
+import { validateDnsLabel } from '../core/validate.generated';
 import { CostAllocationTags } from '../cost/cost-allocation-tags';
 import { CostGuardrails, CostGuardrailsProps } from '../cost/cost-guardrails';
-import { validateDnsLabel } from '../core/validate.generated';
 
 /** Properties of a PlatformFoundationStack. */
 export interface PlatformFoundationStackProps extends StackProps {
