@@ -93,9 +93,15 @@ export class K8sApp extends Component {
 
 function chartSample(): string {
   return `import { Chart, ChartProps } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { AlertRules, HttpService, HttpServiceSettings, ServiceMonitor } from '@rauli-vision/platform';
+import {
+  AlertRules, Components, DataConventions, HttpService, HttpServiceSettings, ServiceMonitor,
+} from '@rauli-vision/platform';
 import { Environment, SERVICE } from './settings.generated';
+
+/** Namespace of the ingress controller that routes to this service. */
+const INGRESS_NAMESPACE = 'ingress-nginx';
 
 export interface ServiceChartProps extends ChartProps {
   readonly environment: Environment;
@@ -142,6 +148,26 @@ export class ServiceChart extends Chart {
       ...SIZING[props.environment],
     });
 
+    // The platform denies all traffic by default and already allows DNS and
+    // Prometheus scrapes: open exactly this service's flows.
+    const tcp = (port: number) => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) });
+    const component = (name: string) => ({ podSelector: { matchLabels: { [Components.LABEL]: name } } });
+    new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
+      metadata: { name: SERVICE.name },
+      spec: {
+        podSelector: { matchLabels: service.selector },
+        policyTypes: ['Ingress', 'Egress'],
+        ingress: [{
+          from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': INGRESS_NAMESPACE } } }],
+          ports: [tcp(SERVICE.port)],
+        }],
+        egress: [
+          ...(SERVICE.usePostgres ? [{ to: [component(Components.POSTGRES)], ports: [tcp(DataConventions.POSTGRES_PORT)] }] : []),
+          ...(SERVICE.useRedis ? [{ to: [component(Components.REDIS)], ports: [tcp(DataConventions.REDIS_PORT)] }] : []),
+        ],
+      },
+    });
+
     new ServiceMonitor(this, 'Metrics', {
       selector: service.selector,
       metadata: { name: SERVICE.name },
@@ -183,6 +209,12 @@ describe.each(SERVICE.environments)('%s manifests', (environment) => {
 
   test('pass the platform validation harness', () => {
     expect(validateManifests(docs).errors).toEqual([]);
+  });
+
+  test('open only the ingress and data-store flows of this service', () => {
+    const policy = docs.find((d: any) => d.kind === 'NetworkPolicy');
+    expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(policy.spec.ingress[0].ports).toEqual([{ protocol: 'TCP', port: SERVICE.port }]);
   });
 
   test('deploy this service into its environment namespace', () => {

@@ -52,8 +52,8 @@ npx projen synth:k8s    # cdk8s synth: one file per environment in dist/k8s/
 npx projen validate:k8s # schemas (Kubernetes 1.28 + CRDs), Pod Security "restricted", platform checks
 \`\`\`
 
-The chart is \`src/k8s/service-chart.ts\` (Deployment, Service, HPA, PodDisruptionBudget, ServiceMonitor, alert
-rules), one per environment: ${s.environments.map(e => `\`${e}\` → \`${manifestFile(s, e)}\` in namespace \`${namespaceFor(e)}\``).join(', ')}.
+The chart is \`src/k8s/service-chart.ts\` (Deployment, Service, HPA, PodDisruptionBudget, NetworkPolicy, ServiceMonitor,
+alert rules), one per environment: ${s.environments.map(e => `\`${e}\` → \`${manifestFile(s, e)}\` in namespace \`${namespaceFor(e)}\``).join(', ')}.
 Secrets are referenced, never written: create \`${s.serviceName}-secrets\` (keys \`jwt-secret\`${s.usePostgres ? ', `database-url`' : ''}${s.useRedis ? ', `redis-url`' : ''}) in each namespace.
 
 ## Deploy

@@ -143,7 +143,7 @@ describe('rauli-service scaffold', () => {
     }
     const production = YAML.parseAllDocuments(fs.readFileSync(path.join(dir, 'dist/k8s', `${SERVICE}-production.k8s.yaml`), 'utf-8')).map(d => d.toJSON());
     const kinds = production.map(d => d.kind);
-    for (const kind of ['Deployment', 'Service', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'ServiceMonitor', 'PrometheusRule']) {
+    for (const kind of ['Deployment', 'Service', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'NetworkPolicy', 'ServiceMonitor', 'PrometheusRule']) {
       expect(kinds).toContain(kind);
     }
     const deployment = production.find(d => d.kind === 'Deployment');
