@@ -24,6 +24,10 @@ const has = (docs: Doc[], kind: string, name?: string) => docs.some(x => x.kind 
 const container = (docs: Doc[], deployment: string) => get(docs, 'Deployment', deployment).spec.template.spec.containers[0];
 const ingresses = (docs: Doc[]) => docs.filter(d => d.kind === 'Ingress');
 const APPS = ['frontend', 'backend-go', 'backend-python'];
+const productionPostgres = () => new RauliVisionChart(Testing.app(), 'pg', {
+  environment: 'production',
+  images: { frontend: 'x/f:1', backendGo: 'x/b:1', backendPython: 'x/p:1' },
+}).data.postgres;
 const files = (dir: string): string[] => fs.readdirSync(dir, { recursive: true, withFileTypes: false }).map(String)
   .filter(f => fs.statSync(path.join(dir, f)).isFile()).sort();
 
@@ -238,7 +242,15 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
     },
   },
   { key: 'autoscaling.minReplicas', set: ['autoscaling.minReplicas=4'], check: d => expect(get(d, 'HorizontalPodAutoscaler', 'backend-go').spec.minReplicas).toBe(4) },
-  { key: 'autoscaling.maxReplicas', set: ['autoscaling.maxReplicas=20'], check: d => expect(get(d, 'HorizontalPodAutoscaler', 'backend-go').spec.maxReplicas).toBe(20) },
+  {
+    key: 'autoscaling.maxReplicas',
+    set: ['autoscaling.maxReplicas=20'],
+    check: d => {
+      expect(get(d, 'HorizontalPodAutoscaler', 'backend-go').spec.maxReplicas).toBe(20);
+      // The usable connections shared by 20 Go + 2 Python replicas at most, as the construct computes it.
+      expect(get(d, 'ConfigMap', 'rauli-vision-config').data.DATABASE_POOL_SIZE).toBe(String(productionPostgres().poolSizeFor(22)));
+    },
+  },
   {
     key: 'autoscaling.targetCPUUtilizationPercentage',
     set: ['autoscaling.targetCPUUtilizationPercentage=60'],
@@ -341,6 +353,15 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
     },
   },
 ];
+
+test('refuses autoscaling maxima whose connection pools cannot fit in PostgreSQL', () => {
+  const pg = productionPostgres();
+  const usable = pg.maxConnections - pg.reservedConnections;
+  expect(() => pg.poolSizeFor(usable + 1)).toThrow();
+  // usable - 1 Go replicas plus the 2 Python replicas.
+  expect(() => render(`autoscaling.maxReplicas=${usable - 1}`))
+    .toThrow(new RegExp(`${usable + 1} database client replicas at most do not fit in PostgreSQL's ${usable} usable connections`));
+});
 
 describe('helm template --set', () => {
   const baselines = new Map<string, string>();

@@ -10,3 +10,10 @@
 {{- printf "%s-%s-%s" $base (regexReplaceAll "-+$" (trunc $keep $namespace) "") (trunc 8 (sha256sum $namespace)) -}}
 {{- end -}}
 {{- end -}}
+{{- define "rauli-vision.databasePoolSize" -}}
+{{- $v := .Values -}}
+{{- $clients := add (ternary $v.autoscaling.maxReplicas $v.replicaCount $v.autoscaling.enabled) (ternary $v.backendPython.autoscaling.maxReplicas $v.backendPython.replicaCount $v.backendPython.autoscaling.enabled) -}}
+{{- $share := div 94 $clients -}}
+{{- if lt $share 1 }}{{ fail (printf "%d database client replicas at most do not fit in PostgreSQL's 94 usable connections" $clients) }}{{ end -}}
+{{- min 20 $share -}}
+{{- end -}}
