@@ -104,6 +104,17 @@ export function tcpPort(port: number): k8s.NetworkPolicyPort {
   return { protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) };
 }
 
+/**
+ * DNS for pods whose NetworkPolicy restricts egress: the constructs stay
+ * usable without the platform's namespace-wide DNS policy.
+ */
+export function dnsEgress(): k8s.NetworkPolicyEgressRule {
+  return {
+    to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+    ports: [{ protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) }, tcpPort(53)],
+  };
+}
+
 export function secretEnv(name: string, secretName: string, key: string): k8s.EnvVar {
   return { name, valueFrom: { secretKeyRef: { name: secretName, key } } };
 }

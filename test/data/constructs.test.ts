@@ -199,6 +199,7 @@ describe('backups', () => {
     const egress = find(docs, 'NetworkPolicy', 'postgres-backup-egress').spec.egress;
     expect(egress[0].ports[0].port).toBe(DataConventions.POSTGRES_PORT);
     expect(egress[1].ports[0].port).toBe(443);
+    expect(egress[2].ports).toEqual([{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }]);
   });
 
   test('static credentials and an S3-compatible endpoint', () => {

@@ -5,7 +5,7 @@ import { BackupConventions, Components } from '../../conventions';
 import { validateDnsSubdomain, PropValidationError } from '../../core/validate';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../workload/security';
 import { ResourceSettings } from '../../workload/settings';
-import { emptyDir, podLabels, readScript, resources, SCRIPTS_DIR, secretEnv, tcpPort } from '../internal';
+import { dnsEgress, emptyDir, podLabels, readScript, resources, SCRIPTS_DIR, secretEnv, tcpPort } from '../internal';
 
 /** Keys of `BackupStorage.credentialsSecret`. */
 export const STORAGE_SECRET_KEYS = { accessKeyId: 'access-key-id', secretAccessKey: 'secret-access-key' };
@@ -107,6 +107,7 @@ export class BackupRuntime extends Construct {
           ...(props.egressTo ?? []).map(t => ({ to: [{ podSelector: { matchLabels: t.selector } }], ports: [tcpPort(t.port)] })),
           // The object store (and STS for IRSA) is outside the cluster or behind an endpoint we only know by port.
           { to: [anywhere], ports: [tcpPort(storagePort(props.storage))] },
+          dnsEgress(),
         ],
       },
     });

@@ -5,7 +5,7 @@ import { Components, DataConventions, RuntimeDefaults, ServiceConventions } from
 import { parseQuantity, validateDnsLabel, validateDnsSubdomain, validateInteger, PropValidationError } from '../../core/validate';
 import { ResourceSettings } from '../../workload/settings';
 import {
-  checkedImage, checkedResources, checkedStorage, containerSecurityContext, emptyDir, execProbe, IMAGES, instanceSelector, namespaceOf,
+  checkedImage, checkedResources, checkedStorage, containerSecurityContext, dnsEgress, emptyDir, execProbe, IMAGES, instanceSelector, namespaceOf,
   podLabels, podSecurityContext, readScript, resources, ROLE_LABEL, SCRIPTS_DIR, secretEnv, serviceHost, spreadOverNodes, tcpPort, zoneSpread,
 } from '../internal';
 
@@ -395,8 +395,8 @@ export class PostgresCluster extends Construct {
             ports: [tcpPort(DataConventions.POSTGRES_EXPORTER_PORT)],
           },
         ],
-        // Replicas reach the primary; DNS is allowed namespace-wide by the platform policies.
-        egress: [{ to: [{ podSelector: { matchLabels: selector } }], ports: [tcpPort(this.port)] }],
+        // Replicas reach the primary by its Service name.
+        egress: [{ to: [{ podSelector: { matchLabels: selector } }], ports: [tcpPort(this.port)] }, dnsEgress()],
       },
     });
   }

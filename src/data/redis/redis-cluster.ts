@@ -5,7 +5,7 @@ import { Components, DataConventions, ServiceConventions } from '../../conventio
 import { parseQuantity, validateDnsLabel, validateDnsSubdomain, validateInteger, validateOneOf, PropValidationError } from '../../core/validate';
 import { ResourceSettings } from '../../workload/settings';
 import {
-  checkedImage, checkedResources, checkedStorage, containerSecurityContext, emptyDir, execProbe, IMAGES, instanceSelector, namespaceOf,
+  checkedImage, checkedResources, checkedStorage, containerSecurityContext, dnsEgress, emptyDir, execProbe, IMAGES, instanceSelector, namespaceOf,
   podLabels, podSecurityContext, readScript, resources, SCRIPTS_DIR, secretEnv, spreadOverNodes, tcpPort, zoneSpread,
 } from '../internal';
 
@@ -360,7 +360,8 @@ export class RedisCluster extends Construct {
             ports: [tcpPort(DataConventions.REDIS_EXPORTER_PORT)],
           },
         ],
-        egress: [{ to: [peers], ports: [tcpPort(port), tcpPort(DataConventions.REDIS_BUS_PORT)] }],
+        // The bootstrap Job resolves the nodes' DNS names.
+        egress: [{ to: [peers], ports: [tcpPort(port), tcpPort(DataConventions.REDIS_BUS_PORT)] }, dnsEgress()],
       },
     });
   }
