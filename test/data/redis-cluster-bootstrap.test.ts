@@ -157,3 +157,21 @@ test('the bootstrap refuses too few nodes for three masters', () => {
   expect(r.status).not.toBe(0);
   expect(r.stderr).toContain('cannot form a cluster of at least 3 masters');
 });
+
+test('a partial state (nodes clustered but no node serving every slot) fails loudly and changes nothing', async () => {
+  const ports = [7320, 7321, 7322];
+  await Promise.all(ports.map(p => startNode(p)));
+  try {
+    // Two nodes that know each other, no slots assigned: a half-done manual setup.
+    run('redis-cli', ['-p', '7320', 'CLUSTER', 'MEET', '127.0.0.1', '7321', String(busPort(7321))], { REDISCLI_AUTH: PASSWORD });
+    for (let i = 0; i < 50 && clusterInfo(7321).cluster_known_nodes !== '2'; i++) await new Promise(r => setTimeout(r, 100));
+    const r = run('bash', [`${scripts}/redis-cluster-bootstrap.sh`], {
+      REDIS_NODES: ports.map(p => `127.0.0.1:${p}`).join(' '), REDIS_REPLICAS_PER_MASTER: '0', REDISCLI_AUTH: PASSWORD,
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('partial state, see the disaster-recovery runbook');
+    expect(ports.map(p => clusterInfo(p).cluster_slots_assigned)).toEqual(['0', '0', '0']);
+  } finally {
+    await Promise.all(ports.map(stopNode));
+  }
+});
