@@ -354,6 +354,21 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
   },
 ];
 
+test.each([
+  ['replicaCount=abc', /replicaCount: Invalid type/],
+  ['image.tag=latest', /image.tag: Must not validate/],
+  ['replicaCont=3', /Additional property replicaCont is not allowed/],
+  ['service.type=Ingress', /service.type: service.type must be one of/],
+  ['resources.limits.memory=512MB', /resources.limits.memory: Does not match pattern/],
+  ['environment=prod', /environment: environment must be one of/],
+])('values.schema.json refuses --set %s', (set, message) => {
+  expect(() => render(set)).toThrow(message);
+});
+
+test('an all-digit commit sha is a valid image tag', () => {
+  expect(container(render('image.tag=1234567'), 'backend-go').image).toBe('ghcr.io/rauli-vision/backend:1234567');
+});
+
 test('refuses autoscaling maxima whose connection pools cannot fit in PostgreSQL', () => {
   const pg = productionPostgres();
   const usable = pg.maxConnections - pg.reservedConnections;
