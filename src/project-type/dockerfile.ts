@@ -57,5 +57,7 @@ export class ServiceDockerfile extends Component {
     // Allow-list: only what the build stage copies reaches the daemon (no .env, no node_modules).
     ignore.exclude('*');
     ignore.include('package.json', 'package-lock.json', 'tsconfig.json', 'src/**');
+    // The cdk8s app runs in CI, not in the container.
+    ignore.exclude('src/k8s/**');
   }
 }
