@@ -6,10 +6,10 @@ import { Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ts from 'typescript';
 import { CDK_JSON_CONTEXT, OIDC_ISSUER, OIDC_PROVIDER_ARN, PACKAGE_DIR } from './support';
-
-const OUTPUT_KEYS = [BackupConventions.OUTPUT_BUCKET_NAME, BackupConventions.OUTPUT_REGION, BackupConventions.OUTPUT_ROLE_ARN];
 import { createFoundationApp, EXAMPLE_OIDC_PROVIDER_ARN } from '../app/foundation-app';
 import { BackupConventions } from '../src/conventions.generated';
+
+const OUTPUT_KEYS = [BackupConventions.OUTPUT_BUCKET_NAME, BackupConventions.OUTPUT_REGION, BackupConventions.OUTPUT_ROLE_ARN];
 
 const outdirs: string[] = [];
 function tempOutdir(): string {
