@@ -54,7 +54,9 @@ npx projen validate:k8s # schemas (Kubernetes 1.28 + CRDs), Pod Security "restri
 
 The chart is \`src/k8s/service-chart.ts\` (Deployment, Service, HPA, PodDisruptionBudget, NetworkPolicy, ServiceMonitor,
 alert rules), one per environment: ${s.environments.map(e => `\`${e}\` → \`${manifestFile(s, e)}\` in namespace \`${namespaceFor(e)}\``).join(', ')}.
-Secrets are referenced, never written: create \`${s.serviceName}-secrets\` (keys \`jwt-secret\`${s.usePostgres ? ', `database-url`' : ''}${s.useRedis ? ', `redis-url`' : ''}) in each namespace.
+The platform chart owns the namespace, its default-deny policy and the data tier: ${s.usePostgres || s.useRedis ? `PostgreSQL and Redis only accept
+the components listed in their \`clientComponents\`, so add \`${s.serviceName}\` there, and route` : 'route'} a host or path to this service
+in the platform's edge. Secrets are referenced, never written: create \`${s.serviceName}-secrets\` (keys \`jwt-secret\`${s.usePostgres ? ', `database-url`' : ''}${s.useRedis ? ', `redis-url`' : ''}) in each namespace.
 
 ## Deploy
 
