@@ -8,7 +8,7 @@ import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Components } from '../conventions';
-import { validateImage, validateMemory, parseQuantity } from '../core/validate';
+import { validateImage, validateMemory, parseQuantity, PropValidationError } from '../core/validate';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../workload/security';
 import { ResourceSettings, validateResources } from '../workload/settings';
 
@@ -149,3 +149,13 @@ export function serviceHost(scope: Construct, service: string, namespace?: strin
 export function namespaceOf(scope: Construct, namespace?: string): string | undefined {
   return namespace ?? Chart.of(scope).namespace;
 }
+
+export function validatePgIdentifier(prop: string, value: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(value)) {
+    throw new PropValidationError(prop, value, 'a lower-case PostgreSQL identifier: letters, digits and _, starting with a letter or _, at most 63 characters');
+  }
+  return value;
+}
+
+/** Resources of each step of the backup and restore jobs; within the platform LimitRange. */
+export const JOB_STEP_RESOURCES: ResourceSettings = { cpuRequest: '100m', cpuLimit: '500m', memoryRequest: '256Mi', memoryLimit: '512Mi' };

@@ -137,20 +137,6 @@ export class ApplicationBackup extends Construct {
       { name: 'upload', image: checkedImage('awsCliImage', props.awsCliImage ?? IMAGES.awsCli), args: ['upload'], env: runtime.storageEnv(), resources: res },
       volumes,
     );
-    new k8s.KubeCronJob(this, 'CronJob', {
-      metadata: { name, labels: runtime.labels },
-      spec: {
-        schedule: this.schedule,
-        timeZone: 'Etc/UTC',
-        concurrencyPolicy: 'Forbid',
-        startingDeadlineSeconds: 300,
-        successfulJobsHistoryLimit: 3,
-        failedJobsHistoryLimit: 5,
-        jobTemplate: {
-          metadata: { labels: runtime.labels },
-          spec: { backoffLimit: 1, activeDeadlineSeconds: 2 * 3600, ttlSecondsAfterFinished: 7 * 24 * 3600, template },
-        },
-      },
-    });
+    runtime.cronJob('CronJob', name, this.schedule, 2 * 3600, template);
   }
 }

@@ -6,6 +6,7 @@ import { validateDnsSubdomain, PropValidationError } from '../../core/validate';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../workload/security';
 import { ResourceSettings } from '../../workload/settings';
 import { dnsEgress, emptyDir, podLabels, readScript, resources, SCRIPTS_DIR, secretEnv, tcpPort } from '../internal';
+import { PostgresCluster } from '../postgres/postgres-cluster';
 
 /** Keys of `BackupStorage.credentialsSecret`. */
 export const STORAGE_SECRET_KEYS = { accessKeyId: 'access-key-id', secretAccessKey: 'secret-access-key' };
@@ -37,6 +38,16 @@ export function validatePrefix(prop: string, prefix: string): string {
     throw new PropValidationError(prop, prefix, `a key prefix ending in '/' under one of ${BackupConventions.PREFIXES.map(p => `'${p}'`).join(', ')} (the bucket's lifecycle rules cover those)`);
   }
   return prefix;
+}
+
+/** libpq settings of the cluster's superuser on the read-write Service. */
+export function postgresAdminEnv(postgres: PostgresCluster): k8s.EnvVar[] {
+  return [
+    { name: 'PGHOST', value: postgres.readWriteHost },
+    { name: 'PGPORT', value: String(postgres.port) },
+    { name: 'PGUSER', value: 'postgres' },
+    secretEnv('PGPASSWORD', postgres.credentialsSecretName, 'postgres-password'),
+  ];
 }
 
 /** The S3 port the jobs need to reach. */
@@ -125,6 +136,28 @@ export class BackupRuntime extends Construct {
         secretEnv('AWS_SECRET_ACCESS_KEY', s.credentialsSecret, STORAGE_SECRET_KEYS.secretAccessKey),
       ] : [],
     ];
+  }
+
+  /**
+   * A CronJob of this runtime's pods: never two runs at once, a missed start
+   * skipped rather than piled up, failures kept for inspection.
+   */
+  public cronJob(id: string, name: string, schedule: string, deadlineSeconds: number, template: k8s.PodTemplateSpec): k8s.KubeCronJob {
+    return new k8s.KubeCronJob(this, id, {
+      metadata: { name, labels: this.labels },
+      spec: {
+        schedule,
+        timeZone: 'Etc/UTC',
+        concurrencyPolicy: 'Forbid',
+        startingDeadlineSeconds: 300,
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 5,
+        jobTemplate: {
+          metadata: { labels: this.labels },
+          spec: { backoffLimit: 1, activeDeadlineSeconds: deadlineSeconds, ttlSecondsAfterFinished: 7 * 24 * 3600, template },
+        },
+      },
+    });
   }
 
   /** Pod template running `first` then `second`, both on the shared /work volume. */

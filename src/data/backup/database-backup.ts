@@ -1,12 +1,11 @@
-import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { BackupRuntime, validatePrefix, validateStorage } from './backup-runtime';
+import { BackupRuntime, postgresAdminEnv, validatePrefix, validateStorage } from './backup-runtime';
 import { BackupStorage } from './backup-storage';
 import { RestoreJob, RestoreJobOptions } from './restore-job';
 import { BackupConventions } from '../../conventions';
 import { validateCron, validateDnsLabel, validateInteger, validateOneOf, PropValidationError } from '../../core/validate';
 import { ResourceSettings } from '../../workload/settings';
-import { checkedImage, checkedResources, checkedStorage, DATA_UID, IMAGES, secretEnv } from '../internal';
+import { checkedImage, checkedResources, checkedStorage, DATA_UID, IMAGES, JOB_STEP_RESOURCES, validatePgIdentifier } from '../internal';
 import { PostgresCluster } from '../postgres/postgres-cluster';
 
 /** The per-environment knobs of the database backups. */
@@ -68,7 +67,6 @@ export interface DatabaseBackupProps extends DatabaseBackupOptions {
   readonly resources?: ResourceSettings;
 }
 
-const DEFAULT_RESOURCES: ResourceSettings = { cpuRequest: '100m', cpuLimit: '500m', memoryRequest: '256Mi', memoryLimit: '512Mi' };
 const MARGIN_MINUTES = 5;
 const INTERVALS = [5, 10, 15, 20, 30];
 
@@ -123,9 +121,9 @@ export class DatabaseBackup extends Construct {
     const prefix = validatePrefix('prefix', props.prefix ?? BackupConventions.PREFIXES[0]);
     const databases = props.databases ?? [props.postgres.database];
     if (databases.length === 0) throw new PropValidationError('databases', databases, 'at least one database');
-    databases.forEach((d, i) => { if (!/^[a-z_][a-z0-9_]{0,62}$/.test(d)) throw new PropValidationError(`databases[${i}]`, d, 'a lower-case PostgreSQL identifier'); });
+    databases.forEach((d, i) => validatePgIdentifier(`databases[${i}]`, d));
     const workVolumeSize = checkedStorage('workVolumeSize', props.workVolumeSize ?? '10Gi');
-    const res = checkedResources('resources', props.resources ?? DEFAULT_RESOURCES);
+    const res = checkedResources('resources', props.resources ?? JOB_STEP_RESOURCES);
     this.postgresImage = checkedImage('postgresImage', props.postgresImage ?? IMAGES.postgres);
     this.awsCliImage = checkedImage('awsCliImage', props.awsCliImage ?? IMAGES.awsCli);
 
@@ -156,10 +154,7 @@ export class DatabaseBackup extends Construct {
           image: this.postgresImage,
           args: ['dump'],
           env: [
-            { name: 'PGHOST', value: props.postgres.readWriteHost },
-            { name: 'PGPORT', value: String(props.postgres.port) },
-            { name: 'PGUSER', value: 'postgres' },
-            secretEnv('PGPASSWORD', props.postgres.credentialsSecretName, 'postgres-password'),
+            ...postgresAdminEnv(props.postgres),
             { name: 'DATABASES', value: databases.join(' ') },
             { name: 'BACKUP_PREFIX', value: keyPrefix },
           ],
@@ -167,27 +162,7 @@ export class DatabaseBackup extends Construct {
         },
         { name: 'upload', image: this.awsCliImage, args: ['upload'], env: runtime.storageEnv(), resources: res },
       );
-      new k8s.KubeCronJob(this, cid, {
-        metadata: { name: cronName, labels: runtime.labels },
-        spec: {
-          schedule,
-          timeZone: 'Etc/UTC',
-          concurrencyPolicy: 'Forbid',
-          // A run that could not start within this many seconds is skipped, not piled up.
-          startingDeadlineSeconds: 300,
-          successfulJobsHistoryLimit: 3,
-          failedJobsHistoryLimit: 5,
-          jobTemplate: {
-            metadata: { labels: runtime.labels },
-            spec: {
-              backoffLimit: 1,
-              activeDeadlineSeconds: deadlineSeconds,
-              ttlSecondsAfterFinished: 7 * 24 * 3600,
-              template,
-            },
-          },
-        },
-      });
+      runtime.cronJob(cid, cronName, schedule, deadlineSeconds, template);
     };
     cronJob('Daily', this.dailyCronJobName, this.schedule, this.dailyPrefix, 3 * 3600);
     cronJob('Frequent', this.frequentCronJobName, this.frequentSchedule, this.frequentPrefix, frequentDeadlineMinutes * 60);

@@ -1,11 +1,11 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { BackupRuntime, validatePrefix, validateStorage } from './backup-runtime';
+import { BackupRuntime, postgresAdminEnv, validatePrefix, validateStorage } from './backup-runtime';
 import { BackupStorage } from './backup-storage';
 import { BackupConventions } from '../../conventions';
 import { validateDnsLabel, PropValidationError } from '../../core/validate';
 import { ResourceSettings } from '../../workload/settings';
-import { checkedImage, checkedResources, checkedStorage, DATA_UID, IMAGES, secretEnv } from '../internal';
+import { checkedImage, checkedResources, checkedStorage, DATA_UID, IMAGES, JOB_STEP_RESOURCES, validatePgIdentifier } from '../internal';
 import { PostgresCluster } from '../postgres/postgres-cluster';
 
 /** Which dump to restore, and how. */
@@ -62,7 +62,6 @@ export interface RestoreJobProps extends RestoreJobOptions {
   readonly workVolumeSize?: string;
 }
 
-const DEFAULT_RESOURCES: ResourceSettings = { cpuRequest: '100m', cpuLimit: '500m', memoryRequest: '256Mi', memoryLimit: '512Mi' };
 
 /**
  * A Job that restores one dump written by DatabaseBackup: the download step
@@ -83,10 +82,8 @@ export class RestoreJob extends Construct {
       throw new PropValidationError('backupKey', key, "the object key of a dump, such as 'database/daily/20260101T020000Z/rauli.dump'");
     }
     validatePrefix('backupKey', key.slice(0, key.lastIndexOf('/') + 1));
-    if (props.targetDatabase !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(props.targetDatabase)) {
-      throw new PropValidationError('targetDatabase', props.targetDatabase, 'a lower-case PostgreSQL identifier');
-    }
-    const res = checkedResources('resources', props.resources ?? DEFAULT_RESOURCES);
+    if (props.targetDatabase !== undefined) validatePgIdentifier('targetDatabase', props.targetDatabase);
+    const res = checkedResources('resources', props.resources ?? JOB_STEP_RESOURCES);
     this.jobName = name;
 
     const runtime = new BackupRuntime(this, 'Runtime', {
@@ -110,10 +107,7 @@ export class RestoreJob extends Construct {
         image: checkedImage('postgresImage', props.postgresImage ?? IMAGES.postgres),
         args: ['restore'],
         env: [
-          { name: 'PGHOST', value: props.postgres.readWriteHost },
-          { name: 'PGPORT', value: String(props.postgres.port) },
-          { name: 'PGUSER', value: 'postgres' },
-          secretEnv('PGPASSWORD', props.postgres.credentialsSecretName, 'postgres-password'),
+          ...postgresAdminEnv(props.postgres),
           ...props.targetDatabase ? [{ name: 'RESTORE_DATABASE', value: props.targetDatabase }] : [],
           { name: 'RESTORE_CLEAN', value: String(props.clean ?? false) },
           { name: 'RESTORE_NO_OWNER', value: String(props.noOwner ?? false) },

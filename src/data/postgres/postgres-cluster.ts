@@ -5,8 +5,9 @@ import { Components, DataConventions, RuntimeDefaults, ServiceConventions } from
 import { parseQuantity, validateDnsLabel, validateDnsSubdomain, validateInteger, PropValidationError } from '../../core/validate';
 import { ResourceSettings } from '../../workload/settings';
 import {
-  checkedImage, checkedResources, checkedStorage, containerSecurityContext, dnsEgress, emptyDir, execProbe, IMAGES, instanceSelector, namespaceOf,
-  podLabels, podSecurityContext, readScript, resources, ROLE_LABEL, SCRIPTS_DIR, secretEnv, serviceHost, spreadOverNodes, tcpPort, zoneSpread,
+  checkedImage, checkedResources, checkedStorage, containerSecurityContext, dnsEgress, emptyDir, execProbe, IMAGES, instanceSelector,
+  namespaceOf, podLabels, podSecurityContext, readScript, resources, ROLE_LABEL, SCRIPTS_DIR, secretEnv, serviceHost, spreadOverNodes,
+  tcpPort, validatePgIdentifier, zoneSpread,
 } from '../internal';
 
 /** The per-environment knobs of the PostgreSQL cluster; presets supply them and users override them. */
@@ -256,6 +257,10 @@ export class PostgresCluster extends Construct {
     ];
     const isReady = ['pg_isready', '--quiet', '--host=127.0.0.1', `--port=${this.port}`, '--username=postgres'];
 
+    const serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', {
+      metadata: { name },
+      automountServiceAccountToken: false,
+    });
     const statefulSet = (role: 'primary' | 'replica', replicas: number) => {
       const labels = { ...podLabels(Components.POSTGRES, name, 'postgresql'), [ROLE_LABEL]: role };
       const primary = role === 'primary';
@@ -346,10 +351,6 @@ export class PostgresCluster extends Construct {
       });
     };
 
-    const serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', {
-      metadata: { name },
-      automountServiceAccountToken: false,
-    });
     statefulSet('primary', 1);
     if (instances > 1) statefulSet('replica', instances - 1);
 
@@ -414,16 +415,5 @@ export class PostgresCluster extends Construct {
     }
     return Math.min(this.poolSize, share);
   }
-
-  /** `postgresql://` URL of the read-write Service with placeholders for the credentials (for the app Secret). */
-  public databaseUrl(user: string, password: string): string {
-    return `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${this.readWriteHost}:${this.port}/${this.database}`;
-  }
 }
 
-function validatePgIdentifier(prop: string, value: string): string {
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(value)) {
-    throw new PropValidationError(prop, value, 'a lower-case PostgreSQL identifier: letters, digits and _, starting with a letter or _, at most 63 characters');
-  }
-  return value;
-}
