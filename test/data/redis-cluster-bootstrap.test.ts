@@ -175,3 +175,35 @@ test('a partial state (nodes clustered but no node serving every slot) fails lou
     await Promise.all(ports.map(stopNode));
   }
 });
+
+test('the shipped redis.conf and the StatefulSet\'s arguments start a real redis-server', async () => {
+  const conf: string = docs.find(d => d.kind === 'ConfigMap' && d.metadata.name === 'redis-config').data['redis.conf'];
+  const sts = docs.find(d => d.kind === 'StatefulSet' && d.metadata.name === 'redis').spec.template.spec;
+  const redis = container(sts, 'redis');
+  const dir = tempDir('redis-conf');
+  fs.writeFileSync(path.join(dir, 'redis.conf'), conf.replace('dir /data', `dir ${dir}`).replace('/data/nodes.conf', `${dir}/nodes.conf`));
+  // The kubelet's $(VAR) expansion, then this test's port.
+  const args = (redis.args as string[]).map(a => a.replace('/etc/redis/redis.conf', path.join(dir, 'redis.conf'))
+    .replace('$(REDIS_PASSWORD)', PASSWORD).replace('$(POD_NAME)', 'redis-0'));
+  const proc = spawn(redis.command[0], [...args, '--port', '7340', '--cluster-port', '7341', '--bind', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      proc.stdout!.on('data', (b: Buffer) => { out += b.toString(); if (out.includes('Ready to accept connections')) resolve(); });
+      proc.on('exit', code => reject(new Error(`redis-server exited with ${code}: ${out}`)));
+    });
+    const get = (key: string) => run('redis-cli', ['-p', '7340', '--raw', 'CONFIG', 'GET', key], { REDISCLI_AUTH: PASSWORD }).stdout.split('\n')[1];
+    expect(get('cluster-enabled')).toBe('yes');
+    expect(get('maxmemory')).toBe(String(384 * 2 ** 20));
+    expect(get('maxmemory-policy')).toBe('allkeys-lru');
+    expect(get('appendonly')).toBe('yes');
+    expect(get('cluster-announce-hostname')).toBe('redis-0.redis-headless.rauli-vision-test.svc.cluster.local');
+    expect(get('cluster-preferred-endpoint-type')).toBe('hostname');
+    // Unauthenticated clients are refused.
+    expect(run('redis-cli', ['-p', '7340', 'PING']).stdout).toContain('NOAUTH');
+  } finally {
+    const exited = new Promise(resolve => proc.once('exit', resolve));
+    proc.kill('SIGTERM');
+    await exited;
+  }
+});
