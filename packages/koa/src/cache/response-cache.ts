@@ -72,7 +72,7 @@ function bodyBytes(body: unknown, max: number): Buffer | undefined {
 function varyKey(base: string, varyOn: readonly string[], ctx: Context): string {
   let key = base;
   for (const name of varyOn) {
-    key += `\n${name}:${ctx.get(name)}`;
+    key += `\n${name}:${ctx.get(name) ?? ''}`;
   }
   return key;
 }
@@ -117,11 +117,11 @@ export function responseCache(options: ResponseCacheOptions = {}): Middleware {
     if (status < 200 || status > 299 || status === 206 || ctx.response.get('set-cookie')) {
       return;
     }
-    const cacheControl = ctx.response.get('cache-control');
+    const cacheControl = String(ctx.response.get('cache-control') ?? '');
     if (cacheControl && /(?:^|,)\s*(?:no-store|private|no-cache)\b/i.test(cacheControl)) {
       return;
     }
-    const varyOn = ctx.response.get('vary').toLowerCase().split(',').map((s) => s.trim()).filter(Boolean).sort();
+    const varyOn = String(ctx.response.get('vary') ?? '').toLowerCase().split(',').map((s) => s.trim()).filter(Boolean).sort();
     if (varyOn.includes('*')) {
       return;
     }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Registry } from 'prom-client';
 import { MetricNames } from '../conventions.generated';
-import { commandDeadlineMs, isRedisReady, RedisClient, withDeadline } from '../redis/client';
+import { isRedisReady, redisCall, RedisClient } from '../redis/client';
 import { sharedCounter } from '../redis/counter';
 
 /** How values travel to and from Redis. */
@@ -88,7 +88,6 @@ export class TwoLevelCache<V> {
   private readonly scripts?: ScriptClient;
   private readonly subscriber?: RedisClient;
   private readonly onError: (err: Error) => void;
-  private readonly deadlineMs: number;
   private readonly counted: { l1: () => void; l2: () => void; miss: () => void };
 
   constructor(private readonly options: TwoLevelCacheOptions<V> = {}) {
@@ -98,7 +97,6 @@ export class TwoLevelCache<V> {
     this.l1MaxTtlMs = positive(options.l1MaxTtlMs ?? this.ttlMs, 'l1MaxTtlMs');
     this.codec = options.codec ?? (jsonCodec as CacheCodec<V>);
     this.onError = options.onError ?? (() => undefined);
-    this.deadlineMs = options.redis ? commandDeadlineMs(options.redis) : 0;
     this.l1 = new LRUCache<string, L1Entry<V>>({
       max: positive(options.l1MaxEntries ?? 1000, 'l1MaxEntries'),
       maxSize: positive(options.l1MaxBytes ?? 16 * 1024 * 1024, 'l1MaxBytes'),
@@ -157,7 +155,7 @@ export class TwoLevelCache<V> {
     this.setL1(key, value, Buffer.byteLength(encoded), ttlMs);
     if (this.scripts && isRedisReady(this.options.redis!)) {
       try {
-        await withDeadline(this.scripts.rauliCacheSetPublish(this.namespace + key, encoded, Math.ceil(ttlMs), this.channel, this.message(key)), this.deadlineMs);
+        await redisCall(this.options.redis!, this.scripts.rauliCacheSetPublish(this.namespace + key, encoded, Math.ceil(ttlMs), this.channel, this.message(key)));
       } catch (err) {
         this.onError(err as Error);
       }
@@ -169,7 +167,7 @@ export class TwoLevelCache<V> {
     this.l1.delete(key);
     if (this.scripts && isRedisReady(this.options.redis!)) {
       try {
-        await withDeadline(this.scripts.rauliCacheDelPublish(this.namespace + key, this.channel, this.message(key)), this.deadlineMs);
+        await redisCall(this.options.redis!, this.scripts.rauliCacheDelPublish(this.namespace + key, this.channel, this.message(key)));
       } catch (err) {
         this.onError(err as Error);
       }
@@ -234,7 +232,7 @@ export class TwoLevelCache<V> {
       return undefined;
     }
     try {
-      const [raw, pttl] = await withDeadline(this.scripts.rauliCacheGetWithTtlBuffer(this.namespace + key), this.deadlineMs);
+      const [raw, pttl] = await redisCall(this.options.redis!, this.scripts.rauliCacheGetWithTtlBuffer(this.namespace + key));
       if (raw === null || pttl <= 0) {
         return undefined;
       }

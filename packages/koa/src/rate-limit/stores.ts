@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { commandDeadlineMs, isRedisReady, RedisClient, withDeadline } from '../redis/client';
+import { isRedisReady, redisCall, RedisClient } from '../redis/client';
 import { GCRA_LUA, GcraDecision, gcraStep } from './gcra';
 
 const COMMAND = 'rauliRateLimitGcra';
@@ -9,7 +9,6 @@ type GcraCommand = (key: string, intervalMs: number, windowMs: number) => Promis
 /** The shared limiter: one EVALSHA per request (ioredis falls back to EVAL after a Redis restart empties the script cache). */
 export class RedisGcraStore {
   private readonly run: GcraCommand;
-  private readonly deadlineMs: number;
 
   constructor(private readonly client: RedisClient) {
     const c = client as unknown as { [COMMAND]?: GcraCommand };
@@ -17,7 +16,6 @@ export class RedisGcraStore {
       client.defineCommand(COMMAND, { numberOfKeys: 1, lua: GCRA_LUA });
     }
     this.run = (client as unknown as { [COMMAND]: GcraCommand })[COMMAND].bind(client);
-    this.deadlineMs = commandDeadlineMs(client);
   }
 
   /** False while disconnected: callers go straight to the fallback instead of waiting. */
@@ -26,7 +24,7 @@ export class RedisGcraStore {
   }
 
   async take(key: string, intervalMs: number, windowMs: number): Promise<GcraDecision> {
-    const [allowed, remaining, resetMs, retryAfterMs] = await withDeadline(this.run(key, intervalMs, windowMs), this.deadlineMs);
+    const [allowed, remaining, resetMs, retryAfterMs] = await redisCall(this.client, this.run(key, intervalMs, windowMs));
     return { allowed: allowed === 1, remaining, resetMs, retryAfterMs };
   }
 }

@@ -29,6 +29,12 @@ export interface RedisClientOptions {
    * @default true
    */
   readonly autoPipelining?: boolean;
+  /**
+   * After a command misses its deadline (Redis hung, not down), request paths
+   * skip Redis for this long instead of each waiting for its own timeout.
+   * @default 1000
+   */
+  readonly suspendAfterTimeoutMs?: number;
   /** Called on connection errors (the client keeps reconnecting). @default ignore */
   readonly onError?: (err: Error) => void;
   /** Connection name shown in CLIENT LIST. @default none */
@@ -40,6 +46,7 @@ export const REDIS_FAIL_FAST_DEFAULTS = {
   commandTimeoutMs: 100,
   connectTimeoutMs: 200,
   maxReconnectDelayMs: 1000,
+  suspendAfterTimeoutMs: 1000,
 } as const;
 
 /** Parses the seed's `REDIS_CLUSTER_NODES` (`host:port,host:port`) into node addresses. */
@@ -106,15 +113,44 @@ export function createRedisClient(options: RedisClientOptions): RedisClient {
   }
   // Without a listener ioredis logs every failed reconnect as "Unhandled error event".
   client.on('error', onError);
-  deadlines.set(client, commandTimeout);
+  guards.set(client, { deadlineMs: commandTimeout, suspendMs: options.suspendAfterTimeoutMs ?? REDIS_FAIL_FAST_DEFAULTS.suspendAfterTimeoutMs, suspendedUntil: 0 });
   return client;
 }
 
-const deadlines = new WeakMap<RedisClient, number>();
+interface Guard {
+  readonly deadlineMs: number;
+  readonly suspendMs: number;
+  suspendedUntil: number;
+}
 
-/** The request-path deadline of a client (its `commandTimeoutMs`; 100 ms for clients made elsewhere). */
-export function commandDeadlineMs(client: RedisClient): number {
-  return deadlines.get(client) ?? REDIS_FAIL_FAST_DEFAULTS.commandTimeoutMs;
+const guards = new WeakMap<RedisClient, Guard>();
+
+function guardOf(client: RedisClient): Guard {
+  let guard = guards.get(client);
+  if (!guard) {
+    // A client made elsewhere gets the same fail-fast treatment.
+    guard = { deadlineMs: REDIS_FAIL_FAST_DEFAULTS.commandTimeoutMs, suspendMs: REDIS_FAIL_FAST_DEFAULTS.suspendAfterTimeoutMs, suspendedUntil: 0 };
+    guards.set(client, guard);
+  }
+  return guard;
+}
+
+/**
+ * Runs one request-path command under the client's deadline. A missed
+ * deadline suspends Redis use on request paths for `suspendAfterTimeoutMs`,
+ * so a request that needs Redis several times (rate limit, then cache) pays
+ * for a hung server once, not per call.
+ */
+export async function redisCall<T>(client: RedisClient, work: Promise<T>): Promise<T> {
+  const guard = guardOf(client);
+  try {
+    return await withDeadline(work, guard.deadlineMs);
+  } catch (err) {
+    if (err instanceof RedisDeadlineError) {
+      guard.suspendedUntil = Date.now() + guard.suspendMs;
+    }
+    throw err;
+  }
 }
 
 /** Raised by {@link withDeadline}. */
@@ -154,14 +190,18 @@ export function withDeadline<T>(work: Promise<T>, deadlineMs: number): Promise<T
   });
 }
 
-/** True when commands can be sent now; callers skip Redis instead of waiting when false. */
+/** True when commands can be sent now (connected, not suspended after a timeout); callers skip Redis instead of waiting when false. */
 export function isRedisReady(client: RedisClient): boolean {
-  return client.status === 'ready';
+  if (client.status !== 'ready') {
+    return false;
+  }
+  const guard = guards.get(client);
+  return guard === undefined || guard.suspendedUntil === 0 || guard.suspendedUntil <= Date.now();
 }
 
-/** Resolves once the client is ready, or rejects after `timeoutMs`. */
+/** Resolves once the client is connected, or rejects after `timeoutMs`. */
 export function waitForRedis(client: RedisClient, timeoutMs = 5000): Promise<void> {
-  if (isRedisReady(client)) {
+  if (client.status === 'ready') {
     return Promise.resolve();
   }
   return new Promise((resolve, reject) => {
