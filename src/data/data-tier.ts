@@ -54,7 +54,9 @@ export interface DataTierProps {
  * applications need to reach it.
  */
 export class DataTier extends Construct {
+  /** PostgreSQL primary and replicas. */
   public readonly postgres: PostgresCluster;
+  /** The Redis Cluster. */
   public readonly redis: RedisCluster;
   /** Present when `backup` is set. */
   public readonly databaseBackup?: DatabaseBackup;
