@@ -360,7 +360,7 @@ function templateIngress(doc: Json, edge: Edge): void {
     const backend = { service: { name: p.backend.service.name, port: { number: servicePort } } };
     // The seed's `hosts[].paths` list the frontend's paths on the owning Ingress.
     return withHostPaths
-      ? new Range('.paths', { path: new Expr('.path | quote'), pathType: new Expr('.pathType | default "Prefix" | quote'), backend })
+      ? new Range('(.paths | default (list (dict "path" "/")))', { path: new Expr('.path | quote'), pathType: new Expr('.pathType | default "Prefix" | quote'), backend })
       : { ...p, backend };
   }).flat();
   doc.spec.rules = doc.spec.rules.map((rule: Json) => {
@@ -436,6 +436,9 @@ const SCHEMA_RULES: { [path: string]: object } = {
   'service.type': { enum: ['ClusterIP', 'NodePort', 'LoadBalancer'] },
   'service.port': { minimum: 1, maximum: 65535 },
   'service.targetPort': { minimum: 1024, maximum: 65535 },
+  // `--set ingress.hosts[0].host=x` replaces the whole entry: paths default to `/`, pathType to Prefix.
+  'ingress.hosts.*': { required: ['host'] },
+  'ingress.hosts.*.paths.*': { required: ['path'] },
   'ingress.hosts.*.host': { pattern: DNS_NAME },
   'ingress.hosts.*.paths.*.path': { pattern: '^/' },
   'ingress.hosts.*.paths.*.pathType': { enum: ['Prefix', 'Exact', 'ImplementationSpecific'] },

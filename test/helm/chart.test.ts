@@ -202,6 +202,14 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
     },
   },
   {
+    key: 'ingress.hosts (host only)',
+    set: ['ingress.hosts[0].host=example.org'],
+    check: d => {
+      const paths = [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'frontend', port: { number: 80 } } } }];
+      expect(get(d, 'Ingress', 'rauli-vision-web').spec.rules).toEqual([{ host: 'example.org', http: { paths } }]);
+    },
+  },
+  {
     key: 'ingress.apiHosts',
     set: ['ingress.apiHosts={api.rauli-vision.com}'],
     check: d => {
