@@ -1,8 +1,10 @@
-import { CfnResource, TagManager, Validations } from 'aws-cdk-lib';
+import { CfnResource, Duration, Stack, TagManager, Validations } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { IConstruct } from 'constructs';
 import { CostAllocationTags } from '../src';
-import { foundationStack, nagViolations } from './support';
+import { ENV, foundationStack, nagViolations, newApp } from './support';
 import { BackupConventions } from '../src/conventions.generated';
 
 /** Every cdk-nag AwsSolutions acknowledgement recorded in the tree: `rule @ construct path` -> reason. */
@@ -27,9 +29,33 @@ function dropAcknowledgements(scope: IConstruct): void {
   }
 }
 
-describe.each([true, false])('PlatformFoundationStack (cdk.json feature flags: %s)', (featureFlags) => {
-  const stack = foundationStack({ costCenter: 'platform-ops' }, { featureFlags });
+describe.each([true, false])('PlatformFoundationStack with every option (cdk.json feature flags: %s)', (featureFlags) => {
+  // Object lock and cross-region replication too, so the replication role's acknowledgements are checked as well.
+  const app = newApp({ featureFlags });
+  // The DR bucket and key live elsewhere (another region, maybe another account): imported by ARN.
+  const dr = new Stack(newApp(), 'DisasterRecovery', { env: { account: ENV.account, region: 'eu-central-1' } });
+  const stack = foundationStack({
+    costCenter: 'platform-ops',
+    backupBucket: {
+      objectLockDefaultRetention: s3.ObjectLockRetention.governance(Duration.days(7)),
+      replication: {
+        destination: s3.Bucket.fromBucketAttributes(dr, 'Bucket', { bucketArn: 'arn:aws:s3:::rauli-vision-backups-dr', region: 'eu-central-1' }),
+        destinationKmsKey: kms.Key.fromKeyArn(dr, 'Key', 'arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'),
+      },
+    },
+    costGuardrails: { notifyOnForecast: true, emailSubscribers: ['ops@rauli-vision.com'] },
+  }, { app });
   const template = Template.fromStack(stack);
+
+  test('the replication role reaches only the two buckets and the destination key, even imported in another stack', () => {
+    const [policy] = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('ReplicationRole') } }));
+    const resources = policy.Properties.PolicyDocument.Statement.flatMap((st: any) => [st.Resource].flat());
+    expect(resources).not.toContain('*');
+    expect(resources).toEqual(expect.arrayContaining([
+      'arn:aws:s3:::rauli-vision-backups-dr/*',
+      'arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    ]));
+  });
 
   test('cdk-nag AwsSolutions: zero unacknowledged findings, and no error annotations', () => {
     expect(nagViolations(stack)).toEqual([]);
@@ -38,7 +64,8 @@ describe.each([true, false])('PlatformFoundationStack (cdk.json feature flags: %
 
   test('every acknowledgement has a reason and silences a finding that really exists', () => {
     const acks = acknowledgements(stack);
-    expect(acks.size).toBeGreaterThan(0);
+    // 5 prefixes on the backup role, 2 resources and 2 KMS actions on the replication role.
+    expect(acks.size).toBe(9);
     for (const reason of acks.values()) expect(reason.length).toBeGreaterThan(40);
     dropAcknowledgements(stack);
     // A finding is reported on the CfnResource; its acknowledgement sits on the resource or an ancestor.

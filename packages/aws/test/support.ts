@@ -22,8 +22,8 @@ export function newStack(opts: { featureFlags?: boolean } = {}): Stack {
   return new Stack(newApp(opts), 'Test', { env: ENV });
 }
 
-export function foundationStack(props: Partial<PlatformFoundationStackProps> = {}, opts: { featureFlags?: boolean } = {}): PlatformFoundationStack {
-  return new PlatformFoundationStack(newApp(opts), 'Foundation', {
+export function foundationStack(props: Partial<PlatformFoundationStackProps> = {}, opts: { featureFlags?: boolean; app?: App } = {}): PlatformFoundationStack {
+  return new PlatformFoundationStack(opts.app ?? newApp(opts), 'Foundation', {
     env: ENV,
     environment: 'production',
     backupJobRole: { oidcProviderArn: OIDC_PROVIDER_ARN, namespace: 'rauli-vision-production', serviceAccountNames: ['postgres-backup', 'application-backup', 'postgres-restore'] },

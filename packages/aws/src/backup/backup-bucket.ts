@@ -215,6 +215,11 @@ export class BackupBucket extends Construct {
     const logsBucket = props.serverAccessLogsBucket ?? this.createAccessLogsBucket(retentionDays, removalPolicy);
     this.serverAccessLogsBucket = logsBucket;
 
+    // A key imported in another stack (say, the DR region's) makes CDK grant the replication
+    // role KMS actions on '*'; imported again here, the grant names that one key.
+    const replicaKey = props.replication?.destinationKmsKey
+      ? kms.Key.fromKeyArn(this, 'ReplicaKey', props.replication.destinationKmsKey.keyArn)
+      : undefined;
     const bucket = new s3.Bucket(this, 'Resource', {
       bucketName: props.bucketName,
       encryption: kmsEncrypted ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
@@ -242,7 +247,7 @@ export class BackupBucket extends Construct {
       objectLockDefaultRetention: lock,
       replicationRules: props.replication ? [{
         destination: props.replication.destination,
-        kmsKey: props.replication.destinationKmsKey,
+        kmsKey: replicaKey,
         sseKmsEncryptedObjects: kmsEncrypted ? true : undefined,
         storageClass: props.replication.storageClass,
         deleteMarkerReplication: false,
