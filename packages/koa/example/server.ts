@@ -30,7 +30,7 @@ function main(): void {
 
   // A login that accepts any name: the point is the token flow and the stricter rate limit.
   router.post('/login', async (ctx) => {
-    const body = (ctx.request as { body?: { username?: unknown } }).body;
+    const body = ctx.request.body as { username?: unknown } | undefined;
     if (typeof body?.username !== 'string' || body.username.length === 0 || body.username.length > 64) {
       ctx.status = 400;
       ctx.body = { error: 'username (1-64 characters) required' };

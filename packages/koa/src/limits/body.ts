@@ -1,5 +1,12 @@
 import type { Middleware } from 'koa';
 
+declare module 'koa' {
+  interface Request {
+    /** Parsed JSON body (set by jsonBody). Typed like @koa/bodyparser's so both can coexist. */
+    body?: any;
+  }
+}
+
 export interface JsonBodyOptions {
   /** Largest body in bytes; larger gets 413. @default 1048576 */
   readonly limitBytes?: number;
@@ -48,7 +55,7 @@ export function jsonBody(options: JsonBodyOptions = {}): Middleware {
         throw fail(400, 'body is not valid UTF-8');
       }
       try {
-        (ctx.request as { body?: unknown }).body = JSON.parse(text);
+        ctx.request.body = JSON.parse(text);
       } catch {
         throw fail(400, 'body is not valid JSON');
       }
