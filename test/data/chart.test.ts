@@ -48,3 +48,12 @@ test('the applications get the data tier\'s settings from one place', () => {
   expect(cm.REDIS_CLUSTER_NODES).toBe('redis-0.redis-headless.rauli-vision-staging.svc.cluster.local:6379,'
     + 'redis-1.redis-headless.rauli-vision-staging.svc.cluster.local:6379,redis-2.redis-headless.rauli-vision-staging.svc.cluster.local:6379');
 });
+
+test('a scaffolded service is admitted to PostgreSQL and Redis through clientComponents', () => {
+  const clients = [Components.BACKEND_GO, Components.BACKEND_PYTHON, 'billing'];
+  const docs = synthEnvironment('staging', { database: { clientComponents: clients }, redis: { clientComponents: clients } });
+  for (const name of ['postgres', 'redis']) {
+    const np = docs.find(d => d.kind === 'NetworkPolicy' && d.metadata.name === name);
+    expect(np.spec.ingress[0].from[0].podSelector.matchExpressions[0].values).toEqual(expect.arrayContaining(clients));
+  }
+});

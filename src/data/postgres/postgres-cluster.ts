@@ -43,6 +43,11 @@ export interface PostgresClusterOptions {
    * @default RuntimeDefaults.DATABASE_POOL_SIZE
    */
   readonly poolSize?: number;
+  /**
+   * Components whose pods may connect (replaces the default: list the backends too when adding a service) (the backup jobs always may).
+   * @default [Components.BACKEND_GO, Components.BACKEND_PYTHON]
+   */
+  readonly clientComponents?: string[];
 }
 
 export interface PostgresClusterProps extends PostgresClusterOptions {
@@ -92,11 +97,6 @@ export interface PostgresClusterProps extends PostgresClusterOptions {
    * @default '1GB'
    */
   readonly walKeepSize?: string;
-  /**
-   * Components whose pods may connect (the backup jobs always may).
-   * @default [Components.BACKEND_GO, Components.BACKEND_PYTHON]
-   */
-  readonly clientComponents?: string[];
   /**
    * Namespace of Prometheus, admitted to the exporter port.
    * @default 'monitoring'

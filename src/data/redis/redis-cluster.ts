@@ -37,6 +37,11 @@ export interface RedisClusterOptions {
    * @default - 100m/256Mi requests, 500m/512Mi limits
    */
   readonly resources?: ResourceSettings;
+  /**
+   * Components whose pods may connect (replaces the default: list the backends too when adding a service).
+   * @default [Components.BACKEND_GO, Components.BACKEND_PYTHON]
+   */
+  readonly clientComponents?: string[];
 }
 
 export interface RedisClusterProps extends RedisClusterOptions {
@@ -66,11 +71,6 @@ export interface RedisClusterProps extends RedisClusterOptions {
    * @default 'allkeys-lru' (the data is a cache and rate-limit counters)
    */
   readonly maxmemoryPolicy?: string;
-  /**
-   * Components whose pods may connect.
-   * @default [Components.BACKEND_GO, Components.BACKEND_PYTHON]
-   */
-  readonly clientComponents?: string[];
   /**
    * Namespace of Prometheus, admitted to the exporter port.
    * @default 'monitoring'
