@@ -336,6 +336,8 @@ function relabel(node: Json): void {
     for (const [k, v] of Object.entries(node)) {
       if (k === 'app.kubernetes.io/instance' && v === 'rauli-vision-production') node[k] = new Interpolated(['rauli-vision-', new Expr(V('environment'))]);
       else if (k === 'app.kubernetes.io/managed-by' && v === 'cdk8s') node[k] = new Expr('$.Release.Service | quote');
+      // Image tags may be 128 characters long, label values 63 ending in an alphanumeric.
+      else if (k === 'app.kubernetes.io/version' && v === S.tag) node[k] = new Expr(`regexReplaceAll "[-_.]+$" (${V('image.tag')} | toString | trunc 63) "" | quote`);
       else relabel(v);
     }
   }
@@ -432,7 +434,7 @@ const SCHEMA_RULES: { [path: string]: object } = {
   'environment': { enum: Environments.NAMES },
   'image.pullPolicy': { enum: ['Always', 'IfNotPresent', 'Never'] },
   // `--set image.tag=<sha>` parses an all-digit sha as a number.
-  'image.tag': { type: ['string', 'integer'], minLength: 1, not: { const: 'latest' } },
+  'image.tag': { type: ['string', 'integer'], pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$', not: { const: 'latest' } },
   'service.type': { enum: ['ClusterIP', 'NodePort', 'LoadBalancer'] },
   'service.port': { minimum: 1, maximum: 65535 },
   'service.targetPort': { minimum: 1024, maximum: 65535 },

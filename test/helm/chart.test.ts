@@ -365,12 +365,21 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
 test.each([
   ['replicaCount=abc', /replicaCount: Invalid type/],
   ['image.tag=latest', /image.tag: Must not validate/],
+  ['image.tag=1.0.0+build', /image.tag: Does not match pattern/],
   ['replicaCont=3', /Additional property replicaCont is not allowed/],
   ['service.type=Ingress', /service.type: service.type must be one of/],
   ['resources.limits.memory=512MB', /resources.limits.memory: Does not match pattern/],
   ['environment=prod', /environment: environment must be one of/],
 ])('values.schema.json refuses --set %s', (set, message) => {
   expect(() => render(set)).toThrow(message);
+});
+
+test('a 128-character image tag becomes a valid 63-character version label', () => {
+  const tag = `${'a'.repeat(62)}.${'b'.repeat(65)}`;
+  const docs = render(`image.tag=${tag}`);
+  expect(container(docs, 'backend-go').image).toBe(`ghcr.io/rauli-vision/backend:${tag}`);
+  expect(get(docs, 'Deployment', 'backend-go').spec.template.metadata.labels['app.kubernetes.io/version']).toBe('a'.repeat(62));
+  expect(validateManifests(docs).errors).toEqual([]);
 });
 
 test('an all-digit commit sha is a valid image tag', () => {
