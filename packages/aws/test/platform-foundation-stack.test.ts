@@ -1,7 +1,7 @@
 import { CfnResource, Duration, Stack, TagManager, Validations } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { IConstruct } from 'constructs';
 import { CostAllocationTags } from '../src';
 import { ENV, foundationStack, nagViolations, newApp } from './support';

@@ -22,7 +22,10 @@ export function newStack(opts: { featureFlags?: boolean } = {}): Stack {
   return new Stack(newApp(opts), 'Test', { env: ENV });
 }
 
-export function foundationStack(props: Partial<PlatformFoundationStackProps> = {}, opts: { featureFlags?: boolean; app?: App } = {}): PlatformFoundationStack {
+export function foundationStack(
+  props: Partial<PlatformFoundationStackProps> = {},
+  opts: { featureFlags?: boolean; app?: App } = {},
+): PlatformFoundationStack {
   return new PlatformFoundationStack(opts.app ?? newApp(opts), 'Foundation', {
     env: ENV,
     environment: 'production',
