@@ -22,7 +22,6 @@ import { EDGE_DEFAULTS } from '../edge/private/routing';
 import { MAX_UID_LENGTH } from '../observability/dashboards/builder';
 import { Environments } from '../platform/environments';
 import { RauliVisionChart, RauliVisionChartProps } from '../platform/rauli-vision-chart';
-import { HttpService } from '../workload/http-service';
 import { DEFAULT_RESOURCES, HttpServiceSettings } from '../workload/settings';
 
 type Json = any;
@@ -34,7 +33,6 @@ const SERVICES = [
   { prop: 'frontend', valuesPath: 'frontend.', image: 'frontend', sentinel: 1, databaseClient: false },
   { prop: 'backendPython', valuesPath: 'backendPython.', image: 'cliente-local', sentinel: 3, databaseClient: true },
 ] as const;
-type ServiceProp = typeof SERVICES[number]['prop'];
 
 const S = {
   // Short, so dashboard uids (`<base>-<namespace>`, 40 characters at most) keep it verbatim.
@@ -236,11 +234,8 @@ export function buildTemplates(): Template[] {
   const data = chart.data;
   const backupObjects = new Set([data.databaseBackup, data.applicationBackup, data.disasterRecoveryPlan]
     .flatMap(c => c ? [...objectsUnder(c)] : []));
-  const services = new Map<string, { prop: ServiceProp; prefix: string; svc: HttpService }>();
-  for (const s of SERVICES) {
-    const svc = chart[s.prop];
-    services.set(svc.name, { prop: s.prop, prefix: s.valuesPath, svc });
-  }
+  // Object name of each application service -> its values prefix.
+  const services = new Map<string, string>(SERVICES.map(s => [chart[s.prop].name, s.valuesPath]));
   const targetPort = new Expr(V('service.targetPort'));
   const dashboardUids = new Map(chart.monitoring.dashboards.map(d => [d.uid, d.uid.slice(0, -(S.namespace.length + 1))]));
   const uidExpr = (base: string) => new Expr(`include "rauli-vision.dashboardUid" (list ${JSON.stringify(base)} $.Release.Namespace)`);
@@ -258,13 +253,14 @@ export function buildTemplates(): Template[] {
   for (const raw of docs) {
     const doc: Json = JSON.parse(JSON.stringify(raw));
     let condition: string | undefined;
-    const app = services.get(doc.metadata?.name);
+    const prefix = services.get(doc.metadata?.name);
+    const app = prefix !== undefined;
     relabel(doc);
 
     if (doc.kind === 'Namespace') {
       condition = V('namespace.create');
     } else if (app && doc.kind === 'Deployment') {
-      const p = app.prefix;
+      const p = prefix;
       doc.spec = { replicas: new If(`not ${V(`${p}autoscaling.enabled`)}`, new Expr(V(`${p}replicaCount`))), ...doc.spec };
       for (const c of doc.spec.template.spec.containers) {
         c.imagePullPolicy = new Expr(`${V('image.pullPolicy')} | quote`);
@@ -273,9 +269,9 @@ export function buildTemplates(): Template[] {
         c.env = [{ name: 'PORT', value: new Expr(`${V('service.targetPort')} | quote`) }, ...(c.env ?? [])];
       }
     } else if (app && doc.kind === 'HorizontalPodAutoscaler') {
-      condition = V(`${app.prefix}autoscaling.enabled`);
+      condition = V(`${prefix}autoscaling.enabled`);
     } else if (app && doc.kind === 'PodDisruptionBudget') {
-      const p = app.prefix;
+      const p = prefix;
       condition = `gt (int (ternary ${V(`${p}autoscaling.minReplicas`)} ${V(`${p}replicaCount`)} ${V(`${p}autoscaling.enabled`)})) 1`;
     } else if (app && doc.kind === 'Service') {
       doc.spec.type = new Expr(`${V('service.type')} | quote`);
@@ -289,13 +285,6 @@ export function buildTemplates(): Template[] {
       condition = V('ingress.enabled');
       if (doc.kind === 'ClusterIssuer') condition = `and ${V('ingress.enabled')} ${V('ingress.clusterIssuer.create')}`;
       if (doc.kind === 'Ingress') templateIngress(doc, edge);
-    } else if (doc.kind === 'Job') {
-      // Jobs are immutable: as hooks, Helm deletes the previous run before an upgrade starts a new one.
-      doc.metadata.annotations = {
-        ...doc.metadata.annotations,
-        'helm.sh/hook': 'post-install,post-upgrade',
-        'helm.sh/hook-delete-policy': 'before-hook-creation',
-      };
     } else if (monitoringObjects.has(key(doc))) {
       condition = doc.kind === 'ServiceMonitor' || doc.kind === 'PodMonitor'
         ? `and ${V('monitoring.enabled')} ${V('monitoring.serviceMonitor.enabled')}`
@@ -315,6 +304,15 @@ export function buildTemplates(): Template[] {
       if (doc.data?.['retention-days'] !== undefined) doc.data['retention-days'] = new Expr(`${V('backup.retention')} | trimSuffix "d" | quote`);
     }
 
+    if (doc.kind === 'Job') {
+      // Jobs are immutable: as hooks, Helm deletes the previous run before an upgrade starts a new one.
+      doc.metadata.annotations = {
+        ...doc.metadata.annotations,
+        'helm.sh/hook': 'post-install,post-upgrade',
+        'helm.sh/hook-delete-policy': 'before-hook-creation',
+      };
+    }
+
     const objectName = doc.kind === 'Namespace' ? 'release' : doc.kind === 'ClusterIssuer' ? 'letsencrypt' : doc.metadata.name;
     const name = `${doc.kind.toLowerCase()}-${objectName}.yaml`.replace(/[^a-z0-9.-]/g, '-');
     templates.push({ file: name, condition, doc: substitute(doc, realDocs.get(key(raw)), scalars, strings, found, doc.kind === 'HorizontalPodAutoscaler') as { [key: string]: Node } });
@@ -332,23 +330,31 @@ export function buildTemplates(): Template[] {
  * (selectors and spread constraints included) and `managed-by: cdk8s`.
  */
 function relabel(node: Json): void {
-  if (Array.isArray(node)) {node.forEach(relabel);} else if (node && typeof node === 'object') {
-    for (const [k, v] of Object.entries(node)) {
-      if (k === 'app.kubernetes.io/instance' && v === 'rauli-vision-production') node[k] = new Interpolated(['rauli-vision-', new Expr(V('environment'))]);
-      else if (k === 'app.kubernetes.io/managed-by' && v === 'cdk8s') node[k] = new Expr('$.Release.Service | quote');
+  if (Array.isArray(node)) {
+    node.forEach(relabel);
+    return;
+  }
+  if (!node || typeof node !== 'object') return;
+  for (const [k, v] of Object.entries(node)) {
+    if (k === 'app.kubernetes.io/instance' && v === 'rauli-vision-production') {
+      node[k] = new Interpolated(['rauli-vision-', new Expr(V('environment'))]);
+    } else if (k === 'app.kubernetes.io/managed-by' && v === 'cdk8s') {
+      node[k] = new Expr('$.Release.Service | quote');
+    } else if (k === 'app.kubernetes.io/version' && v === S.tag) {
       // Image tags may be 128 characters long, label values 63 ending in an alphanumeric.
-      else if (k === 'app.kubernetes.io/version' && v === S.tag) node[k] = new Expr(`regexReplaceAll "[-_.]+$" (${V('image.tag')} | toString | trunc 63) "" | quote`);
-      else relabel(v);
+      node[k] = new Expr(`regexReplaceAll "[-_.]+$" (${V('image.tag')} | toString | trunc 63) "" | quote`);
+    } else {
+      relabel(v);
     }
   }
 }
 
+/** NetworkPolicy rules name the application port by number. */
 function replacePorts(node: Json, port: number, expr: Expr): void {
-  if (Array.isArray(node)) {node.forEach(n => replacePorts(n, port, expr));} else if (node && typeof node === 'object') {
-    for (const [k, v] of Object.entries(node)) {
-      if (k === 'port' && v === port) node[k] = expr;
-      else replacePorts(v, port, expr);
-    }
+  if (!node || typeof node !== 'object') return;
+  for (const [k, v] of Object.entries(node)) {
+    if (k === 'port' && v === port) node[k] = expr;
+    else replacePorts(v, port, expr);
   }
 }
 
