@@ -10,11 +10,19 @@ import { RauliServiceProject, RauliServiceProjectOptions } from '../../src/proje
 import { ENV_VARIABLES } from '../../src/project-type/env-example';
 import { ACTIONS } from '../../src/project-type/pipeline-workflow';
 
+const tempDirs: string[] = [];
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rauli-service-'));
+  tempDirs.push(dir);
+  return dir;
+}
+afterAll(() => tempDirs.forEach(d => fs.rmSync(d, { recursive: true, force: true })));
+
 function project(options: Partial<RauliServiceProjectOptions> = {}): RauliServiceProject {
   return new RauliServiceProject({
     name: '@acme/orders',
     defaultReleaseBranch: 'main',
-    outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'rauli-service-')),
+    outdir: tempDir(),
     ...options,
   });
 }
@@ -190,7 +198,7 @@ describe('invalid options fail with the option name and what is allowed', () => 
 });
 
 describe('generated files pass their linters', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rauli-service-lint-'));
+  const dir = tempDir();
   const p = project({ outdir: dir });
   // Write the files without the post-synth `npm install` (the e2e test installs for real).
   const post = process.env.PROJEN_DISABLE_POST;
