@@ -37,7 +37,7 @@ export class MetricNames {
   public static readonly RATE_LIMIT_REJECTED_TOTAL = 'rate_limit_rejected_total';
   /** Counter of rate-limit decisions taken by the in-process fallback because Redis failed. */
   public static readonly RATE_LIMIT_FALLBACK_TOTAL = 'rate_limit_fallback_total';
-  /** Counter of cache lookups, labelled level (l1, l2) and result (hit, miss). */
+  /** Counter of cache lookups, labelled cache (the cache's name) and result (l1_hit, l2_hit, miss). */
   public static readonly CACHE_REQUESTS_TOTAL = 'cache_requests_total';
   /** Route label given to requests that matched no route, so cardinality stays bounded. */
   public static readonly UNMATCHED_ROUTE = '__unmatched__';
@@ -159,14 +159,16 @@ export class DataConventions {
  * its Go middleware). The Koa middleware sets them in the app and the edge can
  * set them again (ingress-nginx custom-headers ConfigMap, Gateway API
  * ResponseHeaderModifier); both read this one map, so they cannot disagree.
- * `X-XSS-Protection` keeps the seed's value although modern browsers ignore it.
+ * `X-XSS-Protection` is `0`, not the seed's `1; mode=block`: browsers removed the
+ * XSS auditor, and in the old ones its blocking mode could be abused to leak data
+ * across origins. The Content-Security-Policy is the protection that works.
  */
 export class SecurityHeaders {
   /** Header name -> value. */
   public static readonly HEADERS: { [name: string]: string } = {
     'X-Frame-Options': 'DENY',
     'X-Content-Type-Options': 'nosniff',
-    'X-XSS-Protection': '1; mode=block',
+    'X-XSS-Protection': '0',
     'Strict-Transport-Security': 'max-age=31536000; includeSubDomains',
     'Content-Security-Policy': "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'",
     'Referrer-Policy': 'strict-origin-when-cross-origin',

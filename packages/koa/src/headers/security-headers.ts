@@ -30,10 +30,8 @@ export interface SecurityHeadersOptions {
   /** @default 'strict-origin-when-cross-origin' */
   readonly referrerPolicy?: string;
   /**
-   * X-XSS-Protection value, or `false` to omit it. The seed asks for `1; mode=block`;
-   * this package sends `0` (see README: the browser XSS auditor is gone from modern
-   * browsers and its blocking mode could be abused to leak data in the old ones).
-   * @default '0'
+   * X-XSS-Protection value, or `false` to omit it.
+   * @default - the shared convention's `0` (see README: the browser XSS auditor is gone)
    */
   readonly xssProtection?: string | false;
   /** Extra headers added as given. @default {} */
@@ -45,9 +43,8 @@ export function buildSecurityHeaders(options: SecurityHeadersOptions = {}): { [n
   const headers: { [name: string]: string } = { ...SecurityHeaders.HEADERS };
   headers['X-Frame-Options'] = options.frameOptions ?? headers['X-Frame-Options'];
   headers['Referrer-Policy'] = options.referrerPolicy ?? headers['Referrer-Policy'];
-  const xss = options.xssProtection ?? '0';
-  if (xss === false) delete headers['X-XSS-Protection'];
-  else headers['X-XSS-Protection'] = xss;
+  if (options.xssProtection === false) delete headers['X-XSS-Protection'];
+  else if (options.xssProtection) headers['X-XSS-Protection'] = options.xssProtection;
   const csp = options.contentSecurityPolicy ?? DEFAULT_CONTENT_SECURITY_POLICY;
   if (csp === false) delete headers['Content-Security-Policy'];
   else headers['Content-Security-Policy'] = csp;
