@@ -4,3 +4,4 @@ export * from './cluster-issuer';
 export * from './ingress';
 export * from './gateway';
 export * from './edge';
+export * from './edge-environments';

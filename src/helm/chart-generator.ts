@@ -16,7 +16,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, Testing } from 'cdk8s';
 import { BackupConventions, ServiceConventions } from '../conventions';
-import { Edge } from '../edge';
+import { Edge, EdgeEnvironments } from '../edge';
 import { emitDocument, Expr, If, Interpolated, MERGE_KEY, Node, Range, TEMPLATED_KEYS, ToYaml } from './template-yaml';
 import { EDGE_DEFAULTS } from '../edge/private/routing';
 import { MAX_UID_LENGTH } from '../observability/dashboards/builder';
@@ -92,6 +92,7 @@ export function valuesFor(environment: string): Json {
     };
   };
   const go = service(preset.backendGo);
+  const routing = EdgeEnvironments.routing(preset.name);
   return {
     environment: preset.name,
     replicaCount: go.replicaCount,
@@ -101,9 +102,9 @@ export function valuesFor(environment: string): Json {
       enabled: true,
       className: 'nginx',
       annotations: { 'cert-manager.io/cluster-issuer': EDGE_DEFAULTS.clusterIssuerName },
-      hosts: [{ host: EDGE_DEFAULTS.host, paths: [{ path: '/', pathType: 'Prefix' }] }],
-      apiHosts: [],
-      tls: [{ secretName: EDGE_DEFAULTS.tlsSecretName, hosts: [EDGE_DEFAULTS.host] }],
+      hosts: routing.hosts!.map(host => ({ host, paths: [{ path: '/', pathType: 'Prefix' }] })),
+      apiHosts: routing.apiHosts!,
+      tls: [{ secretName: EDGE_DEFAULTS.tlsSecretName, hosts: [...routing.hosts!, ...routing.apiHosts!] }],
       clusterIssuer: { create: false, name: EDGE_DEFAULTS.clusterIssuerName, email: 'platform@rauli-vision.com' },
     },
     resources: go.resources,

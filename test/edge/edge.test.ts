@@ -1,6 +1,6 @@
 import { Chart, Testing } from 'cdk8s';
 import { EdgeConventions, SecurityHeaders } from '../../src/conventions';
-import { Edge, EdgeGateway, EdgeIngress, EdgeKind, LetsEncryptClusterIssuer, SecurityHeadersConfigMap } from '../../src/edge';
+import { Edge, EdgeEnvironments, EdgeGateway, EdgeIngress, EdgeKind, LetsEncryptClusterIssuer, SecurityHeadersConfigMap } from '../../src/edge';
 import { RauliVisionChart } from '../../src/platform/rauli-vision-chart';
 import { validateManifests } from '../../src/validation';
 
@@ -253,5 +253,21 @@ describe('RauliVisionChart edge', () => {
     expect(find(docs, 'Ingress', 'rauli-vision-web').spec.rules[0].http.paths[0].backend.service.name).toBe('frontend');
     expect(find(docs, 'Ingress', 'rauli-vision-api').spec.rules[0].http.paths[0].backend.service.name).toBe('backend-go');
     expect(validateManifests(docs).errors).toEqual([]);
+  });
+});
+
+describe('EdgeEnvironments', () => {
+  test('production serves the apex domain, other environments their own hosts (the seed\'s api-staging)', () => {
+    expect(EdgeEnvironments.routing('production')).toEqual({ hosts: ['rauli-vision.com'], apiHosts: [] });
+    expect(EdgeEnvironments.routing('staging')).toEqual({ hosts: ['staging.rauli-vision.com'], apiHosts: ['api-staging.rauli-vision.com'] });
+    expect(() => EdgeEnvironments.routing('Staging')).toThrow(/environment/);
+  });
+
+  test('two environments in one cluster claim no common host', () => {
+    const hosts = ['dev', 'staging', 'production'].flatMap(env => {
+      const docs = synth(c => new EdgeIngress(c, 'edge', { ...routing, ...EdgeEnvironments.routing(env) }), `rauli-vision-${env}`);
+      return [...new Set(docs.filter(d => d.kind === 'Ingress').flatMap(d => d.spec.rules.map((r: any) => r.host)))];
+    });
+    expect(new Set(hosts).size).toBe(hosts.length);
   });
 });
