@@ -100,7 +100,8 @@ export function resolveServiceSettings(options: RawServiceOptions, versions: Pla
   const imageRepository = validatePattern('imageRepository', options.imageRepository ?? `rauli-vision/${serviceName}`, IMAGE_REPOSITORY,
     "a lower-case repository path without tag, such as 'rauli-vision/orders'");
 
-  const environments = [...new Set(options.environments ?? SERVICE_ENVIRONMENTS)]
+  // `--environments dev,production` on the projen CLI arrives as one comma-separated value.
+  const environments = [...new Set((options.environments ?? SERVICE_ENVIRONMENTS).flatMap(e => e.split(',')).map(e => e.trim()))]
     .map(e => validateOneOf('environments', e, SERVICE_ENVIRONMENTS));
   if (environments.length === 0) {
     throw new PropValidationError('environments', options.environments, `at least one of ${SERVICE_ENVIRONMENTS.map(e => `'${e}'`).join(', ')}`);

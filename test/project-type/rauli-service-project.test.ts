@@ -173,6 +173,10 @@ describe('options', () => {
     expect(pkg.devDependencies['@rauli-vision/platform']).toBe('file:/tmp/from.tgz');
   });
 
+  test('environments may be given comma-separated, as the projen CLI passes `--environments=dev,production`', () => {
+    expect(project({ environments: ['production,dev'] }).environments).toEqual(['dev', 'production']);
+  });
+
   test('the service name defaults to the npm name without scope', () => {
     expect(project({ name: '@acme/Order_Service' }).serviceName).toBe('order-service');
   });
