@@ -1,14 +1,37 @@
 /**
  * The main job: one manifest file per environment in dist/
- * (`npx cdk8s synth` or `npx projen synth`).
- * Image tags come from the environment so CI can pin the commit it built;
- * the defaults are the released versions.
+ * (`npx projen synth`, which runs `cdk8s synth`).
+ *
+ * - Image tags come from IMAGE_TAG so CI deploys the commit it built.
+ * - Backup storage comes from the AWS package's stack outputs when
+ *   AWS_OUTPUTS_FILE points at `cdk deploy --outputs-file` JSON; otherwise the
+ *   seed's bucket with credentials from the `backup-s3` Secret.
  */
+import * as fs from 'fs';
 import { App, YamlOutputType } from 'cdk8s';
-import { Environments, RauliVisionChart } from '../src';
+import { BackupConventions, BackupStorage, Environments, RauliVisionChart } from '../src';
 
 const registry = process.env.IMAGE_REGISTRY ?? 'ghcr.io/rauli-vision';
 const tag = process.env.IMAGE_TAG ?? '1.0.0';
+const awsOutputs = process.env.AWS_OUTPUTS_FILE ? JSON.parse(fs.readFileSync(process.env.AWS_OUTPUTS_FILE, 'utf-8')) : {};
+
+const hosts: { [environment: string]: string } = {
+  dev: 'dev.rauli-vision.com',
+  staging: 'staging.rauli-vision.com',
+  production: 'rauli-vision.com',
+};
+
+function backupStorage(environment: string): BackupStorage {
+  const outputs = awsOutputs[`RauliVisionFoundation-${environment}`];
+  if (outputs) {
+    return {
+      bucketName: outputs[BackupConventions.OUTPUT_BUCKET_NAME],
+      region: outputs[BackupConventions.OUTPUT_REGION],
+      roleArn: outputs[BackupConventions.OUTPUT_ROLE_ARN],
+    };
+  }
+  return { bucketName: process.env.BACKUP_BUCKET ?? 'rauli-vision-backups', region: process.env.AWS_REGION ?? 'us-east-1', credentialsSecret: 'backup-s3' };
+}
 
 const app = new App({ yamlOutputType: YamlOutputType.FILE_PER_CHART });
 for (const environment of Environments.NAMES) {
@@ -19,6 +42,8 @@ for (const environment of Environments.NAMES) {
       backendGo: `${registry}/backend:${tag}`,
       backendPython: `${registry}/cliente-local:${tag}`,
     },
+    edge: { hosts: [hosts[environment]], tlsSecretName: `rauli-vision-${environment}-tls` },
+    backup: { storage: backupStorage(environment) },
   });
 }
 app.synth();

@@ -14,6 +14,8 @@ import { Monitoring, MonitoringProps } from '../observability/monitoring';
 import { HttpService } from '../workload/http-service';
 import { HttpServiceSettings } from '../workload/settings';
 
+const CONFIG_MAP_NAME = 'rauli-vision-config';
+
 /** Container images of the three application services. */
 export interface PlatformImages {
   /** Frontend image, e.g. `ghcr.io/rauli-vision/frontend:1.4.2`. */
@@ -137,12 +139,18 @@ export class RauliVisionChart extends Chart {
     this.data = new DataTier(this, 'Data', {
       postgres: { ...preset.postgres, ...props.database },
       redis: { ...preset.redis, ...props.redis },
-      backup: props.backup ? { ...preset.backup, ...props.backup } : undefined,
+      // The application backup archives the configuration by default; user-data
+      // volumes are added through `backup.applicationSources`.
+      backup: props.backup ? {
+        applicationSources: [{ name: 'config', configMapName: CONFIG_MAP_NAME }],
+        ...preset.backup,
+        ...props.backup,
+      } : undefined,
       databaseClientReplicas: databaseClients,
       monitoringNamespace: props.monitoringNamespace,
     });
     this.config = new AppConfig(this, 'Config', {
-      name: 'rauli-vision-config',
+      name: CONFIG_MAP_NAME,
       existingSecret: props.existingSecret,
       logLevel: preset.logLevel,
       databasePoolSize: this.data.databasePoolSize,

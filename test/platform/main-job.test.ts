@@ -14,6 +14,13 @@ test('`cdk8s synth` writes one valid manifest file per environment', () => {
     const docs = loadManifests(path.join(out, file));
     expect(docs.length).toBeGreaterThan(10);
     expect({ file, errors: validateManifests(docs).errors }).toEqual({ file, errors: [] });
+    // The whole architecture, not only the application services.
+    const kinds = new Set(docs.map(d => d.kind));
+    for (const kind of ['Namespace', 'Deployment', 'StatefulSet', 'Ingress', 'ClusterIssuer', 'CronJob', 'ServiceMonitor', 'PrometheusRule', 'NetworkPolicy', 'LimitRange', 'ResourceQuota']) {
+      expect({ file, kind, present: kinds.has(kind) }).toEqual({ file, kind, present: true });
+    }
+    const cronJobs = docs.filter(d => d.kind === 'CronJob').map(d => d.metadata.name).sort();
+    expect(cronJobs).toEqual(['application-backup', 'postgres-backup-daily', 'postgres-backup-frequent']);
   }
 });
 
