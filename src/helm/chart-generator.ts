@@ -507,7 +507,7 @@ const DESCRIPTIONS: { [path: string]: string } = {
   'backup.enabled': 'Render the backup CronJobs and the disaster-recovery plan',
   'backup.schedule': 'Schedule of the nightly database dump',
   'backup.retention': 'Retention recorded in the disaster-recovery plan; the bucket\'s lifecycle rules (AWS package) enforce it',
-  'backup.storage.bucketName': 'Backup bucket',
+  'backup.storage.bucketName': 'Backup bucket; the jobs use ambient AWS credentials (EKS Pod Identity, node role): IRSA or static credentials need the constructs',
   'namespace.create': 'Render the Namespace with its Pod Security labels (instead of `--create-namespace`)',
 };
 
