@@ -122,13 +122,14 @@ const koa = new typescript.TypeScriptProject({
     'pg@^8.13.0',
     'pg-pool@^3.7.0',
     'jose@^6.0.0',
-  ],
-  devDeps: [
-    ...tsDeps,
+    // The package's declarations expose these types: consumers need them to compile.
     '@types/koa@^3.0.0',
     '@types/koa__router@^12.0.4',
     '@types/pg@^8.11.10',
     '@types/pg-pool@^2.0.6',
+  ],
+  devDeps: [
+    ...tsDeps,
     'autocannon@^8.0.0',
     'koa-helmet@^8.0.1',
     'koa-ratelimit@^6.0.0',
