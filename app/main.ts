@@ -9,17 +9,11 @@
  */
 import * as fs from 'fs';
 import { App, YamlOutputType } from 'cdk8s';
-import { BackupConventions, BackupStorage, Environments, RauliVisionChart } from '../src';
+import { BackupConventions, BackupStorage, EdgeEnvironments, Environments, RauliVisionChart } from '../src';
 
 const registry = process.env.IMAGE_REGISTRY ?? 'ghcr.io/rauli-vision';
 const tag = process.env.IMAGE_TAG ?? '1.0.0';
 const awsOutputs = process.env.AWS_OUTPUTS_FILE ? JSON.parse(fs.readFileSync(process.env.AWS_OUTPUTS_FILE, 'utf-8')) : {};
-
-const hosts: { [environment: string]: string } = {
-  dev: 'dev.rauli-vision.com',
-  staging: 'staging.rauli-vision.com',
-  production: 'rauli-vision.com',
-};
 
 function backupStorage(environment: string): BackupStorage {
   const outputs = awsOutputs[`RauliVisionFoundation-${environment}`];
@@ -42,7 +36,7 @@ for (const environment of Environments.NAMES) {
       backendGo: `${registry}/backend:${tag}`,
       backendPython: `${registry}/cliente-local:${tag}`,
     },
-    edge: { hosts: [hosts[environment]], tlsSecretName: `rauli-vision-${environment}-tls` },
+    edge: { ...EdgeEnvironments.routing(environment), tlsSecretName: `rauli-vision-${environment}-tls` },
     backup: { storage: backupStorage(environment) },
   });
 }

@@ -16,7 +16,12 @@ test.each([
   expect(count(docs, 'StatefulSet', 'postgres-primary')).toBe(primary);
   expect(count(docs, 'StatefulSet', 'postgres-replica')).toBe(replicas);
   expect(count(docs, 'StatefulSet', 'redis')).toBe(redisNodes);
-  expect(docs.filter(d => d.kind === 'CronJob').map(d => d.spec.schedule).sort()).toEqual(['*/30 * * * *', BackupConventions.DATABASE_SCHEDULE]);
+  // The chart backs up its configuration by default next to the two database schedules.
+  expect(Object.fromEntries(docs.filter(d => d.kind === 'CronJob').map(d => [d.metadata.name, d.spec.schedule]))).toEqual({
+    'postgres-backup-frequent': '*/30 * * * *',
+    'postgres-backup-daily': BackupConventions.DATABASE_SCHEDULE,
+    'application-backup': BackupConventions.DATABASE_SCHEDULE,
+  });
   expect(docs.find(d => d.kind === 'ConfigMap' && d.metadata.name === 'disaster-recovery-plan').data.rpo).toBe('1h');
   // Every pod of the data tier is in the namespace the chart deploys to and labelled for the platform policies.
   for (const d of docs.filter(x => ['StatefulSet', 'CronJob', 'Job'].includes(x.kind))) {
