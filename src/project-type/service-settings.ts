@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ServiceConventions } from '../conventions';
+import type { RauliServiceProjectOptions } from './rauli-service-project';
 import { PropValidationError, validateDnsLabel, validateInteger, validateOneOf } from '../core/validate';
 
 /** Environments a service can be deployed to, in promotion order. */
@@ -41,20 +42,9 @@ export interface PlatformVersions {
   readonly packages: Record<string, string>;
 }
 
-export interface RawServiceOptions {
-  readonly name: string;
-  readonly serviceName?: string;
-  readonly servicePort?: number;
-  readonly imageRegistry?: string;
-  readonly imageRepository?: string;
-  readonly usePostgres?: boolean;
-  readonly useRedis?: boolean;
-  readonly environments?: string[];
-  readonly platformPackageSpec?: string;
-  readonly koaPackageSpec?: string;
-  readonly smokeTestPaths?: string[];
-  readonly devDeps?: string[];
-}
+/** The options the settings are resolved from: a subset of the project type's. */
+export type RawServiceOptions = Pick<RauliServiceProjectOptions, 'name' | 'serviceName' | 'servicePort' | 'imageRegistry' | 'imageRepository'
+| 'usePostgres' | 'useRedis' | 'environments' | 'platformPackageSpec' | 'koaPackageSpec' | 'smokeTestPaths' | 'devDeps'>;
 
 /**
  * Reads the platform's own package.json: the scaffold pins cdk8s, constructs and
