@@ -55,6 +55,6 @@ local ahead = new_tat - now
 if ahead > window + ${TOLERANCE_MS} then
   return {0, 0, math.ceil(tat - now), math.ceil(ahead - window)}
 end
-redis.call('SET', KEYS[1], string.format('%.3f', new_tat), 'PX', math.ceil(ahead))
+redis.call('SET', KEYS[1], string.format('%.3f', new_tat), 'PX', math.max(1, math.ceil(ahead)))
 return {1, math.max(0, math.floor((window - ahead + ${TOLERANCE_MS}) / interval)), math.ceil(ahead), 0}
 `;

@@ -45,7 +45,7 @@ export class MemoryGcraStore {
     const now = Date.now();
     const [decision, newTat] = gcraStep(this.tats.get(key), now, intervalMs, windowMs);
     if (newTat !== undefined) {
-      this.tats.set(key, newTat, { ttl: Math.ceil(newTat - now) });
+      this.tats.set(key, newTat, { ttl: Math.max(1, Math.ceil(newTat - now)) });
     }
     return decision;
   }

@@ -1,0 +1,135 @@
+/* Benchmarks (not tests): every variant side by side in one run, repeated.
+ * The server is pinned to core 0 (`taskset -c 0`), wrk to core 1; the
+ * private redis-server floats (pinned next to wrk it starves and replies late). Server CPU per request comes from
+ * /proc/<pid>/stat (utime + stime), Redis commands per request from the
+ * INFO commandstats delta. Prints a markdown table of medians and ratios to
+ * bare Koa.
+ *
+ *   npx projen bench            (BENCH_SECONDS=5 BENCH_REPEATS=3 BENCH_CONNECTIONS=50)
+ */
+import { ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { PrivateRedis } from '../test/support/redis-servers';
+import { Variant, VARIANTS } from './server';
+
+const run = promisify(execFile);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const REDIS_PORT = 7150;
+const SERVER_PORT = 7151;
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+
+interface Sample {
+  readonly rps: number;
+  readonly cpuUsPerRequest: number;
+  readonly redisCommandsPerRequest: number;
+  readonly scriptCallsPerRequest: number;
+  readonly errors: number;
+}
+
+function cpuTicks(pid: number): number {
+  // Fields after the command name (which may contain spaces): utime is 14th, stime 15th overall.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+async function commandStats(redis: PrivateRedis): Promise<{ all: number; scripts: number }> {
+  const text = await redis.cli('info', 'commandstats');
+  let all = 0;
+  let scripts = 0;
+  for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+    if (m[1] === 'info') continue;
+    all += Number(m[2]);
+    if (m[1] === 'eval' || m[1] === 'evalsha') scripts += Number(m[2]);
+  }
+  return { all, scripts };
+}
+
+async function wrk(seconds: number): Promise<{ requests: number; rps: number; errors: number }> {
+  const { stdout } = await run('taskset', ['-c', '1', 'wrk', '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, `http://127.0.0.1:${SERVER_PORT}/`], { timeout: (seconds + 30) * 1000 });
+  const requests = Number(/(\d+) requests in/.exec(stdout)![1]);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)![1]);
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(stdout);
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
+  const errors = (non2xx ? Number(non2xx[1]) : 0) + (socketErrors ? socketErrors.slice(1).reduce((s, v) => s + Number(v), 0) : 0);
+  return { requests, rps, errors };
+}
+
+async function startServer(variant: Variant, redisUrl: string): Promise<ChildProcess> {
+  const child = spawn('taskset', ['-c', '0', process.execPath, '-r', 'ts-node/register/transpile-only', join(__dirname, 'server.ts'), variant, String(SERVER_PORT), redisUrl], {
+    cwd: join(__dirname, '..'),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${variant} server exited with ${code}`)));
+    createInterface({ input: child.stdout! }).once('line', () => resolve());
+  });
+  return child;
+}
+
+async function measure(variant: Variant, redis: PrivateRedis): Promise<Sample> {
+  const child = await startServer(variant, redis.url);
+  try {
+    await wrk(2); // warm-up: JIT, connections, the cache entry, the Lua script
+    const ticks0 = cpuTicks(child.pid!);
+    const stats0 = await commandStats(redis);
+    const { requests, rps, errors } = await wrk(SECONDS);
+    const ticks = cpuTicks(child.pid!) - ticks0;
+    const stats1 = await commandStats(redis);
+    return {
+      rps,
+      cpuUsPerRequest: (ticks / CLK_TCK) * 1e6 / requests,
+      redisCommandsPerRequest: (stats1.all - stats0.all) / requests,
+      scriptCallsPerRequest: (stats1.scripts - stats0.scripts) / requests,
+      errors,
+    };
+  } finally {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main(): Promise<void> {
+  const redis = new PrivateRedis(REDIS_PORT, ['--io-threads', '1']);
+  await redis.start();
+  const samples = new Map<Variant, Sample[]>(VARIANTS.map((v) => [v, []]));
+  try {
+    for (let r = 0; r < REPEATS; r++) {
+      for (const variant of VARIANTS) {
+        const s = await measure(variant, redis);
+        samples.get(variant)!.push(s);
+        process.stderr.write(`round ${r + 1}/${REPEATS} ${variant.padEnd(10)} ${s.rps.toFixed(0)} req/s, ${s.cpuUsPerRequest.toFixed(1)} µs CPU/req, ${s.redisCommandsPerRequest.toFixed(2)} Redis cmds/req, ${s.scriptCallsPerRequest.toFixed(2)} scripts/req, ${s.errors} errors\n`);
+      }
+    }
+  } finally {
+    await redis.stop();
+  }
+  const med = (v: Variant, f: (s: Sample) => number) => median(samples.get(v)!.map(f));
+  // Ratios are taken within a round (same host conditions), then the median across rounds.
+  const ratio = (v: Variant, f: (s: Sample) => number) => median(samples.get(v)!.map((s, i) => f(s) / f(samples.get('bare Koa')![i])));
+  const lines = [
+    `Medians of ${REPEATS} rounds (ratios: median of the per-round ratios), ${SECONDS} s each, wrk ${CONNECTIONS} connections; ${new Date().toISOString()}, ${execFileSync('uname', ['-m']).toString().trim()}, Node ${process.version}, load average at end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}.`,
+    '',
+    '| variant | req/s | req/s vs bare Koa | server CPU µs/request | CPU/request vs bare Koa | Redis commands/request (incl. inside scripts) | script round trips/request | errors |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const v of VARIANTS) {
+    const rps = med(v, (s) => s.rps);
+    const cpu = med(v, (s) => s.cpuUsPerRequest);
+    lines.push(`| ${v} | ${rps.toFixed(0)} | ${ratio(v, (s) => s.rps).toFixed(2)} | ${cpu.toFixed(1)} | ${ratio(v, (s) => s.cpuUsPerRequest).toFixed(2)} | ${med(v, (s) => s.redisCommandsPerRequest).toFixed(2)} | ${med(v, (s) => s.scriptCallsPerRequest).toFixed(2)} | ${samples.get(v)!.reduce((n, s) => n + s.errors, 0)} |`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).stack}\n`);
+  process.exit(1);
+});

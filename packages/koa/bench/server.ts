@@ -1,0 +1,79 @@
+/* One benchmark variant per process: `node bench/server.js <variant> <port> <redisUrl>`.
+ * Prints "ready" once listening. Run by bench/run.ts, pinned to one core. */
+import { createServer } from 'node:http';
+import Redis from 'ioredis';
+import Koa from 'koa';
+import helmet from 'koa-helmet';
+import ratelimit from 'koa-ratelimit';
+import { Counter, Histogram, Registry } from 'prom-client';
+import { responseCache } from '../src/cache';
+import { securityHeaders } from '../src/headers';
+import { createHttpMetrics } from '../src/metrics';
+import { rateLimit } from '../src/rate-limit';
+import { createRedisClient, waitForRedis } from '../src/redis';
+
+export const VARIANTS = ['node:http', 'bare Koa', 'peer stack', 'this stack', 'cache hit'] as const;
+export type Variant = typeof VARIANTS[number];
+
+const BODY = 'hello world';
+// All wrk connections are one client: a quota it never exhausts during a run.
+const NO_LIMIT = 10_000_000;
+const WINDOW_MS = 3_600_000;
+
+async function koaApp(variant: Variant, redisUrl: string): Promise<Koa> {
+  const app = new Koa();
+  if (variant === 'peer stack') {
+    // What a service would assemble from the usual packages.
+    const registry = new Registry();
+    const labelNames = ['method', 'route', 'status'];
+    const count = new Counter({ name: 'http_requests_total', help: 'x', labelNames, registers: [registry] });
+    const duration = new Histogram({ name: 'http_request_duration_seconds', help: 'x', labelNames, registers: [registry] });
+    app.use(async (ctx, next) => {
+      const end = duration.startTimer();
+      await next();
+      const labels = { method: ctx.method, route: ctx.path, status: String(ctx.status) };
+      count.inc(labels);
+      end(labels);
+    });
+    app.use(helmet());
+    app.use(ratelimit({ driver: 'redis', db: new Redis(redisUrl), duration: WINDOW_MS, max: NO_LIMIT, id: (ctx) => ctx.ip }));
+  } else if (variant === 'this stack') {
+    // A saturated 2-core host delays replies past the 100 ms default; measure the Redis path, not the fallback.
+    const redis = createRedisClient({ url: redisUrl, commandTimeoutMs: 1000, autoPipelining: process.env.BENCH_AUTOPIPELINING !== 'false' });
+    await waitForRedis(redis);
+    app.use(createHttpMetrics({ collectDefaultMetrics: false }).middleware);
+    app.use(securityHeaders());
+    app.use(rateLimit({ redis, limit: NO_LIMIT, window: WINDOW_MS }));
+  } else if (variant === 'cache hit') {
+    const redis = createRedisClient({ url: redisUrl });
+    await waitForRedis(redis);
+    app.use(responseCache({ redis, namespace: 'bench:http:', ttlMs: 600_000, statusHeader: false }));
+  }
+  app.use((ctx) => {
+    ctx.body = BODY;
+  });
+  return app;
+}
+
+async function main(): Promise<void> {
+  const [variant, port, redisUrl] = process.argv.slice(2) as [Variant, string, string];
+  if (!VARIANTS.includes(variant)) {
+    throw new Error(`unknown variant ${variant}`);
+  }
+  const server = variant === 'node:http'
+    ? createServer((_req, res) => {
+      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+      res.end(BODY);
+    })
+    : createServer((await koaApp(variant, redisUrl)).callback());
+  server.keepAliveTimeout = 60_000;
+  server.listen(Number(port), '127.0.0.1', () => process.stdout.write('ready\n'));
+  process.on('SIGTERM', () => process.exit(0));
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    process.stderr.write(`${(err as Error).stack}\n`);
+    process.exit(1);
+  });
+}
