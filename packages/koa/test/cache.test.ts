@@ -1,7 +1,7 @@
 import Koa from 'koa';
 import { Registry } from 'prom-client';
-import { MetricNames } from '../src/conventions.generated';
 import { CachedResponse, responseCache, ResponseCacheOptions, responseCodec, TwoLevelCache } from '../src/cache';
+import { MetricNames } from '../src/conventions.generated';
 import { createRedisClient, RedisClient, waitForRedis } from '../src/redis';
 import { hit, listen, sleep, uniquePrefix } from './support/redis-http';
 import { SHARED_REDIS_URL } from './support/redis-servers';

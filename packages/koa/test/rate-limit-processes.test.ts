@@ -1,8 +1,8 @@
 /* Limit exactness across replicas: several processes share one Redis (single
  * or cluster); concurrent requests from several clients, spread over every
  * replica, must admit exactly `limit` per client per window. */
-import { PrivateRedisCluster, SHARED_REDIS_URL } from './support/redis-servers';
 import { hit, uniquePrefix } from './support/redis-http';
+import { PrivateRedisCluster, SHARED_REDIS_URL } from './support/redis-servers';
 import { spawnWorker, Worker, WorkerConfig } from './support/redis-worker';
 
 const LIMIT = 10;

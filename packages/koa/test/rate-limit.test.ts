@@ -3,8 +3,8 @@ import { Registry } from 'prom-client';
 import { MetricNames, RuntimeDefaults } from '../src/conventions.generated';
 import { clientIdentity, gcraStep, MemoryGcraStore, rateLimit, RateLimitOptions } from '../src/rate-limit';
 import { createRedisClient, RedisClient, waitForRedis } from '../src/redis';
-import { SHARED_REDIS_URL } from './support/redis-servers';
 import { hit, listen, Listening, sleep, uniquePrefix } from './support/redis-http';
+import { SHARED_REDIS_URL } from './support/redis-servers';
 
 let redis: RedisClient;
 const servers: Listening[] = [];

@@ -4,12 +4,12 @@
  * is back. */
 import Koa from 'koa';
 import { Registry } from 'prom-client';
-import { MetricNames } from '../src/conventions.generated';
 import { responseCache, TwoLevelCache } from '../src/cache';
+import { MetricNames } from '../src/conventions.generated';
 import { rateLimit } from '../src/rate-limit';
 import { createRedisClient, RedisClient, waitForRedis } from '../src/redis';
-import { PrivateRedis } from './support/redis-servers';
 import { hit, listen, Listening, sleep } from './support/redis-http';
+import { PrivateRedis } from './support/redis-servers';
 
 const redisServer = new PrivateRedis(7100);
 let redis: RedisClient;

@@ -155,7 +155,8 @@ export class TwoLevelCache<V> {
     this.setL1(key, value, Buffer.byteLength(encoded), ttlMs);
     if (this.scripts && isRedisReady(this.options.redis!)) {
       try {
-        await redisCall(this.options.redis!, this.scripts.rauliCacheSetPublish(this.namespace + key, encoded, Math.ceil(ttlMs), this.channel, this.message(key)));
+        const write = this.scripts.rauliCacheSetPublish(this.namespace + key, encoded, Math.ceil(ttlMs), this.channel, this.message(key));
+        await redisCall(this.options.redis!, write);
       } catch (err) {
         this.onError(err as Error);
       }

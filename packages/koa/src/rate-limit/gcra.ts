@@ -29,7 +29,8 @@ export function gcraStep(storedTat: number | undefined, now: number, intervalMs:
   if (ahead > windowMs + TOLERANCE_MS) {
     return [{ allowed: false, remaining: 0, resetMs: Math.ceil(tat - now), retryAfterMs: Math.ceil(ahead - windowMs) }, undefined];
   }
-  return [{ allowed: true, remaining: Math.max(0, Math.floor((windowMs - ahead + TOLERANCE_MS) / intervalMs)), resetMs: Math.ceil(ahead), retryAfterMs: 0 }, newTat];
+  const remaining = Math.max(0, Math.floor((windowMs - ahead + TOLERANCE_MS) / intervalMs));
+  return [{ allowed: true, remaining, resetMs: Math.ceil(ahead), retryAfterMs: 0 }, newTat];
 }
 
 /**

@@ -1,12 +1,12 @@
 import type { Context, Middleware } from 'koa';
 import type { Registry } from 'prom-client';
 import { MetricNames, RuntimeDefaults } from '../conventions.generated';
-import { sharedCounter } from '../redis/counter';
-import { toMs } from '../util/duration';
-import type { RedisClient } from '../redis/client';
 import { clientIdentity, TrustedProxies } from './client-identity';
 import type { GcraDecision } from './gcra';
 import { MemoryGcraStore, RedisGcraStore } from './stores';
+import type { RedisClient } from '../redis/client';
+import { sharedCounter } from '../redis/counter';
+import { toMs } from '../util/duration';
 
 /** A per-route limit (e.g. the stricter login route). The first matching rule wins and has its own quota. */
 export interface RateLimitRule {

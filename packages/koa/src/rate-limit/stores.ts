@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
-import { isRedisReady, redisCall, RedisClient } from '../redis/client';
 import { GCRA_LUA, GcraDecision, gcraStep } from './gcra';
+import { isRedisReady, redisCall, RedisClient } from '../redis/client';
 
 const COMMAND = 'rauliRateLimitGcra';
 

@@ -113,7 +113,8 @@ export function createRedisClient(options: RedisClientOptions): RedisClient {
   }
   // Without a listener ioredis logs every failed reconnect as "Unhandled error event".
   client.on('error', onError);
-  guards.set(client, { deadlineMs: commandTimeout, suspendMs: options.suspendAfterTimeoutMs ?? REDIS_FAIL_FAST_DEFAULTS.suspendAfterTimeoutMs, suspendedUntil: 0 });
+  const suspendMs = options.suspendAfterTimeoutMs ?? REDIS_FAIL_FAST_DEFAULTS.suspendAfterTimeoutMs;
+  guards.set(client, { deadlineMs: commandTimeout, suspendMs, suspendedUntil: 0 });
   return client;
 }
 

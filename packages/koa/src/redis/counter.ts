@@ -5,7 +5,9 @@ import { Counter, Registry } from 'prom-client';
  * instances (e.g. two rate limiters) share one registry without a
  * "metric already registered" error.
  */
-export function sharedCounter<L extends string>(registry: Registry | undefined, name: string, help: string, labelNames: readonly L[]): Counter<L> | undefined {
+export function sharedCounter<L extends string>(
+  registry: Registry | undefined, name: string, help: string, labelNames: readonly L[],
+): Counter<L> | undefined {
   if (!registry) {
     return undefined;
   }

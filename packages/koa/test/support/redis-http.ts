@@ -1,6 +1,6 @@
 /* Small HTTP helpers shared by the rate-limit and cache tests. */
-import { AddressInfo } from 'node:net';
 import { Server } from 'node:http';
+import { AddressInfo } from 'node:net';
 import Koa from 'koa';
 
 export interface Listening {
