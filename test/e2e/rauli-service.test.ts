@@ -24,8 +24,12 @@ const SERVICE = 'orders';
 const REDIS_URL = process.env.RAULI_E2E_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DATABASE_URL = process.env.RAULI_E2E_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 
-/** The child processes must not think they run inside this jest. */
-const childEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('JEST_') && k !== 'NODE_ENV'));
+/**
+ * The child processes must not think they run inside this jest, nor in CI:
+ * with CI set, `projen new` installs with `npm ci`, which needs the lockfile a
+ * new repository does not have yet.
+ */
+const childEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('JEST_') && k !== 'NODE_ENV' && k !== 'CI'));
 
 function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): string {
   const r = spawnSync(cmd, args, { cwd, env: { ...childEnv, ...env }, encoding: 'utf-8', maxBuffer: 256 * 1024 * 1024 });
