@@ -59,7 +59,12 @@ const root = new cdk8s.ConstructLibraryCdk8s({
   },
   tsconfigDev: { compilerOptions: {}, include: ['app/**/*.ts'] },
   // The tests talk to real PostgreSQL and Redis and run promtool, shellcheck and helm.
-  buildWorkflowOptions: { preBuildSteps: [{ name: 'Test services and tools', run: 'bash .ci/setup' }] },
+  buildWorkflowOptions: {
+    preBuildSteps: [
+      { name: 'Test services and tools', run: 'bash .ci/setup' },
+      { name: 'Install the packages', run: 'npx projen install:packages' },
+    ],
+  },
 });
 // Only lib/ and the jsii manifest belong in the platform tarball.
 for (const p of ['/packages/', '/app/', '/bench/', '/charts/', '/docs/', '/.ci/', '/dist/', '/.tools/', '/.e2e/', '/cdk8s.yaml']) {
