@@ -122,6 +122,8 @@ const koa = new typescript.TypeScriptProject({
     'koa@^3.0.3',
     '@koa/router@^15.0.0',
     'ioredis@^5.4.1',
+    // ioredis's own slot function: the rate limiter groups a batch's keys by cluster slot.
+    'cluster-key-slot@^1.1.2',
     'lru-cache@^11.0.0',
     'prom-client@^15.1.3',
     'pg@^8.13.0',

@@ -13,12 +13,16 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { PrivateRedis } from '../test/support/redis-servers';
-import { Variant, VARIANTS } from './server';
+import { BREAKDOWN, Variant, VARIANTS } from './server';
 
 const run = promisify(execFile);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+// BENCH_VARIANTS='bare Koa,rate limit only' runs a subset (bare Koa is always kept: ratios need it).
+const SELECTED: Variant[] = process.env.BENCH_VARIANTS
+  ? [...VARIANTS, ...BREAKDOWN].filter((v) => v === 'bare Koa' || process.env.BENCH_VARIANTS!.split(',').map((s) => s.trim()).includes(v))
+  : [...VARIANTS];
 const REDIS_PORT = 7150;
 const SERVER_PORT = 7151;
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
@@ -61,7 +65,7 @@ async function wrk(seconds: number): Promise<{ requests: number; rps: number; er
 }
 
 async function startServer(variant: Variant, redisUrl: string): Promise<ChildProcess> {
-  const child = spawn('taskset', ['-c', '0', process.execPath, '-r', 'ts-node/register/transpile-only', join(__dirname, 'server.ts'), variant, String(SERVER_PORT), redisUrl], {
+  const child = spawn('taskset', ['-c', '0', process.execPath, '-r', join(__dirname, 'transpile.js'), join(__dirname, 'server.ts'), variant, String(SERVER_PORT), redisUrl], {
     cwd: join(__dirname, '..'),
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -100,10 +104,10 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function main(): Promise<void> {
   const redis = new PrivateRedis(REDIS_PORT, ['--io-threads', '1']);
   await redis.start();
-  const samples = new Map<Variant, Sample[]>(VARIANTS.map((v) => [v, []]));
+  const samples = new Map<Variant, Sample[]>(SELECTED.map((v) => [v, []]));
   try {
     for (let r = 0; r < REPEATS; r++) {
-      for (const variant of VARIANTS) {
+      for (const variant of SELECTED) {
         const s = await measure(variant, redis);
         samples.get(variant)!.push(s);
         process.stderr.write(`round ${r + 1}/${REPEATS} ${variant.padEnd(10)} ${s.rps.toFixed(0)} req/s, ${s.cpuUsPerRequest.toFixed(1)} µs CPU/req, ${s.redisCommandsPerRequest.toFixed(2)} Redis cmds/req, ${s.scriptCallsPerRequest.toFixed(2)} scripts/req, ${s.errors} errors\n`);
@@ -121,7 +125,7 @@ async function main(): Promise<void> {
     '| variant | req/s | req/s vs bare Koa | server CPU µs/request | CPU/request vs bare Koa | Redis commands/request (incl. inside scripts) | script round trips/request | errors |',
     '|---|---|---|---|---|---|---|---|',
   ];
-  for (const v of VARIANTS) {
+  for (const v of SELECTED) {
     const rps = med(v, (s) => s.rps);
     const cpu = med(v, (s) => s.cpuUsPerRequest);
     lines.push(`| ${v} | ${rps.toFixed(0)} | ${ratio(v, (s) => s.rps).toFixed(2)} | ${cpu.toFixed(1)} | ${ratio(v, (s) => s.cpuUsPerRequest).toFixed(2)} | ${med(v, (s) => s.redisCommandsPerRequest).toFixed(2)} | ${med(v, (s) => s.scriptCallsPerRequest).toFixed(2)} | ${samples.get(v)!.reduce((n, s) => n + s.errors, 0)} |`);

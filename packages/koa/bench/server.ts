@@ -13,7 +13,9 @@ import { rateLimit } from '../src/rate-limit';
 import { createRedisClient, waitForRedis } from '../src/redis';
 
 export const VARIANTS = ['node:http', 'bare Koa', 'peer stack', 'this stack', 'cache hit'] as const;
-export type Variant = typeof VARIANTS[number];
+/** Parts of 'this stack' alone, run only when named in BENCH_VARIANTS: where the CPU goes. */
+export const BREAKDOWN = ['metrics only', 'headers only', 'rate limit only', 'rate limit unbatched'] as const;
+export type Variant = typeof VARIANTS[number] | typeof BREAKDOWN[number];
 
 const BODY = 'hello world';
 // All wrk connections are one client: a quota it never exhausts during a run.
@@ -44,6 +46,14 @@ async function koaApp(variant: Variant, redisUrl: string): Promise<Koa> {
     app.use(createHttpMetrics({ collectDefaultMetrics: false }).middleware);
     app.use(securityHeaders());
     app.use(rateLimit({ redis, limit: NO_LIMIT, window: WINDOW_MS }));
+  } else if (variant === 'metrics only') {
+    app.use(createHttpMetrics({ collectDefaultMetrics: false }).middleware);
+  } else if (variant === 'headers only') {
+    app.use(securityHeaders());
+  } else if (variant === 'rate limit only' || variant === 'rate limit unbatched') {
+    const redis = createRedisClient({ url: redisUrl, commandTimeoutMs: 1000 });
+    await waitForRedis(redis);
+    app.use(rateLimit({ redis, limit: NO_LIMIT, window: WINDOW_MS, maxBatch: variant === 'rate limit unbatched' ? 1 : undefined }));
   } else if (variant === 'cache hit') {
     const redis = createRedisClient({ url: redisUrl });
     await waitForRedis(redis);
@@ -57,7 +67,7 @@ async function koaApp(variant: Variant, redisUrl: string): Promise<Koa> {
 
 async function main(): Promise<void> {
   const [variant, port, redisUrl] = process.argv.slice(2) as [Variant, string, string];
-  if (!VARIANTS.includes(variant)) {
+  if (![...VARIANTS, ...BREAKDOWN].includes(variant)) {
     throw new Error(`unknown variant ${variant}`);
   }
   const server = variant === 'node:http'

@@ -1,10 +1,13 @@
 import Koa from 'koa';
 import { Registry } from 'prom-client';
 import { MetricNames, RuntimeDefaults } from '../src/conventions.generated';
-import { clientIdentity, gcraStep, MemoryGcraStore, rateLimit, RateLimitOptions } from '../src/rate-limit';
+import { createHash } from 'node:crypto';
+import { clientIdentity, GCRA_LUA, gcraStep, MemoryGcraStore, rateLimit, RateLimitOptions, RedisGcraStore } from '../src/rate-limit';
 import { createRedisClient, RedisClient, waitForRedis } from '../src/redis';
 import { hit, listen, Listening, sleep, uniquePrefix } from './support/redis-http';
-import { SHARED_REDIS_URL } from './support/redis-servers';
+import { PrivateRedis, SHARED_REDIS_URL } from './support/redis-servers';
+
+const GCRA_SHA_FOR_TEST = createHash('sha1').update(GCRA_LUA).digest('hex');
 
 let redis: RedisClient;
 const servers: Listening[] = [];
@@ -126,6 +129,64 @@ describe('rateLimit on the shared Redis', () => {
   });
 });
 
+describe('batching (private Redis, to count its commands)', () => {
+  const server = new PrivateRedis(7101);
+  let client: RedisClient;
+
+  beforeAll(async () => {
+    await server.start();
+    client = createRedisClient({ url: server.url, commandTimeoutMs: 2000 });
+    await waitForRedis(client);
+    // Load the script, so the counts below are not inflated by the first NOSCRIPT and its EVAL.
+    await new RedisGcraStore(client).take(uniquePrefix('warm'), 10, 1000);
+  });
+
+  afterAll(async () => {
+    client.disconnect();
+    await server.stop();
+  });
+
+  async function scriptCalls(): Promise<number> {
+    const stats = await server.cli('info', 'commandstats');
+    return [...stats.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+  }
+
+  /** 3 clients x 12 decisions asked in the same event-loop turn, through the store directly. */
+  async function burst(store: RedisGcraStore, prefix: string): Promise<Map<string, number>> {
+    const clients = ['a', 'b', 'c'];
+    const asks = clients.flatMap((c) => Array.from({ length: 12 }, () => c));
+    const decisions = await Promise.all(asks.map((c) => store.take(`${prefix}${c}`, 60_000 / 5, 60_000)));
+    const allowed = new Map(clients.map((c) => [c, 0]));
+    decisions.forEach((d, i) => d.allowed && allowed.set(asks[i], allowed.get(asks[i])! + 1));
+    return allowed;
+  }
+
+  test('decisions of one turn share a script call and stay exact per client', async () => {
+    const before = await scriptCalls();
+    const allowed = await burst(new RedisGcraStore(client), uniquePrefix('batch'));
+    expect(Object.fromEntries(allowed)).toEqual({ a: 5, b: 5, c: 5 });
+    expect(await scriptCalls() - before).toBe(1);
+  });
+
+  test('maxBatch bounds a call: 36 decisions with maxBatch 10 take 4 calls; maxBatch 1 takes one per decision', async () => {
+    let before = await scriptCalls();
+    expect(Object.fromEntries(await burst(new RedisGcraStore(client, 10), uniquePrefix('batch10')))).toEqual({ a: 5, b: 5, c: 5 });
+    expect(await scriptCalls() - before).toBe(4);
+    before = await scriptCalls();
+    expect(Object.fromEntries(await burst(new RedisGcraStore(client, 1), uniquePrefix('batch1')))).toEqual({ a: 5, b: 5, c: 5 });
+    expect(await scriptCalls() - before).toBe(36);
+  });
+
+  test('when the script cache is emptied (a restart, SCRIPT FLUSH), EVAL reloads it and decisions go on', async () => {
+    const store = new RedisGcraStore(client);
+    await store.take(uniquePrefix('reload'), 10, 1000);
+    await server.cli('script', 'flush');
+    const decision = await store.take(uniquePrefix('reload'), 10, 1000);
+    expect(decision).toMatchObject({ allowed: true });
+    expect(await server.cli('script', 'exists', GCRA_SHA_FOR_TEST)).toBe('1');
+  });
+});
+
 describe('client identity', () => {
   const ctx = (remoteAddress: string, xff?: string) => ({
     req: { socket: { remoteAddress } },
@@ -210,5 +271,6 @@ describe('without Redis', () => {
     expect(() => rateLimit({ window: 'soon' })).toThrow(/window/);
     expect(() => rateLimit({ routes: [{ limit: 1 }] })).toThrow(/path or match/);
     expect(() => rateLimit({ routes: [{ name: 'a', path: '/a', limit: 1 }, { name: 'a', path: '/b', limit: 1 }] })).toThrow(/unique/);
+    expect(() => rateLimit({ maxBatch: 0.5 })).toThrow(/^maxBatch: 0.5 is not a positive integer$/);
   });
 });

@@ -1,6 +1,7 @@
 import { createServer, Server } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { Middleware } from 'koa';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Metric, Registry } from 'prom-client';
 import { MetricNames, ServiceConventions } from '../conventions.generated';
 
 export interface HttpMetricsOptions {
@@ -24,57 +25,101 @@ export interface HttpMetrics {
 // and each would otherwise open new series.
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
-interface Series {
-  readonly count: ReturnType<Counter<string>['labels']>;
-  readonly duration: ReturnType<Histogram<string>['labels']>;
+/** One `{method, route, status}` series: plain numbers, so a request costs a few additions. */
+class Series {
+  count = 0;
+  sum = 0;
+  /** Observations per bucket (not cumulative); the last slot is +Inf. */
+  readonly buckets: Float64Array;
+
+  constructor(readonly labels: { method: string; route: string; status: string }, bucketCount: number) {
+    this.buckets = new Float64Array(bucketCount + 1);
+  }
+}
+
+type MetricValue = { labels: Record<string, string | number>; value: number; metricName?: string };
+
+/**
+ * A metric rendered by the registry from `values()` at scrape time. prom-client's
+ * labelled children hash and validate their labels on every call (about 1 µs
+ * per request for a counter plus a histogram); these series are looked up once
+ * per label set and only summed per request.
+ */
+function pullMetric(registry: Registry, name: string, help: string, type: 'counter' | 'histogram', values: () => MetricValue[], reset: () => void): void {
+  const metric = {
+    name,
+    help,
+    type,
+    aggregator: 'sum',
+    get: async () => ({ name, help, type, aggregator: 'sum', values: values() }),
+    reset,
+  };
+  // The registry only calls get()/reset() and reads name/type; prom-client has no public type for a custom metric.
+  registry.registerMetric(metric as unknown as Metric);
 }
 
 /**
  * `http_requests_total` and `http_request_duration_seconds` labelled
  * `{method, route, status}`, where `route` is the matched @koa/router template
  * (`/orders/:id`) and every unmatched request shares `MetricNames.UNMATCHED_ROUTE`.
- * Labelled children are cached per label set, so the hot path does one Map lookup.
+ * The hot path is one Map lookup and a few additions; the exposition text is
+ * built when Prometheus scrapes.
  */
 export function createHttpMetrics(options: HttpMetricsOptions = {}): HttpMetrics {
   const registry = options.registry ?? new Registry();
   if (options.defaultLabels) registry.setDefaultLabels({ ...options.defaultLabels });
   if (options.collectDefaultMetrics ?? true) collectDefaultMetrics({ register: registry });
 
-  const labelNames = ['method', 'route', 'status'] as const;
-  const counter = new Counter({
-    name: MetricNames.HTTP_REQUESTS_TOTAL,
-    help: 'HTTP requests handled, by method, matched route template and status.',
-    labelNames,
-    registers: [registry],
+  const bounds = [...(options.buckets ?? MetricNames.HTTP_DURATION_BUCKETS)];
+  bounds.forEach((b, i) => {
+    if (!Number.isFinite(b) || b <= 0 || (i > 0 && b <= bounds[i - 1])) {
+      throw new Error(`buckets: ${JSON.stringify(options.buckets)} must be positive finite numbers in increasing order`);
+    }
   });
-  const histogram = new Histogram({
-    name: MetricNames.HTTP_REQUEST_DURATION_SECONDS,
-    help: 'HTTP request duration in seconds, by method, matched route template and status.',
-    labelNames,
-    buckets: [...(options.buckets ?? MetricNames.HTTP_DURATION_BUCKETS)],
-    registers: [registry],
-  });
-  const inFlight = new Gauge({
+  const series = new Map<string, Series>();
+  const all = () => [...series.values()];
+  const resetAll = () => series.clear();
+
+  pullMetric(registry, MetricNames.HTTP_REQUESTS_TOTAL, 'HTTP requests handled, by method, matched route template and status.', 'counter',
+    () => all().map((s) => ({ labels: s.labels, value: s.count })), resetAll);
+  const durationName = MetricNames.HTTP_REQUEST_DURATION_SECONDS;
+  pullMetric(registry, durationName, 'HTTP request duration in seconds, by method, matched route template and status.', 'histogram', () => {
+    const values: MetricValue[] = [];
+    for (const s of all()) {
+      let cumulative = 0;
+      for (let i = 0; i <= bounds.length; i++) {
+        cumulative += s.buckets[i];
+        values.push({ labels: { le: i < bounds.length ? bounds[i] : '+Inf', ...s.labels }, value: cumulative, metricName: `${durationName}_bucket` });
+      }
+      values.push({ labels: s.labels, value: s.sum, metricName: `${durationName}_sum` });
+      values.push({ labels: s.labels, value: s.count, metricName: `${durationName}_count` });
+    }
+    return values;
+  }, resetAll);
+
+  let inFlightNow = 0;
+  new Gauge({
     name: MetricNames.HTTP_REQUESTS_IN_FLIGHT,
     help: 'HTTP requests being handled.',
     registers: [registry],
+    collect() {
+      this.set(inFlightNow);
+    },
   });
 
-  const series = new Map<string, Series>();
   const seriesFor = (method: string, route: string, status: number): Series => {
     const key = `${method} ${status} ${route}`;
     let s = series.get(key);
     if (!s) {
-      const labels = { method, route, status: String(status) };
-      s = { count: counter.labels(labels), duration: histogram.labels(labels) };
+      s = new Series({ method, route, status: String(status) }, bounds.length);
       series.set(key, s);
     }
     return s;
   };
 
   const middleware: Middleware = async (ctx, next) => {
-    const start = process.hrtime.bigint();
-    inFlight.inc();
+    const start = performance.now();
+    inFlightNow++;
     let status = 0;
     try {
       await next();
@@ -84,13 +129,16 @@ export function createHttpMetrics(options: HttpMetricsOptions = {}): HttpMetrics
       status = typeof s === 'number' && s >= 400 && s < 600 ? s : 500;
       throw err;
     } finally {
-      inFlight.dec();
+      inFlightNow--;
       const matched = (ctx as { _matchedRoute?: string | RegExp })._matchedRoute;
       const route = typeof matched === 'string' ? matched : matched ? matched.toString() : MetricNames.UNMATCHED_ROUTE;
-      const method = KNOWN_METHODS.has(ctx.method) ? ctx.method : 'OTHER';
-      const s = seriesFor(method, route, status);
-      s.count.inc();
-      s.duration.observe(Number(process.hrtime.bigint() - start) / 1e9);
+      const s = seriesFor(KNOWN_METHODS.has(ctx.method) ? ctx.method : 'OTHER', route, status);
+      const seconds = (performance.now() - start) / 1000;
+      let b = 0;
+      while (b < bounds.length && seconds > bounds[b]) b++;
+      s.buckets[b]++;
+      s.sum += seconds;
+      s.count++;
     }
   };
   return { registry, middleware };

@@ -45,6 +45,12 @@ export interface RateLimitOptions {
   readonly maxMemoryKeys?: number;
   /** Requests for which no limit applies (e.g. health checks). @default none */
   readonly skip?: (ctx: Context) => boolean;
+  /**
+   * Most decisions sent to Redis in one script call. Requests arriving in the
+   * same event-loop turn share a call (each still waits one round trip); 1
+   * sends one EVALSHA per request. @default 64
+   */
+  readonly maxBatch?: number;
   /** Registry for `rate_limit_rejected_total` and `rate_limit_fallback_total`. @default no metrics */
   readonly registry?: Registry;
 }
@@ -102,7 +108,7 @@ const UNAVAILABLE = { error: 'rate_limiter_unavailable' } as const;
 
 /**
  * Per-client rate limiting (GCRA) shared across replicas through Redis, one
- * atomic round trip per request, with IETF `RateLimit-*` headers and
+ * atomic round trip per request (batched per event-loop turn), with IETF `RateLimit-*` headers and
  * `Retry-After` on 429. Redis trouble never makes a request wait: while the
  * client is disconnected the in-process limiter answers at once (or 503 with
  * `failClosed`); a hung Redis costs at most the client's command timeout.
@@ -120,7 +126,8 @@ export function rateLimit(options: RateLimitOptions = {}): Middleware {
   const maxMemoryKeys = positiveInteger(options.maxMemoryKeys ?? 10_000, 'maxMemoryKeys');
   const failClosed = options.failClosed ?? false;
   const skip = options.skip;
-  const redis = options.redis ? new RedisGcraStore(options.redis) : undefined;
+  const maxBatch = positiveInteger(options.maxBatch ?? 64, 'maxBatch');
+  const redis = options.redis ? new RedisGcraStore(options.redis, maxBatch) : undefined;
   const memory = new MemoryGcraStore(maxMemoryKeys);
 
   const rejected = sharedCounter(options.registry, MetricNames.RATE_LIMIT_REJECTED_TOTAL, 'Requests rejected by the rate limiter', ['route', 'reason']);
