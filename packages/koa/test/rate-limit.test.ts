@@ -138,7 +138,7 @@ describe('batching (private Redis, to count its commands)', () => {
     client = createRedisClient({ url: server.url, commandTimeoutMs: 2000 });
     await waitForRedis(client);
     // Load the script, so the counts below are not inflated by the first NOSCRIPT and its EVAL.
-    await new RedisGcraStore(client).take(uniquePrefix('warm'), 10, 1000);
+    await new RedisGcraStore(client).take(uniquePrefix('warm'), { intervalMs: 10, windowMs: 1000 });
   });
 
   afterAll(async () => {
@@ -155,7 +155,8 @@ describe('batching (private Redis, to count its commands)', () => {
   async function burst(store: RedisGcraStore, prefix: string): Promise<Map<string, number>> {
     const clients = ['a', 'b', 'c'];
     const asks = clients.flatMap((c) => Array.from({ length: 12 }, () => c));
-    const decisions = await Promise.all(asks.map((c) => store.take(`${prefix}${c}`, 60_000 / 5, 60_000)));
+    const limit = { intervalMs: 60_000 / 5, windowMs: 60_000 };
+    const decisions = await Promise.all(asks.map((c) => store.take(`${prefix}${c}`, limit)));
     const allowed = new Map(clients.map((c) => [c, 0]));
     decisions.forEach((d, i) => d.allowed && allowed.set(asks[i], allowed.get(asks[i])! + 1));
     return allowed;
@@ -166,6 +167,22 @@ describe('batching (private Redis, to count its commands)', () => {
     const allowed = await burst(new RedisGcraStore(client), uniquePrefix('batch'));
     expect(Object.fromEntries(allowed)).toEqual({ a: 5, b: 5, c: 5 });
     expect(await scriptCalls() - before).toBe(1);
+  });
+
+  test('admitted and rejected decisions carry their numbers; each limit gets its own call', async () => {
+    const store = new RedisGcraStore(client);
+    const strict = { intervalMs: 30_000, windowMs: 60_000 }; // 2 per minute
+    const loose = { intervalMs: 1000, windowMs: 60_000 }; // 60 per minute
+    const key = uniquePrefix('numbers');
+    const before = await scriptCalls();
+    const [first, second, third, other] = await Promise.all([store.take(key, strict), store.take(key, strict), store.take(key, strict), store.take(`${key}:other`, loose)]);
+    expect(await scriptCalls() - before).toBe(2);
+    // Milliseconds are rounded up from a stored float: allow 1 ms.
+    const ms = (n: number) => ({ asymmetricMatch: (actual: number) => Math.abs(actual - n) <= 1, toAsymmetricMatcher: () => `${n} ± 1` });
+    expect(first).toEqual({ allowed: true, remaining: 1, resetMs: ms(30_000), retryAfterMs: 0 });
+    expect(second).toEqual({ allowed: true, remaining: 0, resetMs: ms(60_000), retryAfterMs: 0 });
+    expect(third).toEqual({ allowed: false, remaining: 0, resetMs: ms(60_000), retryAfterMs: ms(30_000) });
+    expect(other).toEqual({ allowed: true, remaining: 59, resetMs: ms(1000), retryAfterMs: 0 });
   });
 
   test('maxBatch bounds a call: 36 decisions with maxBatch 10 take 4 calls; maxBatch 1 takes one per decision', async () => {
@@ -179,9 +196,9 @@ describe('batching (private Redis, to count its commands)', () => {
 
   test('when the script cache is emptied (a restart, SCRIPT FLUSH), EVAL reloads it and decisions go on', async () => {
     const store = new RedisGcraStore(client);
-    await store.take(uniquePrefix('reload'), 10, 1000);
+    await store.take(uniquePrefix('reload'), { intervalMs: 10, windowMs: 1000 });
     await server.cli('script', 'flush');
-    const decision = await store.take(uniquePrefix('reload'), 10, 1000);
+    const decision = await store.take(uniquePrefix('reload'), { intervalMs: 10, windowMs: 1000 });
     expect(decision).toMatchObject({ allowed: true });
     expect(await server.cli('script', 'exists', GCRA_SHA_FOR_TEST)).toBe('1');
   });
@@ -222,7 +239,7 @@ describe('without Redis', () => {
   test('the in-process limiter keeps memory bounded however many clients come', () => {
     const store = new MemoryGcraStore(100);
     for (let i = 0; i < 20_000; i++) {
-      store.take(`client-${i}`, 600, 60_000);
+      store.take(`client-${i}`, { intervalMs: 600, windowMs: 60_000 });
     }
     expect(store.size).toBe(100);
   });

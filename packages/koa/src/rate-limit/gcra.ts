@@ -36,19 +36,21 @@ export function gcraStep(storedTat: number | undefined, now: number, intervalMs:
 /**
  * The same step as one Lua script, for every request of a batch: a request
  * costs one atomic round trip (EVALSHA) on a single Redis or a cluster (the
- * keys of one call share a slot). Keys are stepped in order, so a client twice
- * in a batch is counted twice. The clock is Redis's own (TIME), so replicas
- * with skewed clocks share one timeline.
- * KEYS[i] = bucket key; ARGV[2i-1] = interval ms; ARGV[2i] = window ms.
- * Returns {allowed, remaining, resetMs, retryAfterMs} per key, flattened.
+ * keys of one call share a slot and a limit). Keys are stepped in order, so a
+ * client twice in a batch is counted twice. The clock is Redis's own (TIME),
+ * so replicas with skewed clocks share one timeline.
+ * KEYS = bucket keys; ARGV[1] = interval ms; ARGV[2] = window ms.
+ * Returns two integers per key: `remaining` when admitted, or -1 - retryAfterMs
+ * when rejected; then resetMs. (Two, not four: the reply of a batch of 50 is
+ * parsed on the request path.)
  */
 export const GCRA_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local interval = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
 local out = {}
 for i = 1, #KEYS do
-  local interval = tonumber(ARGV[2 * i - 1])
-  local window = tonumber(ARGV[2 * i])
   local stored = redis.call('GET', KEYS[i])
   local tat = now
   if stored then
@@ -57,18 +59,13 @@ for i = 1, #KEYS do
   end
   local new_tat = tat + interval
   local ahead = new_tat - now
-  local n = #out
   if ahead > window + ${TOLERANCE_MS} then
-    out[n + 1] = 0
-    out[n + 2] = 0
-    out[n + 3] = math.ceil(tat - now)
-    out[n + 4] = math.ceil(ahead - window)
+    out[2 * i - 1] = -1 - math.ceil(ahead - window)
+    out[2 * i] = math.ceil(tat - now)
   else
     redis.call('SET', KEYS[i], string.format('%.3f', new_tat), 'PX', math.max(1, math.ceil(ahead)))
-    out[n + 1] = 1
-    out[n + 2] = math.max(0, math.floor((window - ahead + ${TOLERANCE_MS}) / interval))
-    out[n + 3] = math.ceil(ahead)
-    out[n + 4] = 0
+    out[2 * i - 1] = math.max(0, math.floor((window - ahead + ${TOLERANCE_MS}) / interval))
+    out[2 * i] = math.ceil(ahead)
   end
 end
 return out

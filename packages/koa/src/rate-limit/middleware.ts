@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import { MetricNames, RuntimeDefaults } from '../conventions.generated';
 import { clientIdentity, TrustedProxies } from './client-identity';
 import type { GcraDecision } from './gcra';
-import { MemoryGcraStore, RedisGcraStore } from './stores';
+import { decisionAt, MemoryGcraStore, RedisGcraStore } from './stores';
 import type { RedisClient } from '../redis/client';
 import { sharedCounter } from '../redis/counter';
 import { toMs } from '../util/duration';
@@ -138,27 +138,11 @@ export function rateLimit(options: RateLimitOptions = {}): Middleware {
   const fellBackOpen = fallback?.labels('fail_open');
   const fellBackClosed = fallback?.labels('fail_closed');
 
-  async function decide(rule: CompiledRule, key: string): Promise<GcraDecision | undefined> {
-    if (redis) {
-      if (redis.available) {
-        try {
-          return await redis.take(key, rule.intervalMs, rule.windowMs);
-        } catch {
-          // Timeout or connection lost mid-command: decide without Redis below.
-        }
-      }
-      if (failClosed) {
-        fellBackClosed?.inc();
-        return undefined;
-      }
-      fellBackOpen?.inc();
-    }
-    return memory.take(key, rule.intervalMs, rule.windowMs);
-  }
-
   const rateLimitMiddleware: Middleware = async (ctx, next) => {
+    // `await next()`, not `return next()`: an async function returning a promise costs extra microtask turns.
     if (skip?.(ctx)) {
-      return next();
+      await next();
+      return;
     }
     let rule = defaultRule;
     for (const r of rules) {
@@ -167,14 +151,31 @@ export function rateLimit(options: RateLimitOptions = {}): Middleware {
         break;
       }
     }
-    const decision = await decide(rule, `${keyPrefix}${rule.name}:${identify(ctx)}`);
-    if (decision === undefined) {
-      unavailable?.inc();
-      ctx.status = 503;
-      ctx.set('Retry-After', '1');
-      ctx.body = UNAVAILABLE;
-      return;
+    const key = `${keyPrefix}${rule.name}:${identify(ctx)}`;
+    let decision: GcraDecision | undefined;
+    if (redis) {
+      if (redis.available) {
+        const batch = redis.enqueue(key, rule);
+        const offset = batch.lastOffset;
+        try {
+          decision = decisionAt(await batch.reply, offset);
+        } catch {
+          // Timeout or connection lost mid-command: decide without Redis below.
+        }
+      }
+      if (decision === undefined) {
+        if (failClosed) {
+          fellBackClosed?.inc();
+          unavailable?.inc();
+          ctx.status = 503;
+          ctx.set('Retry-After', '1');
+          ctx.body = UNAVAILABLE;
+          return;
+        }
+        fellBackOpen?.inc();
+      }
     }
+    decision ??= memory.take(key, rule);
     // Straight to the raw response: the names are constant and the values digits, so Koa's ctx.set checks buy nothing.
     const res = ctx.res;
     res.setHeader('RateLimit-Limit', rule.limitHeader);
@@ -187,7 +188,7 @@ export function rateLimit(options: RateLimitOptions = {}): Middleware {
       ctx.body = TOO_MANY;
       return;
     }
-    return next();
+    await next();
   };
   return rateLimitMiddleware;
 }

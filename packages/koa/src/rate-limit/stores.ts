@@ -10,24 +10,56 @@ const calculateSlot = require('cluster-key-slot') as (key: string) => number;
 
 const GCRA_SHA = createHash('sha1').update(GCRA_LUA).digest('hex');
 
-interface Waiter {
-  readonly key: string;
+/** A quota: one request per `intervalMs`, bursts up to `windowMs / intervalMs`. Batches are per limit object. */
+export interface GcraLimit {
   readonly intervalMs: number;
   readonly windowMs: number;
-  readonly resolve: (decision: GcraDecision) => void;
-  readonly reject: (err: unknown) => void;
+}
+
+/**
+ * Decisions asked for in one event-loop turn, for one limit and one cluster
+ * slot, sent as one script call. Requests share its one promise and read
+ * their own two numbers at `lastOffset`, so joining a batch allocates no
+ * promise per request.
+ */
+export class GcraBatch {
+  /** KEYS of the script call. */
+  readonly keys: string[] = [];
+  /** Two numbers per key, in order: see GCRA_LUA. */
+  readonly reply: Promise<number[]>;
+  /** Settles `reply` with the script call's outcome. */
+  settleWith!: (work: Promise<number[]>) => void;
+
+  constructor(readonly limit: GcraLimit) {
+    this.reply = new Promise((resolve, reject) => {
+      this.settleWith = (work) => work.then(resolve, reject);
+    });
+  }
+
+  /** Where the decision added last will be in `reply`: read it right after `RedisGcraStore.enqueue`. */
+  get lastOffset(): number {
+    return 2 * (this.keys.length - 1);
+  }
+}
+
+/** The decision at `offset` of a batch reply (`remaining`, or -1 - retryAfterMs when rejected; then resetMs). */
+export function decisionAt(reply: readonly number[], offset: number): GcraDecision {
+  const first = reply[offset];
+  return first >= 0
+    ? { allowed: true, remaining: first, resetMs: reply[offset + 1], retryAfterMs: 0 }
+    : { allowed: false, remaining: 0, resetMs: reply[offset + 1], retryAfterMs: -1 - first };
 }
 
 /**
  * The shared limiter. Decisions asked for in the same event-loop turn go to
- * Redis together, in one EVALSHA per cluster slot (at most `maxBatch` keys
- * each): every request waits exactly one round trip, and under load the
- * process pays ioredis's per-command cost (~4 µs) once per batch instead of
- * once per request.
+ * Redis together, in one EVALSHA per limit and cluster slot (at most
+ * `maxBatch` keys each): every request waits exactly one round trip, and under
+ * load the process pays ioredis's per-command cost (~4 µs) once per batch
+ * instead of once per request.
  */
 export class RedisGcraStore {
   private readonly slotOf: (key: string) => number;
-  private readonly pending = new Map<number, Waiter[]>();
+  private readonly pending = new Map<GcraLimit, Map<number, GcraBatch>>();
   private flushScheduled = false;
 
   constructor(private readonly client: RedisClient, private readonly maxBatch = 64) {
@@ -41,29 +73,43 @@ export class RedisGcraStore {
     return isRedisReady(this.client);
   }
 
-  take(key: string, intervalMs: number, windowMs: number): Promise<GcraDecision> {
-    return new Promise((resolve, reject) => {
-      const slot = this.slotOf(key);
-      let batch = this.pending.get(slot);
-      if (batch === undefined) {
-        batch = [];
-        this.pending.set(slot, batch);
-      }
-      batch.push({ key, intervalMs, windowMs, resolve, reject });
-      if (batch.length >= this.maxBatch) {
-        this.pending.delete(slot);
-        this.send(batch);
-      } else if (!this.flushScheduled) {
+  async take(key: string, limit: GcraLimit): Promise<GcraDecision> {
+    const batch = this.enqueue(key, limit);
+    const offset = batch.lastOffset;
+    return decisionAt(await batch.reply, offset);
+  }
+
+  /** Adds a decision to the open batch of its limit and slot and returns that batch (the hot path: no promise of its own). */
+  enqueue(key: string, limit: GcraLimit): GcraBatch {
+    let bySlot = this.pending.get(limit);
+    if (bySlot === undefined) {
+      bySlot = new Map();
+      this.pending.set(limit, bySlot);
+    }
+    const slot = this.slotOf(key);
+    let batch = bySlot.get(slot);
+    if (batch === undefined) {
+      batch = new GcraBatch(limit);
+      bySlot.set(slot, batch);
+      if (!this.flushScheduled) {
         this.flushScheduled = true;
         // After the poll phase: every request parsed from this turn's socket reads joins the batch.
         setImmediate(this.flush);
       }
-    });
+    }
+    batch.keys.push(key);
+    if (batch.keys.length >= this.maxBatch) {
+      bySlot.delete(slot);
+      this.send(batch);
+    }
+    return batch;
   }
 
   private readonly flush = (): void => {
     this.flushScheduled = false;
-    for (const batch of this.pending.values()) this.send(batch);
+    for (const bySlot of this.pending.values()) {
+      for (const batch of bySlot.values()) this.send(batch);
+    }
     this.pending.clear();
   };
 
@@ -73,30 +119,13 @@ export class RedisGcraStore {
    * knows, and a custom command with a variable key count would be routed by
    * its key count. After a restart empties the script cache, EVAL reloads it.
    */
-  private script(keyCount: number, args: (string | number)[]): Promise<number[]> {
-    return (this.client.evalsha(GCRA_SHA, keyCount, ...args) as Promise<number[]>).catch((err: Error) => {
+  private send(batch: GcraBatch): void {
+    const { keys, limit } = batch;
+    const work = (this.client.evalsha(GCRA_SHA, keys.length, ...keys, limit.intervalMs, limit.windowMs) as Promise<number[]>).catch((err: Error) => {
       if (!err.message.startsWith('NOSCRIPT')) throw err;
-      return this.client.eval(GCRA_LUA, keyCount, ...args) as Promise<number[]>;
+      return this.client.eval(GCRA_LUA, keys.length, ...keys, limit.intervalMs, limit.windowMs) as Promise<number[]>;
     });
-  }
-
-  private send(batch: Waiter[]): void {
-    const n = batch.length;
-    const args: (string | number)[] = new Array(3 * n);
-    for (let i = 0; i < n; i++) {
-      const w = batch[i];
-      args[i] = w.key;
-      args[n + 2 * i] = w.intervalMs;
-      args[n + 2 * i + 1] = w.windowMs;
-    }
-    redisCall(this.client, this.script(n, args)).then((reply) => {
-      for (let i = 0; i < n; i++) {
-        const j = 4 * i;
-        batch[i].resolve({ allowed: reply[j] === 1, remaining: reply[j + 1], resetMs: reply[j + 2], retryAfterMs: reply[j + 3] });
-      }
-    }, (err: unknown) => {
-      for (const w of batch) w.reject(err);
-    });
+    batch.settleWith(redisCall(this.client, work));
   }
 }
 
@@ -112,7 +141,7 @@ export class MemoryGcraStore {
     this.tats = new LRUCache<string, number>({ max: maxKeys });
   }
 
-  take(key: string, intervalMs: number, windowMs: number): GcraDecision {
+  take(key: string, { intervalMs, windowMs }: GcraLimit): GcraDecision {
     const now = Date.now();
     const [decision, newTat] = gcraStep(this.tats.get(key), now, intervalMs, windowMs);
     if (newTat !== undefined) {

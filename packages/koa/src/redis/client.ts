@@ -84,6 +84,8 @@ export function createRedisClient(options: RedisClientOptions): RedisClient {
     connectTimeout,
     maxRetriesPerRequest: 0,
     enableAutoPipelining: options.autoPipelining ?? true,
+    // The rate limiter already sends one script call per event-loop turn; an auto-pipeline around it is pure overhead.
+    autoPipeliningIgnoredCommands: ['evalsha', 'eval'],
     ...(options.password !== undefined ? { password: options.password } : {}),
     ...(options.keyPrefix !== undefined ? { keyPrefix: options.keyPrefix } : {}),
     ...(options.connectionName !== undefined ? { connectionName: options.connectionName } : {}),
@@ -91,10 +93,11 @@ export function createRedisClient(options: RedisClientOptions): RedisClient {
 
   let client: RedisClient;
   if (options.clusterNodes && options.clusterNodes.length > 0) {
-    const { keyPrefix, enableAutoPipelining, ...nodeOptions } = common;
+    const { keyPrefix, enableAutoPipelining, autoPipeliningIgnoredCommands, ...nodeOptions } = common;
     const clusterOptions: ClusterOptions = {
       enableOfflineQueue: false,
       enableAutoPipelining,
+      autoPipeliningIgnoredCommands,
       keyPrefix,
       clusterRetryStrategy: retry,
       // Redirections and failover waits add up per request: keep them short.
