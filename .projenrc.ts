@@ -158,7 +158,8 @@ const koa = new typescript.TypeScriptProject({
       },
     },
   },
-  tsconfigDev: { compilerOptions: {}, include: ['example/**/*.ts', 'bench/**/*.ts'] },
+  // The dev tsconfig lives in test/: its include paths are relative to that folder.
+  tsconfigDev: { compilerOptions: {}, include: ['../example/**/*.ts', '../bench/**/*.ts'] },
 });
 koa.addTask('example', {
   description: 'Run the example service (in-memory fallbacks unless REDIS_URL / DATABASE_URL are set)',

@@ -1,7 +1,7 @@
+import { createHash } from 'node:crypto';
 import Koa from 'koa';
 import { Registry } from 'prom-client';
 import { MetricNames, RuntimeDefaults } from '../src/conventions.generated';
-import { createHash } from 'node:crypto';
 import { clientIdentity, GCRA_LUA, gcraStep, MemoryGcraStore, rateLimit, RateLimitOptions, RedisGcraStore } from '../src/rate-limit';
 import { createRedisClient, RedisClient, waitForRedis } from '../src/redis';
 import { hit, listen, Listening, sleep, uniquePrefix } from './support/redis-http';

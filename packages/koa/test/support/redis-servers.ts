@@ -43,6 +43,10 @@ export class PrivateRedis {
   }
 
   async start(): Promise<this> {
+    // A leftover server on the port would answer the ping below and be used instead, silently.
+    if (await cli(this.port, 'ping').then((r) => r === 'PONG', () => false)) {
+      throw new Error(`port ${this.port} already has a redis-server: stop it (redis-cli -p ${this.port} shutdown nosave)`);
+    }
     this.proc = spawn('redis-server', [
       '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
       '--dir', this.dir, '--logfile', join(this.dir, 'redis.log'), ...this.extraArgs,
