@@ -6,6 +6,7 @@
  * bare Koa.
  *
  *   npx projen bench            (BENCH_SECONDS=5 BENCH_REPEATS=3 BENCH_CONNECTIONS=50)
+ *   BENCH_VARIANTS='rate limit only,fused floor' npx projen bench    (a subset, or the breakdown in server.ts)
  */
 import { ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
