@@ -114,8 +114,9 @@ describe('rauli-service scaffold', () => {
   });
 
   test('scaffolds from the local tarballs', () => {
+    // --yes: on a fresh machine projen is not in npx's cache, and with CI=true npx refuses to prompt.
     timed('scaffold', timings, () => run('npx', [
-      `projen@${PROJEN_VERSION}`, 'new',
+      '--yes', `projen@${PROJEN_VERSION}`, 'new',
       '--from', `@rauli-vision/platform@file:${tarballs.platform}`, 'rauli-service',
       '--projen-version', PROJEN_VERSION,
       '--koa-package-spec', `@rauli-vision/koa@file:${tarballs.koa}`,
