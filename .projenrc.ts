@@ -145,9 +145,6 @@ const koa = new typescript.TypeScriptProject({
   ],
   sampleCode: false,
   jestOptions: {
-    // Run in band the suites leave no handle open, but the multi-worker run
-    // that `projen test` starts did not exit after passing: never let CI hang on it.
-    extraCliOptions: ['--forceExit'],
     jestConfig: {
       testTimeout: 60_000,
       // jose 6 ships ESM only: Node 20.19+ require()s it natively, Jest's CJS runtime needs it transpiled

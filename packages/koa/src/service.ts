@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
 import Koa from 'koa';
 import { createJwt, Jwt } from './auth';
-import { responseCache, ResponseCacheOptions, TwoLevelCache, TwoLevelCacheOptions } from './cache';
+import { responseCache, ResponseCacheMiddleware, ResponseCacheOptions, TwoLevelCache, TwoLevelCacheOptions } from './cache';
 import { loadConfig, ServiceConfig } from './config';
 import { EdgeConventions, ServiceConventions } from './conventions.generated';
 import { closeDatabasePool, createDatabasePool, DatabasePool, pingDatabase } from './db';
@@ -183,9 +183,11 @@ export function createService(options: CreateServiceOptions = {}): Service {
       registry,
     }));
   }
+  let httpCache: ResponseCacheMiddleware | undefined;
   if (options.responseCache) {
     const rc = options.responseCache === true ? {} : options.responseCache;
-    app.use(responseCache({ namespace: `${config.serviceName}:http:`, onError: throttledWarn(logger, 'response cache Redis error'), ...rc, redis, registry }));
+    httpCache = responseCache({ namespace: `${config.serviceName}:http:`, onError: throttledWarn(logger, 'response cache Redis error'), ...rc, redis, registry });
+    app.use(httpCache);
   }
   app.use(jsonBody({ limitBytes: config.performance.maxBodyBytes }));
   app.use(router.routes());
@@ -204,6 +206,7 @@ export function createService(options: CreateServiceOptions = {}): Service {
       logger,
       closers: [
         () => cache.close(),
+        ...(httpCache ? [httpCache.close] : []),
         // quit() resolves on the server's OK; wait for the socket to be gone too.
         ...(redis ? [() => new Promise<void>((resolve) => {
           redis.once('end', () => resolve());

@@ -131,7 +131,9 @@ describe('responseCache', () => {
   async function serve(options: Partial<ResponseCacheOptions> = {}, handler?: Koa.Middleware): Promise<string> {
     calls = 0;
     const app = new Koa();
-    app.use(responseCache({ redis, namespace: uniquePrefix('http'), ...options }));
+    const cached = responseCache({ redis, namespace: uniquePrefix('http'), ...options });
+    closers.push(cached.close);
+    app.use(cached);
     app.use(async (ctx, next) => {
       calls++;
       ctx.set('X-Request-Id', `req-${calls}`);

@@ -4,7 +4,7 @@
  * is back. */
 import Koa from 'koa';
 import { Registry } from 'prom-client';
-import { responseCache, TwoLevelCache } from '../src/cache';
+import { responseCache, ResponseCacheMiddleware, TwoLevelCache } from '../src/cache';
 import { MetricNames } from '../src/conventions.generated';
 import { rateLimit } from '../src/rate-limit';
 import { createRedisClient, RedisClient, waitForRedis } from '../src/redis';
@@ -14,6 +14,8 @@ import { PrivateRedis } from './support/redis-servers';
 const redisServer = new PrivateRedis(7100);
 let redis: RedisClient;
 let server: Listening;
+let values: TwoLevelCache<{ n: number }>;
+let httpCache: ResponseCacheMiddleware;
 const registry = new Registry();
 let loads = 0;
 /** Server-side time of each request: what Redis trouble can add, without the test client's own scheduling. */
@@ -23,7 +25,7 @@ beforeAll(async () => {
   await redisServer.start();
   redis = createRedisClient({ url: redisServer.url });
   await waitForRedis(redis);
-  const values = new TwoLevelCache<{ n: number }>({ redis, namespace: 'failover:v:', ttlMs: 60_000, l1MaxTtlMs: 20 });
+  values = new TwoLevelCache<{ n: number }>({ redis, namespace: 'failover:v:', ttlMs: 60_000, l1MaxTtlMs: 20 });
   const app = new Koa();
   app.use(async (_ctx, next) => {
     const started = performance.now();
@@ -31,7 +33,8 @@ beforeAll(async () => {
     serverMs.push(performance.now() - started);
   });
   app.use(rateLimit({ redis, limit: 1_000_000, registry, trustedProxies: 1 }));
-  app.use(responseCache({ redis, namespace: 'failover:http:', ttlMs: 60_000, l1MaxTtlMs: 20 }));
+  httpCache = responseCache({ redis, namespace: 'failover:http:', ttlMs: 60_000, l1MaxTtlMs: 20 });
+  app.use(httpCache);
   app.use(async (ctx) => {
     if (ctx.path === '/value') {
       ctx.body = await values.wrap('item', () => ({ n: ++loads }));
@@ -44,6 +47,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server.close();
+  await httpCache.close();
+  await values.close();
   redis.disconnect();
   await redisServer.stop();
 });

@@ -87,7 +87,10 @@ function varyKey(base: string, varyOn: readonly string[], ctx: Context): string 
  * response when present, else the cache's TTL. Redis trouble never fails a
  * request: lookups miss and the downstream handler answers.
  */
-export function responseCache(options: ResponseCacheOptions = {}): Middleware {
+/** The response cache middleware, with `close()` for the cache it built (a `cache` passed in stays the caller's to close). */
+export type ResponseCacheMiddleware = Middleware & { close(): Promise<void> };
+
+export function responseCache(options: ResponseCacheOptions = {}): ResponseCacheMiddleware {
   const { cache: given, cacheAuthenticated = false, key: keyOf = (ctx: Context) => ctx.url, maxBodyBytes = 1024 * 1024, statusHeader = 'X-Cache', ...cacheOptions } = options;
   const cache = given ?? new TwoLevelCache<CachedResponse>({ namespace: 'http:', ...cacheOptions, codec: responseCodec });
   const stored = new Set((options.storedHeaders ?? DEFAULT_STORED_HEADERS).map((h) => h.toLowerCase()));
@@ -168,5 +171,6 @@ export function responseCache(options: ResponseCacheOptions = {}): Middleware {
       store(ctx, base);
     }
   };
-  return responseCacheMiddleware;
+  // Its own cache holds a pub/sub connection that would keep the process alive after shutdown.
+  return Object.assign(responseCacheMiddleware, { close: () => (given ? Promise.resolve() : cache.close()) });
 }
