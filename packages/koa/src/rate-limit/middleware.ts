@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import { MetricNames, RuntimeDefaults } from '../conventions.generated';
 import { clientIdentity, TrustedProxies } from './client-identity';
 import type { GcraDecision } from './gcra';
-import { decisionAt, MemoryGcraStore, RedisGcraStore } from './stores';
+import { decisionAt, DEFAULT_MAX_BATCH, MemoryGcraStore, RedisGcraStore } from './stores';
 import type { RedisClient } from '../redis/client';
 import { sharedCounter } from '../redis/counter';
 import { toMs } from '../util/duration';
@@ -48,7 +48,7 @@ export interface RateLimitOptions {
   /**
    * Most decisions sent to Redis in one script call. Requests arriving in the
    * same event-loop turn share a call (each still waits one round trip); 1
-   * sends one EVALSHA per request. @default 64
+   * sends one EVALSHA per request. @default DEFAULT_MAX_BATCH (64)
    */
   readonly maxBatch?: number;
   /** Registry for `rate_limit_rejected_total` and `rate_limit_fallback_total`. @default no metrics */
@@ -126,7 +126,7 @@ export function rateLimit(options: RateLimitOptions = {}): Middleware {
   const maxMemoryKeys = positiveInteger(options.maxMemoryKeys ?? 10_000, 'maxMemoryKeys');
   const failClosed = options.failClosed ?? false;
   const skip = options.skip;
-  const maxBatch = positiveInteger(options.maxBatch ?? 64, 'maxBatch');
+  const maxBatch = positiveInteger(options.maxBatch ?? DEFAULT_MAX_BATCH, 'maxBatch');
   const redis = options.redis ? new RedisGcraStore(options.redis, maxBatch) : undefined;
   const memory = new MemoryGcraStore(maxMemoryKeys);
 

@@ -10,6 +10,9 @@ const calculateSlot = require('cluster-key-slot') as (key: string) => number;
 
 const GCRA_SHA = createHash('sha1').update(GCRA_LUA).digest('hex');
 
+/** Most keys in one script call unless `maxBatch` says otherwise. */
+export const DEFAULT_MAX_BATCH = 64;
+
 /** A quota: one request per `intervalMs`, bursts up to `windowMs / intervalMs`. Batches are per limit object. */
 export interface GcraLimit {
   readonly intervalMs: number;
@@ -62,7 +65,7 @@ export class RedisGcraStore {
   private readonly pending = new Map<GcraLimit, Map<number, GcraBatch>>();
   private flushScheduled = false;
 
-  constructor(private readonly client: RedisClient, private readonly maxBatch = 64) {
+  constructor(private readonly client: RedisClient, private readonly maxBatch = DEFAULT_MAX_BATCH) {
     // One script call may only touch one slot; on a single Redis every key shares "slot" 0.
     const prefix = client.options.keyPrefix ?? '';
     this.slotOf = client instanceof Cluster ? (key) => calculateSlot(prefix + key) : () => 0;
