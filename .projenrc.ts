@@ -167,6 +167,10 @@ koa.addTask('bench', {
   description: 'Benchmark node:http, bare Koa, the peer stack, this package\'s stack and the cache-hit path side by side (needs redis-server, wrk, taskset)',
   exec: 'ts-node --transpile-only bench/run.ts',
 });
+koa.addTask('bench:in-process', {
+  description: 'The same variants fed through in-memory sockets in one process: the JavaScript cost per request alone (needs redis-server, taskset)',
+  exec: 'node -r ./bench/transpile.js bench/in-process.ts',
+});
 
 // ---------------------------------------------------------------------------
 // @rauli-vision/aws: jsii aws-cdk-lib constructs (kept apart so scaffolded

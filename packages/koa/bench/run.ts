@@ -14,16 +14,13 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { PrivateRedis } from '../test/support/redis-servers';
-import { BREAKDOWN, Variant, VARIANTS } from './server';
+import { selectedVariants, Variant } from './server';
 
 const run = promisify(execFile);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
-// BENCH_VARIANTS='bare Koa,rate limit only' runs a subset (bare Koa is always kept: ratios need it).
-const SELECTED: Variant[] = process.env.BENCH_VARIANTS
-  ? [...VARIANTS, ...BREAKDOWN].filter((v) => v === 'bare Koa' || process.env.BENCH_VARIANTS!.split(',').map((s) => s.trim()).includes(v))
-  : [...VARIANTS];
+const SELECTED = selectedVariants();
 const REDIS_PORT = 7150;
 const SERVER_PORT = 7151;
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());

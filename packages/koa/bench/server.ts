@@ -1,6 +1,6 @@
 /* One benchmark variant per process: `node bench/server.js <variant> <port> <redisUrl>`.
  * Prints "ready" once listening. Run by bench/run.ts, pinned to one core. */
-import { createServer } from 'node:http';
+import { createServer, RequestListener } from 'node:http';
 import Redis from 'ioredis';
 import Koa from 'koa';
 import helmet from 'koa-helmet';
@@ -15,19 +15,22 @@ import { createRedisClient, waitForRedis } from '../src/redis';
 export const VARIANTS = ['node:http', 'bare Koa', 'peer stack', 'this stack', 'cache hit'] as const;
 /**
  * Run only when named in BENCH_VARIANTS: the parts of 'this stack' alone, the
- * limiter with one script call per request, and 'fused floor' (the same
- * headers and Redis decision hand-written as one middleware, no metrics): the
- * least this design can cost.
+ * limiter with one script call per request, 'fused floor' (the same headers
+ * and Redis decision hand-written as one middleware, no metrics): the least
+ * this design can cost, and 'headers floor': only the nine response headers
+ * this stack sends, as constants, with no logic at all.
  */
-export const BREAKDOWN = ['metrics only', 'headers only', 'rate limit only', 'rate limit unbatched', 'fused floor'] as const;
+export const BREAKDOWN = ['metrics only', 'headers only', 'rate limit only', 'rate limit unbatched', 'fused floor', 'headers floor'] as const;
 export type Variant = typeof VARIANTS[number] | typeof BREAKDOWN[number];
 
-const BODY = 'hello world';
+/** The response body of every variant. */
+export const BODY = 'hello world';
 // All wrk connections are one client: a quota it never exhausts during a run.
 const NO_LIMIT = 10_000_000;
 const WINDOW_MS = 3_600_000;
 
-async function koaApp(variant: Variant, redisUrl: string): Promise<Koa> {
+/** The Koa app of a variant (also driven in-process by bench/in-process.ts). */
+export async function koaApp(variant: Variant, redisUrl: string): Promise<Koa> {
   const app = new Koa();
   if (variant === 'peer stack') {
     // What a service would assemble from the usual packages.
@@ -76,6 +79,12 @@ async function koaApp(variant: Variant, redisUrl: string): Promise<Koa> {
       res.setHeader('RateLimit-Reset', String(Math.ceil(reply[offset + 1] / 1000)));
       await next();
     });
+  } else if (variant === 'headers floor') {
+    const headers = Object.entries({ ...buildSecurityHeaders(), 'RateLimit-Limit': String(NO_LIMIT), 'RateLimit-Remaining': String(NO_LIMIT - 1), 'RateLimit-Reset': '3600' });
+    app.use((ctx, next) => {
+      for (const [name, value] of headers) ctx.res.setHeader(name, value);
+      return next();
+    });
   } else if (variant === 'cache hit') {
     const redis = createRedisClient({ url: redisUrl });
     await waitForRedis(redis);
@@ -87,17 +96,35 @@ async function koaApp(variant: Variant, redisUrl: string): Promise<Koa> {
   return app;
 }
 
-async function main(): Promise<void> {
-  const [variant, port, redisUrl] = process.argv.slice(2) as [Variant, string, string];
+/** The request handler of a variant. */
+export async function requestHandler(variant: Variant, redisUrl: string): Promise<RequestListener> {
   if (![...VARIANTS, ...BREAKDOWN].includes(variant)) {
-    throw new Error(`unknown variant ${variant}`);
+    throw new Error(`unknown variant '${variant}': expected one of ${[...VARIANTS, ...BREAKDOWN].join(', ')}`);
   }
-  const server = variant === 'node:http'
-    ? createServer((_req, res) => {
+  if (variant === 'node:http') {
+    return (_req, res) => {
       res.setHeader('Content-Type', 'text/plain; charset=utf-8');
       res.end(BODY);
-    })
-    : createServer((await koaApp(variant, redisUrl)).callback());
+    };
+  }
+  return (await koaApp(variant, redisUrl)).callback();
+}
+
+/** The variants a run measures: all of VARIANTS, or those named in BENCH_VARIANTS (bare Koa is always kept: ratios need it). */
+export function selectedVariants(): Variant[] {
+  const named = process.env.BENCH_VARIANTS?.split(',').map((s) => s.trim());
+  if (!named) return [...VARIANTS];
+  for (const v of named) {
+    if (!([...VARIANTS, ...BREAKDOWN] as string[]).includes(v)) {
+      throw new Error(`BENCH_VARIANTS: unknown variant '${v}': expected one of ${[...VARIANTS, ...BREAKDOWN].join(', ')}`);
+    }
+  }
+  return [...VARIANTS, ...BREAKDOWN].filter((v) => v === 'bare Koa' || named.includes(v));
+}
+
+async function main(): Promise<void> {
+  const [variant, port, redisUrl] = process.argv.slice(2) as [Variant, string, string];
+  const server = createServer(await requestHandler(variant, redisUrl));
   server.keepAliveTimeout = 60_000;
   server.listen(Number(port), '127.0.0.1', () => process.stdout.write('ready\n'));
   process.on('SIGTERM', () => process.exit(0));

@@ -62,7 +62,7 @@ function pullMetric(registry: Registry, name: string, help: string, type: 'count
  * `http_requests_total` and `http_request_duration_seconds` labelled
  * `{method, route, status}`, where `route` is the matched @koa/router template
  * (`/orders/:id`) and every unmatched request shares `MetricNames.UNMATCHED_ROUTE`.
- * The hot path is one Map lookup and a few additions; the exposition text is
+ * The hot path is three Map lookups and a few additions; the exposition text is
  * built when Prometheus scrapes.
  */
 export function createHttpMetrics(options: HttpMetricsOptions = {}): HttpMetrics {
@@ -76,8 +76,10 @@ export function createHttpMetrics(options: HttpMetricsOptions = {}): HttpMetrics
       throw new Error(`buckets: ${JSON.stringify(options.buckets)} must be positive finite numbers in increasing order`);
     }
   });
-  const series = new Map<string, Series>();
-  const all = () => [...series.values()];
+  // method -> route -> status -> series: lookups by strings the parser and router
+  // already hold and by the status number, so a request builds no key string.
+  const series = new Map<string, Map<string, Map<number, Series>>>();
+  const all = () => [...series.values()].flatMap((byRoute) => [...byRoute.values()].flatMap((byStatus) => [...byStatus.values()]));
   const resetAll = () => series.clear();
 
   pullMetric(registry, MetricNames.HTTP_REQUESTS_TOTAL, 'HTTP requests handled, by method, matched route template and status.', 'counter',
@@ -108,11 +110,20 @@ export function createHttpMetrics(options: HttpMetricsOptions = {}): HttpMetrics
   });
 
   const seriesFor = (method: string, route: string, status: number): Series => {
-    const key = `${method} ${status} ${route}`;
-    let s = series.get(key);
+    let byRoute = series.get(method);
+    if (!byRoute) {
+      byRoute = new Map();
+      series.set(method, byRoute);
+    }
+    let byStatus = byRoute.get(route);
+    if (!byStatus) {
+      byStatus = new Map();
+      byRoute.set(route, byStatus);
+    }
+    let s = byStatus.get(status);
     if (!s) {
       s = new Series({ method, route, status: String(status) }, bounds.length);
-      series.set(key, s);
+      byStatus.set(status, s);
     }
     return s;
   };
