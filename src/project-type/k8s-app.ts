@@ -18,7 +18,7 @@ const HARNESS = '@rauli-vision/platform/lib/validation';
 
 /**
  * The service's own cdk8s app: `cdk8s.yaml`, a chart per environment built
- * from the platform's constructs (HttpService, ServiceMonitor, AlertRules), a
+ * from the platform's constructs (HttpService, ServiceMonitor), a
  * test that validates every environment with the platform's harness, and the
  * `synth:k8s` and `validate:k8s` tasks the pipeline runs.
  *
@@ -96,7 +96,7 @@ function chartSample(): string {
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
-  AlertRules, Components, DataConventions, HttpService, HttpServiceSettings, ServiceMonitor,
+  Components, DataConventions, HttpService, HttpServiceSettings, ServiceMonitor,
 } from '@rauli-vision/platform';
 import { Environment, SERVICE } from './settings.generated';
 
@@ -168,14 +168,13 @@ export class ServiceChart extends Chart {
       },
     });
 
+    // No AlertRules here: the platform's PrometheusRule in this namespace already
+    // alerts on every service's HTTP metrics, grouped by the \`service\` label
+    // this ServiceMonitor adds. A second copy would fire each alert twice and
+    // record each SLO series twice.
     new ServiceMonitor(this, 'Metrics', {
       selector: service.selector,
       metadata: { name: SERVICE.name },
-    });
-
-    new AlertRules(this, 'Alerts', {
-      metadata: { name: \`\${SERVICE.name}-alerts\` },
-      watchNamespace: namespace,
     });
   }
 }

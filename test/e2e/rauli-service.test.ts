@@ -148,9 +148,11 @@ describe('rauli-service scaffold', () => {
     }
     const production = YAML.parseAllDocuments(fs.readFileSync(path.join(dir, 'dist/k8s', `${SERVICE}-production.k8s.yaml`), 'utf-8')).map(d => d.toJSON());
     const kinds = production.map(d => d.kind);
-    for (const kind of ['Deployment', 'Service', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'NetworkPolicy', 'ServiceMonitor', 'PrometheusRule']) {
+    for (const kind of ['Deployment', 'Service', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'NetworkPolicy', 'ServiceMonitor']) {
       expect(kinds).toContain(kind);
     }
+    // The platform's PrometheusRule in the same namespace covers the service; a copy would double every alert.
+    expect(kinds).not.toContain('PrometheusRule');
     const deployment = production.find(d => d.kind === 'Deployment');
     expect(deployment.spec.template.spec.containers[0].image).toBe(`ghcr.io/rauli-vision/${SERVICE}:sha-0123456789ab`);
   });
