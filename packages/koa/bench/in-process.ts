@@ -7,7 +7,7 @@
  * The kernel's share of a real request is about the same for every variant,
  * so the ratio measured here is an upper bound of the end-to-end ratio.
  *
- * Variants take turns in short slices (round robin, many rounds) and each
+ * Variants take turns in short slices (round robin in a rotating order, many rounds) and each
  * round's CPU ratio to bare Koa is kept; the median of those is printed, so a
  * burst of host noise spoils one round, not a variant. Redis is a private
  * redis-server on port 7150 (on the other core); this process is pinned to
@@ -124,7 +124,9 @@ async function main(): Promise<void> {
     const perRequest = new Map<Variant, number[]>(variants.map((v) => [v, []]));
     const totals = new Map<Variant, { cpuUs: number; requests: number }>(variants.map((v) => [v, { cpuUs: 0, requests: 0 }]));
     for (let r = 0; r < ROUNDS; r++) {
-      for (const lane of lanes) {
+      // Rotated each round, so no variant always runs right after the same one (and collects its garbage).
+      for (let k = 0; k < lanes.length; k++) {
+        const lane = lanes[(r + k) % lanes.length];
         const s = await lane.slice(SLICE_MS);
         perRequest.get(lane.variant)!.push(s.cpuUs / s.requests);
         const t = totals.get(lane.variant)!;
