@@ -37,12 +37,12 @@ export interface MonitoringProps {
   /**
    * Value of the release label that kube-prometheus-stack's
    * `serviceMonitorSelector` and `ruleSelector` match (its Helm release name).
-   * @default 'kube-prometheus-stack'
+   * @default Monitoring.DEFAULT_RELEASE ('kube-prometheus-stack')
    */
   readonly release?: string;
   /**
    * Key of that label.
-   * @default 'release'
+   * @default Monitoring.DEFAULT_RELEASE_LABEL ('release')
    */
   readonly releaseLabel?: string;
   /**
@@ -100,6 +100,11 @@ export interface MonitoringProps {
  * dashboards for the Grafana sidecar.
  */
 export class Monitoring extends Construct {
+  /** Default of `release`: the Helm release name kube-prometheus-stack's selectors match. */
+  public static readonly DEFAULT_RELEASE = 'kube-prometheus-stack';
+  /** Default of `releaseLabel`. */
+  public static readonly DEFAULT_RELEASE_LABEL = 'release';
+
   /** The default scrape targets: application services and data-tier exporters. */
   public static defaultTargets(): MetricsTarget[] {
     const component = (c: string) => ({ [Components.LABEL]: c, [Components.PART_OF_LABEL]: Components.PART_OF });
@@ -122,8 +127,8 @@ export class Monitoring extends Construct {
     const enabled = props.enabled ?? true;
     const prefix = validateDnsLabel('namePrefix', props.namePrefix ?? 'rauli-vision', 40);
     // Helm release names are DNS-1123 labels.
-    const release = validateDnsLabel('release', props.release ?? 'kube-prometheus-stack', 53);
-    const labels = { [props.releaseLabel ?? 'release']: release };
+    const release = validateDnsLabel('release', props.release ?? Monitoring.DEFAULT_RELEASE, 53);
+    const labels = { [props.releaseLabel ?? Monitoring.DEFAULT_RELEASE_LABEL]: release };
 
     if (enabled && (props.serviceMonitors ?? true)) {
       const targets = props.targets ?? Monitoring.defaultTargets();

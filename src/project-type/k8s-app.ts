@@ -96,7 +96,7 @@ function chartSample(): string {
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
-  Components, DataConventions, HttpService, HttpServiceSettings, ServiceMonitor,
+  Components, DataConventions, HttpService, HttpServiceSettings, Monitoring, ServiceMonitor,
 } from '@rauli-vision/platform';
 import { Environment, SERVICE } from './settings.generated';
 
@@ -168,12 +168,15 @@ export class ServiceChart extends Chart {
       },
     });
 
+    // Labelled like the platform's monitors, so the same kube-prometheus-stack
+    // selects it (change both if your Prometheus release has another name).
     // No AlertRules here: the platform's PrometheusRule in this namespace already
     // alerts on every service's HTTP metrics, grouped by the \`service\` label
     // this ServiceMonitor adds. A second copy would fire each alert twice and
     // record each SLO series twice.
     new ServiceMonitor(this, 'Metrics', {
       selector: service.selector,
+      labels: { [Monitoring.DEFAULT_RELEASE_LABEL]: Monitoring.DEFAULT_RELEASE },
       metadata: { name: SERVICE.name },
     });
   }

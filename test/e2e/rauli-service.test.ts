@@ -153,6 +153,8 @@ describe('rauli-service scaffold', () => {
     }
     // The platform's PrometheusRule in the same namespace covers the service; a copy would double every alert.
     expect(kinds).not.toContain('PrometheusRule');
+    // Selected by the same kube-prometheus-stack as the platform's monitors.
+    expect(production.find(d => d.kind === 'ServiceMonitor').metadata.labels).toMatchObject({ release: 'kube-prometheus-stack' });
     const deployment = production.find(d => d.kind === 'Deployment');
     expect(deployment.spec.template.spec.containers[0].image).toBe(`ghcr.io/rauli-vision/${SERVICE}:sha-0123456789ab`);
   });
