@@ -14,7 +14,7 @@ import { applyServerTimeouts, concurrencyLimit, jsonBody, requestTimeout } from 
 import { createLogger, Logger, requestLogger } from './logging';
 import { createHttpMetrics, HttpMetrics, startMetricsServer } from './metrics';
 import { rateLimit, RateLimitOptions } from './rate-limit';
-import { createRedisClient, RedisClient, waitForRedis } from './redis';
+import { closeRedisClient, createRedisClient, RedisClient, waitForRedis } from './redis';
 
 type Env = { readonly [name: string]: string | undefined };
 
@@ -136,6 +136,7 @@ export function createService(options: CreateServiceOptions = {}): Service {
   const redis = config.redis.url === undefined && config.redis.clusterNodes === undefined ? undefined : createRedisClient({
     url: config.redis.url,
     clusterNodes: config.redis.clusterNodes,
+    password: config.redis.password,
     connectionName: config.serviceName,
     onError: throttledWarn(logger, 'Redis connection error (limits fall back to memory, cache to L1)'),
   });
@@ -207,11 +208,7 @@ export function createService(options: CreateServiceOptions = {}): Service {
       closers: [
         () => cache.close(),
         ...(httpCache ? [httpCache.close] : []),
-        // quit() resolves on the server's OK; wait for the socket to be gone too.
-        ...(redis ? [() => new Promise<void>((resolve) => {
-          redis.once('end', () => resolve());
-          redis.quit().catch(() => redis.disconnect());
-        })] : []),
+        ...(redis ? [() => closeRedisClient(redis)] : []),
         ...(db ? [() => closeDatabasePool(db)] : []),
       ],
     }).then(() => undefined);

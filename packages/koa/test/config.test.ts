@@ -53,6 +53,7 @@ describe('loadConfig', () => {
       LOG_OUTPUT: 'stdout',
     });
     expect(c.redis.clusterNodes).toEqual(['redis-1:6379', 'redis-2:6379', 'redis-3:6379']);
+    expect(c.redis.password).toBeUndefined();
     expect(c.database.url).toContain('rauli_production');
     expect(c.security.bcryptRounds).toBe(12);
     expect(c.monitoring.healthCheckIntervalMs).toBe(30_000);
@@ -116,6 +117,19 @@ describe('loadConfig', () => {
       return undefined;
     })();
     expect(err!.problems.map((p) => p.name).sort()).toEqual(['JWT_REFRESH_EXPIRES_IN', 'METRICS_PORT', 'TERMINATION_GRACE_PERIOD']);
+  });
+
+  test('REDIS_PASSWORD (the platform Secret\'s key) is read for a cluster and never printed', () => {
+    const env = { NODE_ENV: 'development', REDIS_CLUSTER_NODES: 'redis-0:6379,redis-1:6379', REDIS_PASSWORD: 'cluster-password-value' };
+    expect(loadConfig(env).redis).toEqual({ url: undefined, clusterNodes: ['redis-0:6379', 'redis-1:6379'], password: 'cluster-password-value' });
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({ ...env, HTTP_TIMEOUT: 'soon' });
+    } catch (err) {
+      error = err as ConfigError;
+    }
+    expect(error!.problems.map((p) => p.name)).toEqual(['HTTP_TIMEOUT']);
+    expect(error!.message).not.toContain('cluster-password-value');
   });
 
   test('every variable read is documented in the README table', () => {

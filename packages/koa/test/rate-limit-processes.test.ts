@@ -61,8 +61,8 @@ test('three processes on the shared Redis admit exactly the limit per client', a
   });
 }, 120_000);
 
-describe('Redis Cluster (6 nodes started by the test)', () => {
-  const cluster = new PrivateRedisCluster(7110);
+describe('Redis Cluster (6 nodes started by the test, password required as on the platform)', () => {
+  const cluster = new PrivateRedisCluster(7110, 'cluster-test-password');
 
   beforeAll(async () => {
     await cluster.start();
@@ -73,7 +73,7 @@ describe('Redis Cluster (6 nodes started by the test)', () => {
   });
 
   test('three processes on the cluster admit exactly the limit per client', async () => {
-    await withWorkers({ clusterNodes: cluster.addresses, keyPrefix: uniquePrefix('cluster') }, async (workers) => {
+    await withWorkers({ clusterNodes: cluster.addresses, password: cluster.password, keyPrefix: uniquePrefix('cluster') }, async (workers) => {
       expectExact(await admittedPerClient(workers));
     });
     // The buckets really live in the cluster, spread by slot over the masters.

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConfigError, createService } from '../src';
 import { DATABASE_URL, REDIS_URL, Running, SECRET, startService } from './helpers/service';
+import { PrivateRedis } from './support/redis-servers';
 
 describe('createService', () => {
   test('invalid configuration throws one ConfigError with every problem', () => {
@@ -79,5 +80,34 @@ describe('createService', () => {
     } finally {
       await svc.stop();
     }
+  });
+
+  describe('a Redis that requires a password, as the platform\'s does', () => {
+    const redis = new PrivateRedis(7102, [], 'service-test-password');
+    beforeAll(async () => {
+      await redis.start();
+    }, 30_000);
+    afterAll(async () => {
+      await redis.stop();
+    });
+
+    test('REDIS_PASSWORD authenticates the client; without it /readyz reports Redis down', async () => {
+      const withPassword = await startService(7286, { REDIS_URL: redis.url, REDIS_PASSWORD: redis.password! });
+      const without = await startService(7288, { REDIS_URL: redis.url, HEALTH_CHECK_TIMEOUT: '500ms' });
+      try {
+        expect(await withPassword.service.redis!.ping()).toBe('PONG');
+        expect((await fetch(`${withPassword.url}/readyz`)).status).toBe(200);
+        // The rate limit really lives in this Redis.
+        await fetch(`${withPassword.url}/nothing`);
+        expect(await redis.cli('--scan', '--pattern', '*rl:*')).not.toBe('');
+        expect((await fetch(`${without.url}/readyz`)).status).toBe(503);
+      } finally {
+        await withPassword.stop();
+        // A client between reconnect attempts has no socket to wait for: stop() must not run to its deadline.
+        const stopping = Date.now();
+        await without.stop();
+        expect(Date.now() - stopping).toBeLessThan(5000);
+      }
+    }, 30_000);
   });
 });

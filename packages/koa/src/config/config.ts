@@ -24,6 +24,8 @@ export interface ServiceConfig {
     readonly url?: string;
     /** `host:port` entries; when set, Redis Cluster is used and `url` is ignored. */
     readonly clusterNodes?: readonly string[];
+    /** AUTH password of every node (single or cluster); overrides the one in `url`. */
+    readonly password?: string;
   };
   readonly security: {
     /** Unset only outside production (the service then signs with an ephemeral random secret). */
@@ -177,6 +179,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'DATABASE_IDLE_TIMEOUT', default: '30s', meaning: 'Idle pooled connections are closed after this.' },
   { name: 'REDIS_URL', default: '(unset: in-memory fallbacks)', meaning: 'redis:// or rediss:// URL of a single Redis for rate limits and cache.' },
   { name: 'REDIS_CLUSTER_NODES', default: '(unset)', meaning: 'host:port,host:port seed nodes of a Redis Cluster; takes precedence over REDIS_URL.' },
+  { name: 'REDIS_PASSWORD', default: '(unset)', meaning: 'AUTH password of every Redis node (the platform\'s Redis Cluster requires one); overrides the password in REDIS_URL. Never printed.' },
   { name: 'JWT_SECRET', default: '(required in production)', meaning: 'HS256 secret, at least 256 bits (32 bytes). Never printed.' },
   { name: 'JWT_EXPIRES_IN', default: RuntimeDefaults.JWT_EXPIRES_IN, meaning: 'Access token lifetime.' },
   { name: 'JWT_REFRESH_EXPIRES_IN', default: '7d', meaning: 'Refresh token lifetime (longer than JWT_EXPIRES_IN).' },
@@ -235,7 +238,8 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
       r.problem('REDIS_CLUSTER_NODES', redactUrl(nodes), 'a comma-separated list of host:port');
     }
   }
-  const redis = { url: r.url('REDIS_URL', ['redis:', 'rediss:']), clusterNodes };
+  // A cluster has no URL to carry its password: the platform's Secret holds it as REDIS_PASSWORD.
+  const redis = { url: r.url('REDIS_URL', ['redis:', 'rediss:']), clusterNodes, password: r.raw('REDIS_PASSWORD') };
 
   const jwtSecret = r.raw('JWT_SECRET');
   if (jwtSecret === undefined && nodeEnv === 'production') {

@@ -220,3 +220,23 @@ export function waitForRedis(client: RedisClient, timeoutMs = 5000): Promise<voi
     client.once('ready', onReady);
   });
 }
+
+/**
+ * Closes a client: QUIT when connected, so replies in flight still arrive;
+ * otherwise disconnect at once. Resolves when the socket is gone, or at once
+ * when there is none: between reconnect attempts ioredis emits no 'end' on
+ * disconnect, and waiting for one stalled a shutdown until its deadline.
+ */
+export function closeRedisClient(client: RedisClient): Promise<void> {
+  if (client.status === 'end') {
+    return Promise.resolve();
+  }
+  const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
+  if (client.status === 'ready') {
+    client.quit().catch(() => client.disconnect());
+    return ended;
+  }
+  const hasSocket = client.status === 'connecting' || client.status === 'connect';
+  client.disconnect();
+  return hasSocket ? ended : Promise.resolve();
+}

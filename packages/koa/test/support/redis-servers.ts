@@ -11,8 +11,9 @@ const run = promisify(execFile);
 
 export const SHARED_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-async function cli(port: number, ...args: string[]): Promise<string> {
-  const { stdout } = await run('redis-cli', ['-p', String(port), ...args], { timeout: 30_000 });
+async function cli(port: number, password: string | undefined, ...args: string[]): Promise<string> {
+  const auth = password === undefined ? [] : ['-a', password, '--no-auth-warning'];
+  const { stdout } = await run('redis-cli', ['-p', String(port), ...auth, ...args], { timeout: 30_000 });
   return stdout.trim();
 }
 
@@ -27,12 +28,12 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** One redis-server on `port`, restartable (same port, empty data). */
+/** One redis-server on `port`, restartable (same port, empty data); with `password`, AUTH is required. */
 export class PrivateRedis {
   private proc?: ChildProcess;
   readonly dir = mkdtempSync(join(tmpdir(), 'rauli-redis-'));
 
-  constructor(readonly port: number, private readonly extraArgs: string[] = []) {}
+  constructor(readonly port: number, private readonly extraArgs: string[] = [], readonly password?: string) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
@@ -44,14 +45,15 @@ export class PrivateRedis {
 
   async start(): Promise<this> {
     // A leftover server on the port would answer the ping below and be used instead, silently.
-    if (await cli(this.port, 'ping').then((r) => r === 'PONG', () => false)) {
+    if (await cli(this.port, this.password, 'ping').then((r) => r === 'PONG', () => false)) {
       throw new Error(`port ${this.port} already has a redis-server: stop it (redis-cli -p ${this.port} shutdown nosave)`);
     }
     this.proc = spawn('redis-server', [
       '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-      '--dir', this.dir, '--logfile', join(this.dir, 'redis.log'), ...this.extraArgs,
+      '--dir', this.dir, '--logfile', join(this.dir, 'redis.log'),
+      ...(this.password === undefined ? [] : ['--requirepass', this.password, '--masterauth', this.password]), ...this.extraArgs,
     ], { stdio: 'ignore' });
-    await until(`redis-server on ${this.port}`, async () => (await cli(this.port, 'ping')) === 'PONG', 10_000);
+    await until(`redis-server on ${this.port}`, async () => (await cli(this.port, this.password, 'ping')) === 'PONG', 10_000);
     return this;
   }
 
@@ -73,18 +75,18 @@ export class PrivateRedis {
   }
 
   cli(...args: string[]): Promise<string> {
-    return cli(this.port, ...args);
+    return cli(this.port, this.password, ...args);
   }
 }
 
-/** A 6-node Redis Cluster (3 masters, 1 replica each) on ports base..base+5. */
+/** A 6-node Redis Cluster (3 masters, 1 replica each) on ports base..base+5; with `password`, as the platform runs it. */
 export class PrivateRedisCluster {
   readonly nodes: PrivateRedis[];
 
-  constructor(basePort: number) {
+  constructor(basePort: number, readonly password?: string) {
     this.nodes = Array.from({ length: 6 }, (_, i) => new PrivateRedis(basePort + i, [
       '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000',
-    ]));
+    ], password));
   }
 
   get addresses(): string[] {
@@ -93,7 +95,8 @@ export class PrivateRedisCluster {
 
   async start(): Promise<this> {
     await Promise.all(this.nodes.map((n) => n.start()));
-    await run('redis-cli', ['--cluster', 'create', ...this.addresses, '--cluster-replicas', '1', '--cluster-yes'], { timeout: 60_000 });
+    const auth = this.password === undefined ? [] : ['-a', this.password, '--no-auth-warning'];
+    await run('redis-cli', [...auth, '--cluster', 'create', ...this.addresses, '--cluster-replicas', '1', '--cluster-yes'], { timeout: 60_000 });
     for (const n of this.nodes) {
       await until(`cluster state ok on ${n.port}`, async () => (await n.cli('cluster', 'info')).includes('cluster_state:ok'), 30_000);
     }

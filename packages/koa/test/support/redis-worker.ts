@@ -13,6 +13,7 @@ import { createRedisClient, waitForRedis } from '../../src/redis';
 export interface WorkerConfig {
   readonly redisUrl?: string;
   readonly clusterNodes?: string[];
+  readonly password?: string;
   readonly limit: number;
   readonly window: number | string;
   readonly keyPrefix: string;
@@ -57,7 +58,7 @@ export function spawnWorker(config: WorkerConfig): Promise<Worker> {
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.env.RAULI_WORKER!) as WorkerConfig;
-  const redis = createRedisClient({ url: config.redisUrl, clusterNodes: config.clusterNodes });
+  const redis = createRedisClient({ url: config.redisUrl, clusterNodes: config.clusterNodes, password: config.password });
   await waitForRedis(redis);
   const cache = new TwoLevelCache<string>({ redis, namespace: `${config.keyPrefix}cache:`, ttlMs: 60_000 });
   const registry = new Registry();
