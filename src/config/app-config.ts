@@ -54,7 +54,7 @@ export interface AppConfigProps extends AppConfigSettings {
   /**
    * Secret (created outside the manifests, e.g. by External Secrets or Sealed
    * Secrets) that holds `DATABASE_URL`, `JWT_SECRET` and `REDIS_PASSWORD`.
-   * @default 'rauli-vision-app'
+   * @default AppConfig.DEFAULT_SECRET_NAME ('rauli-vision-app')
    */
   readonly existingSecret?: string;
   /**
@@ -75,6 +75,8 @@ export interface AppConfigProps extends AppConfigSettings {
  * ever written into a manifest.
  */
 export class AppConfig extends Construct {
+  /** Default of `existingSecret`: the Secret the platform's services (and services deployed beside them) read credentials from. */
+  public static readonly DEFAULT_SECRET_NAME = 'rauli-vision-app';
   /** Keys the application Secret must hold. */
   public static readonly SECRET_KEYS = ['DATABASE_URL', 'JWT_SECRET', 'REDIS_PASSWORD'];
 
@@ -88,7 +90,7 @@ export class AppConfig extends Construct {
   constructor(scope: Construct, id: string, props: AppConfigProps) {
     super(scope, id);
     this.configMapName = validateDnsSubdomain('name', props.name);
-    this.secretName = validateDnsSubdomain('existingSecret', props.existingSecret ?? 'rauli-vision-app');
+    this.secretName = validateDnsSubdomain('existingSecret', props.existingSecret ?? AppConfig.DEFAULT_SECRET_NAME);
     const logLevel = validateOneOf('logLevel', props.logLevel ?? 'info', ['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
     const poolSize = validateInteger('databasePoolSize', props.databasePoolSize ?? RuntimeDefaults.DATABASE_POOL_SIZE, 1, 1000);
     const maxConnections = validateInteger('databaseMaxConnections', props.databaseMaxConnections ?? RuntimeDefaults.DATABASE_MAX_CONNECTIONS, 1, 100000);

@@ -14,8 +14,6 @@ import { Monitoring, MonitoringProps } from '../observability/monitoring';
 import { HttpService } from '../workload/http-service';
 import { HttpServiceSettings } from '../workload/settings';
 
-const CONFIG_MAP_NAME = 'rauli-vision-config';
-
 /** Container images of the three application services. */
 export interface PlatformImages {
   /** Frontend image, e.g. `ghcr.io/rauli-vision/frontend:1.4.2`. */
@@ -57,7 +55,7 @@ export interface RauliVisionChartProps extends ChartProps {
   readonly config?: AppConfigSettings;
   /**
    * Secret holding DATABASE_URL, JWT_SECRET and REDIS_PASSWORD, created outside the manifests.
-   * @default 'rauli-vision-app'
+   * @default AppConfig.DEFAULT_SECRET_NAME ('rauli-vision-app')
    */
   readonly existingSecret?: string;
   /**
@@ -105,6 +103,12 @@ export interface RauliVisionChartProps extends ChartProps {
  * services and the network policies between them.
  */
 export class RauliVisionChart extends Chart {
+  /**
+   * Name of the platform's ConfigMap (shared runtime settings and
+   * `REDIS_CLUSTER_NODES`), which services deployed beside it read too.
+   */
+  public static readonly CONFIG_MAP_NAME = 'rauli-vision-config';
+
   /** The preset this chart was built from. */
   public readonly preset: EnvironmentPreset;
   /** The React frontend. */
@@ -142,7 +146,7 @@ export class RauliVisionChart extends Chart {
       // The application backup archives the configuration by default; user-data
       // volumes are added through `backup.applicationSources`.
       backup: props.backup ? {
-        applicationSources: [{ name: 'config', configMapName: CONFIG_MAP_NAME }],
+        applicationSources: [{ name: 'config', configMapName: RauliVisionChart.CONFIG_MAP_NAME }],
         ...preset.backup,
         ...props.backup,
       } : undefined,
@@ -150,7 +154,7 @@ export class RauliVisionChart extends Chart {
       monitoringNamespace: props.monitoringNamespace,
     });
     this.config = new AppConfig(this, 'Config', {
-      name: CONFIG_MAP_NAME,
+      name: RauliVisionChart.CONFIG_MAP_NAME,
       existingSecret: props.existingSecret,
       logLevel: preset.logLevel,
       databasePoolSize: this.data.databasePoolSize,

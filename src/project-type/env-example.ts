@@ -33,6 +33,7 @@ export const ENV_VARIABLES: Record<string, EnvVariable[]> = {
   Redis: [
     { name: 'REDIS_URL', value: () => DevCompose.redisUrl('localhost'), comment: 'unset: in-memory rate limits and cache (one process only)', enabled: s => s.useRedis },
     { name: 'REDIS_CLUSTER_NODES', value: () => 'redis-1:6379,redis-2:6379,redis-3:6379', comment: 'Redis Cluster seed nodes; takes precedence over REDIS_URL', enabled: () => false },
+    { name: 'REDIS_PASSWORD', value: () => 'change-me', comment: 'AUTH password of every node; the platform\'s cluster requires one (its Secret holds it)', enabled: () => false },
   ],
   Security: [
     { name: 'JWT_SECRET', value: () => '', comment: 'required in production, at least 32 bytes: openssl rand -base64 48 (keep it in a Secret, never in git)' },

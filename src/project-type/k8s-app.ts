@@ -96,7 +96,7 @@ function chartSample(): string {
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
-  Components, DataConventions, HttpService, HttpServiceSettings, Monitoring, ServiceMonitor,
+  AppConfig, Components, DataConventions, HttpService, HttpServiceSettings, Monitoring, RauliVisionChart, ServiceMonitor,
 } from '@rauli-vision/platform';
 import { Environment, SERVICE } from './settings.generated';
 
@@ -134,16 +134,22 @@ export class ServiceChart extends Chart {
       image: \`\${SERVICE.image}:\${props.imageTag}\`,
       port: SERVICE.port,
       strictImages: props.environment !== 'dev',
+      // The platform's settings (rate limit, timeouts, log format) and its Redis
+      // Cluster's REDIS_CLUSTER_NODES: one source for every service of the namespace.
+      configMapName: RauliVisionChart.CONFIG_MAP_NAME,
       env: {
         NODE_ENV: 'production',
         SERVICE_NAME: SERVICE.name,
         PORT: String(SERVICE.port),
         LOG_LEVEL: props.environment === 'production' ? 'info' : 'debug',
+        // Entries here win over the ConfigMap's: this service does not use the platform's Redis.
+        ...(SERVICE.useRedis ? {} : { REDIS_CLUSTER_NODES: '' }),
       },
       secretEnv: [
         { name: 'JWT_SECRET', secretName: SECRET, key: 'jwt-secret' },
         ...(SERVICE.usePostgres ? [{ name: 'DATABASE_URL', secretName: SECRET, key: 'database-url' }] : []),
-        ...(SERVICE.useRedis ? [{ name: 'REDIS_URL', secretName: SECRET, key: 'redis-url' }] : []),
+        // The platform's Redis Cluster requires AUTH; its password is in the platform's Secret.
+        ...(SERVICE.useRedis ? [{ name: 'REDIS_PASSWORD', secretName: AppConfig.DEFAULT_SECRET_NAME, key: 'REDIS_PASSWORD' }] : []),
       ],
       ...SIZING[props.environment],
     });

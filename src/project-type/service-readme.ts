@@ -52,11 +52,13 @@ npx projen synth:k8s    # cdk8s synth: one file per environment in dist/k8s/
 npx projen validate:k8s # schemas (Kubernetes 1.28 + CRDs), Pod Security "restricted", platform checks
 \`\`\`
 
-The chart is \`src/k8s/service-chart.ts\` (Deployment, Service, HPA, PodDisruptionBudget, NetworkPolicy, ServiceMonitor,
-alert rules), one per environment: ${s.environments.map(e => `\`${e}\` → \`${manifestFile(s, e)}\` in namespace \`${namespaceFor(e)}\``).join(', ')}.
+The chart is \`src/k8s/service-chart.ts\` (Deployment, Service, HPA, PodDisruptionBudget, NetworkPolicy, ServiceMonitor),
+one per environment: ${s.environments.map(e => `\`${e}\` → \`${manifestFile(s, e)}\` in namespace \`${namespaceFor(e)}\``).join(', ')}.
 The platform chart owns the namespace, its default-deny policy and the data tier: ${s.usePostgres || s.useRedis ? `PostgreSQL and Redis only accept
 the components listed in their \`clientComponents\`, so add \`${s.serviceName}\` there, and route` : 'route'} a host or path to this service
-in the platform's edge. Secrets are referenced, never written: create \`${s.serviceName}-secrets\` (keys \`jwt-secret\`${s.usePostgres ? ', `database-url`' : ''}${s.useRedis ? ', `redis-url`' : ''}) in each namespace.
+in the platform's edge. The platform's alert rules already cover this service (by its \`service\` label), and its
+ConfigMap supplies the shared settings${s.useRedis ? ' and the Redis Cluster nodes (the password comes from the platform\'s Secret)' : ''}.
+Secrets are referenced, never written: create \`${s.serviceName}-secrets\` (keys \`jwt-secret\`${s.usePostgres ? ', `database-url`' : ''}) in each namespace.
 
 ## Deploy
 

@@ -156,7 +156,12 @@ describe('rauli-service scaffold', () => {
     // Selected by the same kube-prometheus-stack as the platform's monitors.
     expect(production.find(d => d.kind === 'ServiceMonitor').metadata.labels).toMatchObject({ release: 'kube-prometheus-stack' });
     const deployment = production.find(d => d.kind === 'Deployment');
-    expect(deployment.spec.template.spec.containers[0].image).toBe(`ghcr.io/rauli-vision/${SERVICE}:sha-0123456789ab`);
+    const container = deployment.spec.template.spec.containers[0];
+    expect(container.image).toBe(`ghcr.io/rauli-vision/${SERVICE}:sha-0123456789ab`);
+    // The platform's Redis Cluster: its nodes from the platform's ConfigMap, its password from the platform's Secret.
+    expect(container.envFrom).toEqual([{ configMapRef: { name: 'rauli-vision-config' } }]);
+    expect(container.env).toContainEqual({ name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: 'rauli-vision-app', key: 'REDIS_PASSWORD' } } });
+    expect(container.env.map((e: { name: string }) => e.name)).not.toContain('REDIS_URL');
   });
 
   test('.env.example lists exactly the variables the Koa package reads', () => {
