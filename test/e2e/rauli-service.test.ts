@@ -164,6 +164,48 @@ describe('rauli-service scaffold', () => {
     expect(container.env.map((e: { name: string }) => e.name)).not.toContain('REDIS_URL');
   });
 
+  test('in every environment, the platform\'s ConfigMap plus the Deployment\'s env is a configuration the Koa package accepts', () => {
+    // Runs in the scaffold, against the installed packages: the platform chart as a platform team
+    // would synthesize it, the service's own manifests, and the Koa package's loadConfig.
+    const script = `
+      const { Testing, Yaml } = require('cdk8s');
+      const { RauliVisionChart } = require('@rauli-vision/platform');
+      const { loadConfig } = require('@rauli-vision/koa');
+      const images = { frontend: 'ghcr.io/rauli-vision/frontend:1.0.0', backendGo: 'ghcr.io/rauli-vision/backend:1.0.0', backendPython: 'ghcr.io/rauli-vision/cliente-local:1.0.0' };
+      // What the Secrets would hold.
+      const secrets = { JWT_SECRET: 'x'.repeat(48), DATABASE_URL: 'postgresql://app:pw@postgres:5432/rauli', REDIS_PASSWORD: 'redis-pw' };
+      const out = {};
+      for (const environment of ['dev', 'staging', 'production']) {
+        const platform = Testing.synth(new RauliVisionChart(Testing.app(), environment, { environment, images }));
+        const configMap = platform.find(d => d.kind === 'ConfigMap' && d.metadata.name === RauliVisionChart.CONFIG_MAP_NAME);
+        const deployment = Yaml.load('dist/k8s/${SERVICE}-' + environment + '.k8s.yaml').find(d => d.kind === 'Deployment');
+        const container = deployment.spec.template.spec.containers[0];
+        // As the kubelet builds it: the ConfigMaps of envFrom, then env on top.
+        const env = {};
+        for (const ref of container.envFrom ?? []) {
+          const source = platform.find(d => d.kind === 'ConfigMap' && d.metadata.name === ref.configMapRef.name);
+          if (!source) throw new Error('envFrom names a ConfigMap the platform chart does not have: ' + ref.configMapRef.name);
+          Object.assign(env, source.data);
+        }
+        for (const e of container.env) env[e.name] = e.value ?? secrets[e.name];
+        const c = loadConfig(env);
+        out[environment] = { redis: c.redis, poolSize: c.database.poolSize, rateLimit: c.performance.rateLimitRequests, platformRateLimit: Number(configMap.data.RATE_LIMIT_REQUESTS) };
+      }
+      console.log(JSON.stringify(out));
+    `;
+    const configs = JSON.parse(run('node', ['-e', script], dir));
+    for (const env of ['dev', 'staging', 'production']) {
+      const c = configs[env];
+      // Every node of the Redis Cluster in the namespace the service deploys to (3 masters, plus replicas in production).
+      expect(c.redis.clusterNodes.length).toBeGreaterThanOrEqual(3);
+      for (const node of c.redis.clusterNodes) expect(node).toContain(`.rauli-vision-${env}.svc`);
+      expect(c.redis.password).toBe('redis-pw');
+      expect(c.redis.url).toBeUndefined();
+      expect(c.rateLimit).toBe(c.platformRateLimit);
+      expect(c.poolSize).toBeGreaterThanOrEqual(1);
+    }
+  });
+
   test('.env.example lists exactly the variables the Koa package reads', () => {
     const names = JSON.parse(run('node', ['-p', "JSON.stringify(require('@rauli-vision/koa').CONFIG_VARIABLES.map(v => v.name))"], dir));
     const listed = [...fs.readFileSync(path.join(dir, '.env.example'), 'utf-8').matchAll(/^(?:# )?([A-Z][A-Z0-9_]+)=/gm)].map(m => m[1]);
