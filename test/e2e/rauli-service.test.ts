@@ -89,6 +89,43 @@ function exitOf(child: ChildProcess, timeoutMs: number): Promise<number | null> 
   });
 }
 
+/**
+ * The Koa configuration a pod of the scaffolded service gets in each
+ * environment, computed in the scaffold against its installed packages: the
+ * platform chart as a platform team would synthesize it, the service's own
+ * manifests in dist/k8s, and the Koa package's loadConfig (which throws on
+ * any problem). Secrets are stubbed.
+ */
+function podConfigs(dir: string): Record<string, any> {
+  const script = `
+    const { Testing, Yaml } = require('cdk8s');
+    const { RauliVisionChart } = require('@rauli-vision/platform');
+    const { loadConfig } = require('@rauli-vision/koa');
+    const images = { frontend: 'ghcr.io/rauli-vision/frontend:1.0.0', backendGo: 'ghcr.io/rauli-vision/backend:1.0.0', backendPython: 'ghcr.io/rauli-vision/cliente-local:1.0.0' };
+    // What the Secrets would hold.
+    const secrets = { JWT_SECRET: 'x'.repeat(48), DATABASE_URL: 'postgresql://app:pw@postgres:5432/rauli', REDIS_PASSWORD: 'redis-pw' };
+    const out = {};
+    for (const environment of ['dev', 'staging', 'production']) {
+      const platform = Testing.synth(new RauliVisionChart(Testing.app(), environment, { environment, images }));
+      const configMap = platform.find(d => d.kind === 'ConfigMap' && d.metadata.name === RauliVisionChart.CONFIG_MAP_NAME);
+      const deployment = Yaml.load('dist/k8s/${SERVICE}-' + environment + '.k8s.yaml').find(d => d.kind === 'Deployment');
+      const container = deployment.spec.template.spec.containers[0];
+      // As the kubelet builds it: the ConfigMaps of envFrom, then env on top.
+      const env = {};
+      for (const ref of container.envFrom ?? []) {
+        const source = platform.find(d => d.kind === 'ConfigMap' && d.metadata.name === ref.configMapRef.name);
+        if (!source) throw new Error('envFrom names a ConfigMap the platform chart does not have: ' + ref.configMapRef.name);
+        Object.assign(env, source.data);
+      }
+      for (const e of container.env) env[e.name] = e.value ?? secrets[e.name];
+      const c = loadConfig(env);
+      out[environment] = { redis: c.redis, poolSize: c.database.poolSize, rateLimit: c.performance.rateLimitRequests, platformRateLimit: Number(configMap.data.RATE_LIMIT_REQUESTS) };
+    }
+    console.log(JSON.stringify(out));
+  `;
+  return JSON.parse(run('node', ['-e', script], dir));
+}
+
 describe('rauli-service scaffold', () => {
   const timings: Record<string, number> = {};
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'rauli-e2e-'));
@@ -165,35 +202,7 @@ describe('rauli-service scaffold', () => {
   });
 
   test('in every environment, the platform\'s ConfigMap plus the Deployment\'s env is a configuration the Koa package accepts', () => {
-    // Runs in the scaffold, against the installed packages: the platform chart as a platform team
-    // would synthesize it, the service's own manifests, and the Koa package's loadConfig.
-    const script = `
-      const { Testing, Yaml } = require('cdk8s');
-      const { RauliVisionChart } = require('@rauli-vision/platform');
-      const { loadConfig } = require('@rauli-vision/koa');
-      const images = { frontend: 'ghcr.io/rauli-vision/frontend:1.0.0', backendGo: 'ghcr.io/rauli-vision/backend:1.0.0', backendPython: 'ghcr.io/rauli-vision/cliente-local:1.0.0' };
-      // What the Secrets would hold.
-      const secrets = { JWT_SECRET: 'x'.repeat(48), DATABASE_URL: 'postgresql://app:pw@postgres:5432/rauli', REDIS_PASSWORD: 'redis-pw' };
-      const out = {};
-      for (const environment of ['dev', 'staging', 'production']) {
-        const platform = Testing.synth(new RauliVisionChart(Testing.app(), environment, { environment, images }));
-        const configMap = platform.find(d => d.kind === 'ConfigMap' && d.metadata.name === RauliVisionChart.CONFIG_MAP_NAME);
-        const deployment = Yaml.load('dist/k8s/${SERVICE}-' + environment + '.k8s.yaml').find(d => d.kind === 'Deployment');
-        const container = deployment.spec.template.spec.containers[0];
-        // As the kubelet builds it: the ConfigMaps of envFrom, then env on top.
-        const env = {};
-        for (const ref of container.envFrom ?? []) {
-          const source = platform.find(d => d.kind === 'ConfigMap' && d.metadata.name === ref.configMapRef.name);
-          if (!source) throw new Error('envFrom names a ConfigMap the platform chart does not have: ' + ref.configMapRef.name);
-          Object.assign(env, source.data);
-        }
-        for (const e of container.env) env[e.name] = e.value ?? secrets[e.name];
-        const c = loadConfig(env);
-        out[environment] = { redis: c.redis, poolSize: c.database.poolSize, rateLimit: c.performance.rateLimitRequests, platformRateLimit: Number(configMap.data.RATE_LIMIT_REQUESTS) };
-      }
-      console.log(JSON.stringify(out));
-    `;
-    const configs = JSON.parse(run('node', ['-e', script], dir));
+    const configs = podConfigs(dir);
     for (const env of ['dev', 'staging', 'production']) {
       const c = configs[env];
       // Every node of the Redis Cluster in the namespace the service deploys to (3 masters, plus replicas in production).
@@ -243,5 +252,20 @@ describe('rauli-service scaffold', () => {
       child.kill('SIGTERM');
     }
     expect(await exited).toBe(0);
+  });
+
+  // Last: it changes the scaffold's options.
+  test('with useRedis: false the pods get neither the platform\'s Redis nor its password', () => {
+    const rc = path.join(dir, '.projenrc.ts');
+    const source = fs.readFileSync(rc, 'utf-8');
+    fs.writeFileSync(rc, /useRedis:\s*true/.test(source)
+      ? source.replace(/useRedis:\s*true/, 'useRedis: false')
+      : source.replace('new RauliServiceProject({', 'new RauliServiceProject({\n  useRedis: false,'));
+    run('npx', ['projen'], dir);
+    run('npx', ['projen', 'synth:k8s'], dir, { IMAGE_TAG: 'sha-0123456789ab' });
+    expect(run('npx', ['projen', 'validate:k8s'], dir)).toMatch(/production\.k8s\.yaml: \d+ objects, 0 errors/);
+    for (const [env, c] of Object.entries(podConfigs(dir))) {
+      expect({ env, redis: c.redis }).toEqual({ env, redis: {} });
+    }
   });
 });
