@@ -4,13 +4,14 @@
  * rendering), free of the kernel and of a VM's costly wake-ups, which on some
  * hosts swamp and skew the end-to-end figure of `npx projen bench`.
  *
- * The kernel's share of a real request is about the same for every variant,
- * so the ratio measured here is an upper bound of the end-to-end ratio.
+ * It is not the end-to-end figure: the kernel's share differs between
+ * variants (bytes written, Redis round trips, wake-ups), so the two ratios can
+ * differ either way.
  *
  * Variants take turns in short slices (round robin in a rotating order, many rounds) and each
  * round's CPU ratio to bare Koa is kept; the median of those is printed, so a
  * burst of host noise spoils one round, not a variant. Redis is a private
- * redis-server on port 7150 (on the other core); this process is pinned to
+ * redis-server on BENCH_REDIS_PORT (on the other core); this process is pinned to
  * core 0 once Redis is started.
  *
  *   npx projen bench:in-process    (BENCH_ROUNDS=100 BENCH_SLICE_MS=50 BENCH_CONNECTIONS=50 BENCH_VARIANTS=...)
@@ -20,12 +21,11 @@ import { readFileSync } from 'node:fs';
 import { createServer, RequestListener } from 'node:http';
 import { Duplex } from 'node:stream';
 import { PrivateRedis } from '../test/support/redis-servers';
-import { BODY, requestHandler, selectedVariants, Variant } from './server';
+import { BENCH_REDIS_PORT, BODY, median, requestHandler, selectedVariants, Variant } from './server';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 100);
 const SLICE_MS = Number(process.env.BENCH_SLICE_MS ?? 50);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const REDIS_PORT = 7150;
 const REQUEST = Buffer.from('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: bench\r\n\r\n');
 const BODY_BYTES = Buffer.from(BODY);
 
@@ -109,11 +109,9 @@ class Lane {
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
 async function main(): Promise<void> {
   const variants = selectedVariants();
-  const redis = new PrivateRedis(REDIS_PORT, ['--io-threads', '1']);
+  const redis = new PrivateRedis(BENCH_REDIS_PORT, ['--io-threads', '1']);
   await redis.start();
   try {
     // Every thread of this process on core 0; Redis, started before, stays free to run on the other.

@@ -14,14 +14,13 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { PrivateRedis } from '../test/support/redis-servers';
-import { selectedVariants, Variant } from './server';
+import { BENCH_REDIS_PORT, median, selectedVariants, Variant } from './server';
 
 const run = promisify(execFile);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const SELECTED = selectedVariants();
-const REDIS_PORT = 7150;
 const SERVER_PORT = 7151;
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 
@@ -97,10 +96,8 @@ async function measure(variant: Variant, redis: PrivateRedis): Promise<Sample> {
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
 async function main(): Promise<void> {
-  const redis = new PrivateRedis(REDIS_PORT, ['--io-threads', '1']);
+  const redis = new PrivateRedis(BENCH_REDIS_PORT, ['--io-threads', '1']);
   await redis.start();
   const samples = new Map<Variant, Sample[]>(SELECTED.map((v) => [v, []]));
   try {

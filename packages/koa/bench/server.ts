@@ -25,6 +25,10 @@ export type Variant = typeof VARIANTS[number] | typeof BREAKDOWN[number];
 
 /** The response body of every variant. */
 export const BODY = 'hello world';
+/** Port of the private redis-server both benchmark scripts start (the run stops if it is taken). */
+export const BENCH_REDIS_PORT = 7150;
+
+export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 // All wrk connections are one client: a quota it never exhausts during a run.
 const NO_LIMIT = 10_000_000;
 const WINDOW_MS = 3_600_000;

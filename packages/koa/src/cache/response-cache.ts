@@ -77,6 +77,9 @@ function varyKey(base: string, varyOn: readonly string[], ctx: Context): string 
   return key;
 }
 
+/** The response cache middleware, with `close()` for the cache it built (a `cache` passed in stays the caller's to close). */
+export type ResponseCacheMiddleware = Middleware & { close(): Promise<void> };
+
 /**
  * Response cache for GET and HEAD on a TwoLevelCache. Stores only what is
  * safe to replay to someone else: never a response to a request with
@@ -87,9 +90,6 @@ function varyKey(base: string, varyOn: readonly string[], ctx: Context): string 
  * response when present, else the cache's TTL. Redis trouble never fails a
  * request: lookups miss and the downstream handler answers.
  */
-/** The response cache middleware, with `close()` for the cache it built (a `cache` passed in stays the caller's to close). */
-export type ResponseCacheMiddleware = Middleware & { close(): Promise<void> };
-
 export function responseCache(options: ResponseCacheOptions = {}): ResponseCacheMiddleware {
   const { cache: given, cacheAuthenticated = false, key: keyOf = (ctx: Context) => ctx.url, maxBodyBytes = 1024 * 1024, statusHeader = 'X-Cache', ...cacheOptions } = options;
   const cache = given ?? new TwoLevelCache<CachedResponse>({ namespace: 'http:', ...cacheOptions, codec: responseCodec });

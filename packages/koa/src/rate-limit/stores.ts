@@ -124,9 +124,10 @@ export class RedisGcraStore {
    */
   private send(batch: GcraBatch): void {
     const { keys, limit } = batch;
-    const work = (this.client.evalsha(GCRA_SHA, keys.length, ...keys, limit.intervalMs, limit.windowMs) as Promise<number[]>).catch((err: Error) => {
+    const args = [...keys, limit.intervalMs, limit.windowMs];
+    const work = (this.client.evalsha(GCRA_SHA, keys.length, ...args) as Promise<number[]>).catch((err: Error) => {
       if (!err.message.startsWith('NOSCRIPT')) throw err;
-      return this.client.eval(GCRA_LUA, keys.length, ...keys, limit.intervalMs, limit.windowMs) as Promise<number[]>;
+      return this.client.eval(GCRA_LUA, keys.length, ...args) as Promise<number[]>;
     });
     batch.settleWith(redisCall(this.client, work));
   }
