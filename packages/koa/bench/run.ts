@@ -1,11 +1,14 @@
-/* Benchmarks (not tests): every variant side by side in one run, repeated.
- * The server is pinned to core 0 (`taskset -c 0`), wrk to core 1; the
+/* Benchmarks (not tests): every variant side by side in one run. Each
+ * variant's server runs for the whole run and they take turns of a few
+ * seconds under load, in an order rotated each round: host drift (a noisy VM
+ * neighbour) then spoils a round, not a variant, and ratios are taken within
+ * a round. The servers are pinned to core 0 (`taskset -c 0`), wrk to core 1; the
  * private redis-server floats (pinned next to wrk it starves and replies late). Server CPU per request comes from
  * /proc/<pid>/stat (utime + stime), Redis commands per request from the
  * INFO commandstats delta. Prints a markdown table of medians and ratios to
  * bare Koa.
  *
- *   npx projen bench            (BENCH_SECONDS=5 BENCH_REPEATS=3 BENCH_CONNECTIONS=50)
+ *   npx projen bench            (BENCH_SECONDS=1 BENCH_ROUNDS=40 BENCH_CONNECTIONS=50)
  *   BENCH_VARIANTS='rate limit only,fused floor' npx projen bench    (a subset, or the breakdown in server.ts)
  */
 import { ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
@@ -17,11 +20,12 @@ import { PrivateRedis } from '../test/support/redis-servers';
 import { BENCH_REDIS_PORT, median, selectedVariants, Variant } from './server';
 
 const run = promisify(execFile);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const SELECTED = selectedVariants();
-const SERVER_PORT = 7151;
+/** Variant i listens on FIRST_SERVER_PORT + i. */
+const FIRST_SERVER_PORT = 7151;
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 
 interface Sample {
@@ -51,8 +55,8 @@ async function commandStats(redis: PrivateRedis): Promise<{ all: number; scripts
   return { all, scripts };
 }
 
-async function wrk(seconds: number): Promise<{ requests: number; rps: number; errors: number }> {
-  const { stdout } = await run('taskset', ['-c', '1', 'wrk', '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, `http://127.0.0.1:${SERVER_PORT}/`], { timeout: (seconds + 30) * 1000 });
+async function wrk(port: number, seconds: number): Promise<{ requests: number; rps: number; errors: number }> {
+  const { stdout } = await run('taskset', ['-c', '1', 'wrk', '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, `http://127.0.0.1:${port}/`], { timeout: (seconds + 30) * 1000 });
   const requests = Number(/(\d+) requests in/.exec(stdout)![1]);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)![1]);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(stdout);
@@ -61,8 +65,8 @@ async function wrk(seconds: number): Promise<{ requests: number; rps: number; er
   return { requests, rps, errors };
 }
 
-async function startServer(variant: Variant, redisUrl: string): Promise<ChildProcess> {
-  const child = spawn('taskset', ['-c', '0', process.execPath, '-r', join(__dirname, 'transpile.js'), join(__dirname, 'server.ts'), variant, String(SERVER_PORT), redisUrl], {
+async function startServer(variant: Variant, port: number, redisUrl: string): Promise<ChildProcess> {
+  const child = spawn('taskset', ['-c', '0', process.execPath, '-r', join(__dirname, 'transpile.js'), join(__dirname, 'server.ts'), variant, String(port), redisUrl], {
     cwd: join(__dirname, '..'),
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -73,49 +77,55 @@ async function startServer(variant: Variant, redisUrl: string): Promise<ChildPro
   return child;
 }
 
-async function measure(variant: Variant, redis: PrivateRedis): Promise<Sample> {
-  const child = await startServer(variant, redis.url);
-  try {
-    await wrk(2); // warm-up: JIT, connections, the cache entry, the Lua script
-    const ticks0 = cpuTicks(child.pid!);
-    const stats0 = await commandStats(redis);
-    const { requests, rps, errors } = await wrk(SECONDS);
-    const ticks = cpuTicks(child.pid!) - ticks0;
-    const stats1 = await commandStats(redis);
-    return {
-      rps,
-      cpuUsPerRequest: (ticks / CLK_TCK) * 1e6 / requests,
-      redisCommandsPerRequest: (stats1.all - stats0.all) / requests,
-      scriptCallsPerRequest: (stats1.scripts - stats0.scripts) / requests,
-      errors,
-    };
-  } finally {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
-  }
+/** One slice of load on one server: wrk for `seconds`, with the server's CPU and Redis's commands over it. */
+async function measure(server: { child: ChildProcess; port: number }, redis: PrivateRedis, seconds: number): Promise<Sample> {
+  const ticks0 = cpuTicks(server.child.pid!);
+  const stats0 = await commandStats(redis);
+  const { requests, rps, errors } = await wrk(server.port, seconds);
+  const ticks = cpuTicks(server.child.pid!) - ticks0;
+  const stats1 = await commandStats(redis);
+  return {
+    rps,
+    cpuUsPerRequest: (ticks / CLK_TCK) * 1e6 / requests,
+    redisCommandsPerRequest: (stats1.all - stats0.all) / requests,
+    scriptCallsPerRequest: (stats1.scripts - stats0.scripts) / requests,
+    errors,
+  };
 }
 
 async function main(): Promise<void> {
   const redis = new PrivateRedis(BENCH_REDIS_PORT, ['--io-threads', '1']);
   await redis.start();
   const samples = new Map<Variant, Sample[]>(SELECTED.map((v) => [v, []]));
+  const servers: { variant: Variant; child: ChildProcess; port: number }[] = [];
   try {
-    for (let r = 0; r < REPEATS; r++) {
-      for (const variant of SELECTED) {
-        const s = await measure(variant, redis);
-        samples.get(variant)!.push(s);
-        process.stderr.write(`round ${r + 1}/${REPEATS} ${variant.padEnd(10)} ${s.rps.toFixed(0)} req/s, ${s.cpuUsPerRequest.toFixed(1)} µs CPU/req, ${s.redisCommandsPerRequest.toFixed(2)} Redis cmds/req, ${s.scriptCallsPerRequest.toFixed(2)} scripts/req, ${s.errors} errors\n`);
+    // Every server runs for the whole run (idle but for its slices), so variants can take short turns.
+    for (const [i, variant] of SELECTED.entries()) {
+      servers.push({ variant, port: FIRST_SERVER_PORT + i, child: await startServer(variant, FIRST_SERVER_PORT + i, redis.url) });
+    }
+    for (const server of servers) await measure(server, redis, 2); // warm-up: JIT, connections, the cache entry, the Lua script
+    for (let r = 0; r < ROUNDS; r++) {
+      // Rotated each round, so no variant always follows the same one.
+      for (let k = 0; k < servers.length; k++) {
+        const server = servers[(r + k) % servers.length];
+        const s = await measure(server, redis, SECONDS);
+        samples.get(server.variant)!.push(s);
+        process.stderr.write(`round ${r + 1}/${ROUNDS} ${server.variant.padEnd(10)} ${s.rps.toFixed(0)} req/s, ${s.cpuUsPerRequest.toFixed(1)} µs CPU/req, ${s.redisCommandsPerRequest.toFixed(2)} Redis cmds/req, ${s.scriptCallsPerRequest.toFixed(2)} scripts/req, ${s.errors} errors\n`);
       }
     }
   } finally {
+    for (const { child } of servers) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
     await redis.stop();
   }
   const med = (v: Variant, f: (s: Sample) => number) => median(samples.get(v)!.map(f));
   // Ratios are taken within a round (same host conditions), then the median across rounds.
   const ratio = (v: Variant, f: (s: Sample) => number) => median(samples.get(v)!.map((s, i) => f(s) / f(samples.get('bare Koa')![i])));
   const lines = [
-    `Medians of ${REPEATS} rounds (ratios: median of the per-round ratios), ${SECONDS} s each, wrk ${CONNECTIONS} connections; ${new Date().toISOString()}, ${execFileSync('uname', ['-m']).toString().trim()}, Node ${process.version}, load average at end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}.`,
+    `Medians of ${ROUNDS} rounds (ratios: median of the per-round ratios), ${SECONDS} s turns, wrk ${CONNECTIONS} connections; ${new Date().toISOString()}, ${execFileSync('uname', ['-m']).toString().trim()}, Node ${process.version}, load average at end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}.`,
     '',
     '| variant | req/s | req/s vs bare Koa | server CPU µs/request | CPU/request vs bare Koa | Redis commands/request (incl. inside scripts) | script round trips/request | errors |',
     '|---|---|---|---|---|---|---|---|',

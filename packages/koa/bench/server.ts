@@ -71,20 +71,21 @@ export async function koaApp(variant: Variant, redisUrl: string): Promise<Koa> {
     await waitForRedis(redis);
     const store = new RedisGcraStore(redis);
     const limit = { intervalMs: WINDOW_MS / NO_LIMIT, windowMs: WINDOW_MS };
-    const headers = Object.entries(buildSecurityHeaders());
+    const headers = Object.entries(buildSecurityHeaders()).map(([name, value]) => [name.toLowerCase(), value]);
     app.use(async (ctx, next) => {
       const res = ctx.res;
       for (const [name, value] of headers) res.setHeader(name, value);
       const batch = store.enqueue(`rl:default:${ctx.req.socket.remoteAddress}`, limit);
       const offset = batch.lastOffset;
       const reply = await batch.reply;
-      res.setHeader('RateLimit-Limit', String(NO_LIMIT));
-      res.setHeader('RateLimit-Remaining', String(reply[offset]));
-      res.setHeader('RateLimit-Reset', String(Math.ceil(reply[offset + 1] / 1000)));
+      res.setHeader('ratelimit-limit', String(NO_LIMIT));
+      res.setHeader('ratelimit-remaining', String(reply[offset]));
+      res.setHeader('ratelimit-reset', String(Math.ceil(reply[offset + 1] / 1000)));
       await next();
     });
   } else if (variant === 'headers floor') {
-    const headers = Object.entries({ ...buildSecurityHeaders(), 'RateLimit-Limit': String(NO_LIMIT), 'RateLimit-Remaining': String(NO_LIMIT - 1), 'RateLimit-Reset': '3600' });
+    const headers = Object.entries({ ...buildSecurityHeaders(), 'RateLimit-Limit': String(NO_LIMIT), 'RateLimit-Remaining': String(NO_LIMIT - 1), 'RateLimit-Reset': '3600' })
+      .map(([name, value]) => [name.toLowerCase(), value]);
     app.use((ctx, next) => {
       for (const [name, value] of headers) ctx.res.setHeader(name, value);
       return next();

@@ -73,7 +73,10 @@ export function buildSecurityHeaders(options: SecurityHeadersOptions = {}): { [n
  * per request it is a loop of `setHeader` calls on the raw response.
  */
 export function securityHeaders(options: SecurityHeadersOptions = {}): Middleware {
-  const entries = Object.entries(buildSecurityHeaders(options));
+  // Lowercase on the wire (names are case-insensitive; HTTP/2 requires it): Node
+  // files each header under its lowercased name, and a name that is already
+  // lowercase saves a new string per header per request (~0.1 µs each).
+  const entries = Object.entries(buildSecurityHeaders(options)).map(([name, value]) => [name.toLowerCase(), value] as const);
   // Not async: nothing to do after next(), so no extra promise per request.
   return (ctx, next) => {
     const res = ctx.res;

@@ -177,10 +177,11 @@ export function rateLimit(options: RateLimitOptions = {}): Middleware {
     }
     decision ??= memory.take(key, rule);
     // Straight to the raw response: the names are constant and the values digits, so Koa's ctx.set checks buy nothing.
+    // Lowercase names, as in securityHeaders: no new string per header.
     const res = ctx.res;
-    res.setHeader('RateLimit-Limit', rule.limitHeader);
-    res.setHeader('RateLimit-Remaining', String(decision.remaining));
-    res.setHeader('RateLimit-Reset', String(Math.ceil(decision.resetMs / 1000)));
+    res.setHeader('ratelimit-limit', rule.limitHeader);
+    res.setHeader('ratelimit-remaining', String(decision.remaining));
+    res.setHeader('ratelimit-reset', String(Math.ceil(decision.resetMs / 1000)));
     if (!decision.allowed) {
       rejectedBy.get(rule.name)?.inc();
       ctx.set('Retry-After', String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))));
