@@ -1,8 +1,8 @@
 /* Benchmarks (not tests): every variant side by side in one run. Each
- * variant's server runs for the whole run and they take turns of a few
- * seconds under load, in an order rotated each round: host drift (a noisy VM
- * neighbour) then spoils a round, not a variant, and ratios are taken within
- * a round. The servers are pinned to core 0 (`taskset -c 0`), wrk to core 1; the
+ * variant's server runs for the whole run and they take short turns under
+ * load, in an order rotated each round: host drift (a noisy VM neighbour)
+ * then spoils a round, not a variant, and ratios are taken within a round.
+ * The servers are pinned to core 0 (`taskset -c 0`), wrk to core 1; the
  * private redis-server floats (pinned next to wrk it starves and replies late). Server CPU per request comes from
  * /proc/<pid>/stat (utime + stime), Redis commands per request from the
  * INFO commandstats delta. Prints a markdown table of medians and ratios to
