@@ -1,3 +1,4 @@
+import { get } from 'node:http';
 import { buildSecurityHeaders, SecurityHeaders } from '../src';
 import { Running, startService } from './helpers/service';
 
@@ -60,6 +61,17 @@ describe('security headers', () => {
         expect(res.status).toBe(500);
         expect(await res.text()).not.toContain('secret internals');
       }
+    });
+
+    test('names go out in lowercase (the cheaper path in Node), security and RateLimit headers alike', async () => {
+      const rawNames = await new Promise<string[]>((resolve, reject) => {
+        get(`${prod.url}/ok`, (res) => {
+          res.resume();
+          resolve(res.rawHeaders.filter((_, i) => i % 2 === 0));
+        }).on('error', reject);
+      });
+      const expected = [...Object.keys(buildSecurityHeaders()), 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'].map((n) => n.toLowerCase());
+      expect(rawNames).toEqual(expect.arrayContaining(expected));
     });
 
     test('development service sends no HSTS', async () => {
