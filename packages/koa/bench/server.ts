@@ -33,6 +33,10 @@ export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => 
 const NO_LIMIT = 10_000_000;
 const WINDOW_MS = 3_600_000;
 
+/** Header entries with lowercase names, as securityHeaders() and rateLimit() send them. */
+const lowercaseEntries = (headers: { [name: string]: string }): [string, string][] =>
+  Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]);
+
 /** The Koa app of a variant (also driven in-process by bench/in-process.ts). */
 export async function koaApp(variant: Variant, redisUrl: string): Promise<Koa> {
   const app = new Koa();
@@ -71,7 +75,7 @@ export async function koaApp(variant: Variant, redisUrl: string): Promise<Koa> {
     await waitForRedis(redis);
     const store = new RedisGcraStore(redis);
     const limit = { intervalMs: WINDOW_MS / NO_LIMIT, windowMs: WINDOW_MS };
-    const headers = Object.entries(buildSecurityHeaders()).map(([name, value]) => [name.toLowerCase(), value]);
+    const headers = lowercaseEntries(buildSecurityHeaders());
     app.use(async (ctx, next) => {
       const res = ctx.res;
       for (const [name, value] of headers) res.setHeader(name, value);
@@ -84,8 +88,7 @@ export async function koaApp(variant: Variant, redisUrl: string): Promise<Koa> {
       await next();
     });
   } else if (variant === 'headers floor') {
-    const headers = Object.entries({ ...buildSecurityHeaders(), 'RateLimit-Limit': String(NO_LIMIT), 'RateLimit-Remaining': String(NO_LIMIT - 1), 'RateLimit-Reset': '3600' })
-      .map(([name, value]) => [name.toLowerCase(), value]);
+    const headers = lowercaseEntries({ ...buildSecurityHeaders(), 'RateLimit-Limit': String(NO_LIMIT), 'RateLimit-Remaining': String(NO_LIMIT - 1), 'RateLimit-Reset': '3600' });
     app.use((ctx, next) => {
       for (const [name, value] of headers) ctx.res.setHeader(name, value);
       return next();

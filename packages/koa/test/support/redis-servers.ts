@@ -11,9 +11,11 @@ const run = promisify(execFile);
 
 export const SHARED_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
+/** redis-cli's arguments to authenticate with `password`, if any. */
+const authArgs = (password: string | undefined): string[] => (password === undefined ? [] : ['-a', password, '--no-auth-warning']);
+
 async function cli(port: number, password: string | undefined, ...args: string[]): Promise<string> {
-  const auth = password === undefined ? [] : ['-a', password, '--no-auth-warning'];
-  const { stdout } = await run('redis-cli', ['-p', String(port), ...auth, ...args], { timeout: 30_000 });
+  const { stdout } = await run('redis-cli', ['-p', String(port), ...authArgs(password), ...args], { timeout: 30_000 });
   return stdout.trim();
 }
 
@@ -95,8 +97,7 @@ export class PrivateRedisCluster {
 
   async start(): Promise<this> {
     await Promise.all(this.nodes.map((n) => n.start()));
-    const auth = this.password === undefined ? [] : ['-a', this.password, '--no-auth-warning'];
-    await run('redis-cli', [...auth, '--cluster', 'create', ...this.addresses, '--cluster-replicas', '1', '--cluster-yes'], { timeout: 60_000 });
+    await run('redis-cli', [...authArgs(this.password), '--cluster', 'create', ...this.addresses, '--cluster-replicas', '1', '--cluster-yes'], { timeout: 60_000 });
     for (const n of this.nodes) {
       await until(`cluster state ok on ${n.port}`, async () => (await n.cli('cluster', 'info')).includes('cluster_state:ok'), 30_000);
     }
