@@ -21,11 +21,11 @@ import { readFileSync } from 'node:fs';
 import { createServer, RequestListener } from 'node:http';
 import { Duplex } from 'node:stream';
 import { PrivateRedis } from '../test/support/redis-servers';
-import { BENCH_REDIS_PORT, BODY, median, requestHandler, selectedVariants, Variant } from './server';
+import { BENCH_REDIS_PORT, BODY, median, positiveIntEnv, requestHandler, selectedVariants, Variant } from './server';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 100);
-const SLICE_MS = Number(process.env.BENCH_SLICE_MS ?? 50);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const ROUNDS = positiveIntEnv('BENCH_ROUNDS', 100);
+const SLICE_MS = positiveIntEnv('BENCH_SLICE_MS', 50);
+const CONNECTIONS = positiveIntEnv('BENCH_CONNECTIONS', 50);
 const REQUEST = Buffer.from('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: bench\r\n\r\n');
 const BODY_BYTES = Buffer.from(BODY);
 

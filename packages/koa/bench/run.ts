@@ -1,14 +1,15 @@
-/* Benchmarks (not tests): every variant side by side in one run. Each
- * variant's server runs for the whole run and they take short turns under
- * load, in an order rotated each round: host drift (a noisy VM neighbour)
- * then spoils a round, not a variant, and ratios are taken within a round.
- * The servers are pinned to core 0 (`taskset -c 0`), wrk to core 1; the
- * private redis-server floats (pinned next to wrk it starves and replies late). Server CPU per request comes from
+/* Benchmarks (not tests): every variant side by side in one run. The
+ * variants take short turns under load in a new random order each round: host
+ * drift (a noisy VM neighbour) then spoils a round, not a variant, and ratios
+ * are taken within a round. Every BENCH_ROUNDS_PER_PROCESS rounds all servers
+ * are replaced by fresh processes, since one Node process can run fast or slow
+ * for its whole life. The servers are pinned to core 0 (`taskset -c 0`), wrk to
+ * core 1; the private redis-server floats. Server CPU per request comes from
  * /proc/<pid>/stat (utime + stime), Redis commands per request from the
  * INFO commandstats delta. Prints a markdown table of medians and ratios to
  * bare Koa.
  *
- *   npx projen bench            (BENCH_SECONDS=1 BENCH_ROUNDS=40 BENCH_CONNECTIONS=50)
+ *   npx projen bench            (BENCH_SECONDS=1 BENCH_ROUNDS=40 BENCH_ROUNDS_PER_PROCESS=10 BENCH_CONNECTIONS=50)
  *   BENCH_VARIANTS='rate limit only,fused floor' npx projen bench    (a subset, or the breakdown in server.ts)
  */
 import { ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
@@ -17,12 +18,14 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { PrivateRedis } from '../test/support/redis-servers';
-import { BENCH_REDIS_PORT, median, selectedVariants, Variant } from './server';
+import { BENCH_REDIS_PORT, median, positiveIntEnv, selectedVariants, Variant } from './server';
 
 const run = promisify(execFile);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const SECONDS = positiveIntEnv('BENCH_SECONDS', 1);
+const ROUNDS = positiveIntEnv('BENCH_ROUNDS', 40);
+const CONNECTIONS = positiveIntEnv('BENCH_CONNECTIONS', 50);
+/** Rounds measured by one set of server processes before they are replaced. */
+const ROUNDS_PER_PROCESS = positiveIntEnv('BENCH_ROUNDS_PER_PROCESS', 10);
 const SELECTED = selectedVariants();
 /** Variant i listens on FIRST_SERVER_PORT + i. */
 const FIRST_SERVER_PORT = 7151;
@@ -34,6 +37,16 @@ interface Sample {
   readonly redisCommandsPerRequest: number;
   readonly scriptCallsPerRequest: number;
   readonly errors: number;
+}
+
+/** A new random order each round, so no variant always follows the same one. */
+function shuffled<T>(xs: readonly T[]): T[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
 }
 
 function cpuTicks(pid: number): number {
@@ -97,28 +110,34 @@ async function main(): Promise<void> {
   const redis = new PrivateRedis(BENCH_REDIS_PORT, ['--io-threads', '1']);
   await redis.start();
   const samples = new Map<Variant, Sample[]>(SELECTED.map((v) => [v, []]));
-  const servers: { variant: Variant; child: ChildProcess; port: number }[] = [];
-  try {
-    // Every server runs for the whole run (idle but for its slices), so variants can take short turns.
-    for (const [i, variant] of SELECTED.entries()) {
-      servers.push({ variant, port: FIRST_SERVER_PORT + i, child: await startServer(variant, FIRST_SERVER_PORT + i, redis.url) });
+  let servers: { variant: Variant; child: ChildProcess; port: number }[] = [];
+  const stopServers = async () => {
+    for (const { child } of servers) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
     }
-    for (const server of servers) await measure(server, redis, 2); // warm-up: JIT, connections, the cache entry, the Lua script
+    servers = [];
+  };
+  try {
     for (let r = 0; r < ROUNDS; r++) {
-      // Rotated each round, so no variant always follows the same one.
-      for (let k = 0; k < servers.length; k++) {
-        const server = servers[(r + k) % servers.length];
+      if (r % ROUNDS_PER_PROCESS === 0) {
+        // Fresh processes: one Node process can run a few percent fast or slow for its whole life
+        // (JIT decisions, heap layout), so each variant is measured over several.
+        await stopServers();
+        for (const [i, variant] of SELECTED.entries()) {
+          servers.push({ variant, port: FIRST_SERVER_PORT + i, child: await startServer(variant, FIRST_SERVER_PORT + i, redis.url) });
+        }
+        for (const server of servers) await measure(server, redis, 2); // warm-up: JIT, connections, the cache entry, the Lua script
+      }
+      for (const server of shuffled(servers)) {
         const s = await measure(server, redis, SECONDS);
         samples.get(server.variant)!.push(s);
         process.stderr.write(`round ${r + 1}/${ROUNDS} ${server.variant.padEnd(10)} ${s.rps.toFixed(0)} req/s, ${s.cpuUsPerRequest.toFixed(1)} µs CPU/req, ${s.redisCommandsPerRequest.toFixed(2)} Redis cmds/req, ${s.scriptCallsPerRequest.toFixed(2)} scripts/req, ${s.errors} errors\n`);
       }
     }
   } finally {
-    for (const { child } of servers) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await stopServers();
     await redis.stop();
   }
   const med = (v: Variant, f: (s: Sample) => number) => median(samples.get(v)!.map(f));

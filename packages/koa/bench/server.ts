@@ -28,6 +28,20 @@ export const BODY = 'hello world';
 /** Port of the private redis-server both benchmark scripts start (the run stops if it is taken). */
 export const BENCH_REDIS_PORT = 7150;
 
+/** Stops a benchmark script over a bad setting: the message, no stack trace. */
+function usageError(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(2);
+}
+
+/** A positive integer from the environment, or `fallback`; anything else stops the run naming the variable. */
+export function positiveIntEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  return Number.isInteger(n) && n > 0 ? n : usageError(`${name}: '${raw}' is not a positive integer`);
+}
+
 export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 // All wrk connections are one client: a quota it never exhausts during a run.
 const NO_LIMIT = 10_000_000;
@@ -124,7 +138,7 @@ export function selectedVariants(): Variant[] {
   if (!named) return [...VARIANTS];
   for (const v of named) {
     if (!([...VARIANTS, ...BREAKDOWN] as string[]).includes(v)) {
-      throw new Error(`BENCH_VARIANTS: unknown variant '${v}': expected one of ${[...VARIANTS, ...BREAKDOWN].join(', ')}`);
+      usageError(`BENCH_VARIANTS: unknown variant '${v}': expected one of ${[...VARIANTS, ...BREAKDOWN].join(', ')}`);
     }
   }
   return [...VARIANTS, ...BREAKDOWN].filter((v) => v === 'bare Koa' || named.includes(v));

@@ -97,8 +97,10 @@ export function responseCache(options: ResponseCacheOptions = {}): ResponseCache
 
   function serve(ctx: Context, entry: CachedResponse): void {
     ctx.status = entry.status;
+    // Raw setHeader: stored names are lowercase strings and Node still validates each value (an L2 entry comes from another replica).
+    const res = ctx.res;
     for (const [name, value] of entry.headers) {
-      ctx.set(name, value);
+      res.setHeader(name, value);
     }
     if (statusHeader) {
       ctx.set(statusHeader, 'HIT');
@@ -151,7 +153,8 @@ export function responseCache(options: ResponseCacheOptions = {}): ResponseCache
 
   const responseCacheMiddleware: Middleware = async (ctx, next) => {
     const method = ctx.method;
-    if ((method !== 'GET' && method !== 'HEAD') || (!cacheAuthenticated && (ctx.get('authorization') || ctx.get('cookie')))) {
+    const headers = ctx.req.headers;
+    if ((method !== 'GET' && method !== 'HEAD') || (!cacheAuthenticated && (headers.authorization || headers.cookie))) {
       return next();
     }
     const base = keyOf(ctx);
