@@ -122,9 +122,7 @@ async function main(): Promise<void> {
   try {
     for (let r = 0; r < ROUNDS; r++) {
       if (r % ROUNDS_PER_PROCESS === 0) {
-        // Fresh processes: one Node process can run a few percent fast or slow for its whole life
-        // (JIT decisions, heap layout), so each variant is measured over several.
-        await stopServers();
+        await stopServers(); // fresh processes: see the header comment
         for (const [i, variant] of SELECTED.entries()) {
           servers.push({ variant, port: FIRST_SERVER_PORT + i, child: await startServer(variant, FIRST_SERVER_PORT + i, redis.url) });
         }

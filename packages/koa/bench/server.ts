@@ -22,6 +22,8 @@ export const VARIANTS = ['node:http', 'bare Koa', 'peer stack', 'this stack', 'c
  */
 export const BREAKDOWN = ['metrics only', 'headers only', 'rate limit only', 'rate limit unbatched', 'fused floor', 'headers floor'] as const;
 export type Variant = typeof VARIANTS[number] | typeof BREAKDOWN[number];
+const ALL_VARIANTS: readonly Variant[] = [...VARIANTS, ...BREAKDOWN];
+const isVariant = (name: string): name is Variant => (ALL_VARIANTS as readonly string[]).includes(name);
 
 /** The response body of every variant. */
 export const BODY = 'hello world';
@@ -120,8 +122,8 @@ export async function koaApp(variant: Variant, redisUrl: string): Promise<Koa> {
 
 /** The request handler of a variant. */
 export async function requestHandler(variant: Variant, redisUrl: string): Promise<RequestListener> {
-  if (![...VARIANTS, ...BREAKDOWN].includes(variant)) {
-    throw new Error(`unknown variant '${variant}': expected one of ${[...VARIANTS, ...BREAKDOWN].join(', ')}`);
+  if (!isVariant(variant)) {
+    throw new Error(`unknown variant '${variant}': expected one of ${ALL_VARIANTS.join(', ')}`);
   }
   if (variant === 'node:http') {
     return (_req, res) => {
@@ -137,11 +139,11 @@ export function selectedVariants(): Variant[] {
   const named = process.env.BENCH_VARIANTS?.split(',').map((s) => s.trim());
   if (!named) return [...VARIANTS];
   for (const v of named) {
-    if (!([...VARIANTS, ...BREAKDOWN] as string[]).includes(v)) {
-      usageError(`BENCH_VARIANTS: unknown variant '${v}': expected one of ${[...VARIANTS, ...BREAKDOWN].join(', ')}`);
+    if (!isVariant(v)) {
+      usageError(`BENCH_VARIANTS: unknown variant '${v}': expected one of ${ALL_VARIANTS.join(', ')}`);
     }
   }
-  return [...VARIANTS, ...BREAKDOWN].filter((v) => v === 'bare Koa' || named.includes(v));
+  return ALL_VARIANTS.filter((v) => v === 'bare Koa' || named.includes(v));
 }
 
 async function main(): Promise<void> {
