@@ -1,8 +1,8 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { validateDnsSubdomain } from '../core/validate';
-import { resolveRouting } from './private/routing';
-import { EdgeBackend, EdgeRoutingProps } from './routing';
+import { EdgeBackend, resolveRouting } from './private/routing';
+import { EdgeRoutingProps } from './routing';
 
 /** Props of {@link EdgeGateway}. */
 export interface EdgeGatewayProps extends EdgeRoutingProps {
@@ -38,7 +38,7 @@ export class EdgeGateway extends Construct {
   public readonly httpListenerName: string = HTTP_LISTENER;
   /** The Gateway (escape hatch). */
   public readonly gateway: ApiObject;
-  /** The HTTPRoutes by role: redirect, web, api (present only with API hosts). */
+  /** The HTTPRoutes by role: redirect, web, api (present only with API hosts), and each extra route by its service's name. */
   public readonly routes: { [role: string]: ApiObject };
   /** Hosts served, frontend hosts first. */
   public readonly hosts: string[];
@@ -113,6 +113,14 @@ export class EdgeGateway extends Construct {
         parentRefs: parentRefs(r.apiHosts),
         hostnames: r.apiHosts,
         rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: to(r.backend), filters: headers(r.responseHeaders), timeouts }],
+      });
+    }
+    // One HTTPRoute per extra route: Gateway API ranks the longest prefix first across routes of a listener.
+    for (const extra of r.routes) {
+      this.routes[extra.name] = route(extra.name, {
+        parentRefs: parentRefs(extra.hosts),
+        hostnames: extra.hosts,
+        rules: [{ matches: [{ path: { type: 'PathPrefix', value: extra.pathPrefix } }], backendRefs: to(extra.backend), filters: headers(r.responseHeaders), timeouts }],
       });
     }
   }

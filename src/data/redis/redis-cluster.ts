@@ -349,10 +349,11 @@ export class RedisCluster extends Construct {
         podSelector: { matchLabels: selector },
         policyTypes: ['Ingress', 'Egress'],
         ingress: [
-          {
+          // An `In` expression with no values is invalid: without clients there is no client rule.
+          ...(clientComponents.length ? [{
             from: [{ podSelector: { matchExpressions: [{ key: Components.LABEL, operator: 'In', values: clientComponents }] } }],
             ports: [tcpPort(port)],
-          },
+          }] : []),
           // Other nodes (replication, gossip on the cluster bus) and the bootstrap Job.
           { from: [peers], ports: [tcpPort(port), tcpPort(DataConventions.REDIS_BUS_PORT)] },
           {
