@@ -115,13 +115,16 @@ export class EdgeGateway extends Construct {
         rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: to(r.backend), filters: headers(r.responseHeaders), timeouts }],
       });
     }
-    // One HTTPRoute per extra route: Gateway API ranks the longest prefix first across routes of a listener.
-    for (const extra of r.routes) {
-      this.routes[extra.name] = route(extra.name, {
+    // One HTTPRoute per extra route (hostnames are per HTTPRoute): Gateway API ranks
+    // the longest prefix first across the routes of a listener.
+    r.routes.forEach((extra, i) => {
+      const earlier = r.routes.slice(0, i).filter(x => x.name === extra.name).length;
+      const role = earlier ? `${extra.name}-${earlier + 1}` : extra.name;
+      this.routes[role] = route(role, {
         parentRefs: parentRefs(extra.hosts),
         hostnames: extra.hosts,
         rules: [{ matches: [{ path: { type: 'PathPrefix', value: extra.pathPrefix } }], backendRefs: to(extra.backend), filters: headers(r.responseHeaders), timeouts }],
       });
-    }
+    });
   }
 }

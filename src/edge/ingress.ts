@@ -144,9 +144,10 @@ export class EdgeIngress extends Construct {
         r.allHosts.map(h => rule(h, [[r.paths.login, 'Exact', r.backend]]))),
       assets: ingress('assets', customHeaders(assetHeaders), r.hosts.map(h => rule(h, [[r.paths.assets, 'Prefix', r.frontend]]))),
     };
-    for (const route of r.routes) {
-      this.ingresses[route.name] = ingress(route.name, { ...customHeaders(headers), ...limit(apiLimit) },
-        route.hosts.map(h => rule(h, [[route.pathPrefix, 'Prefix', route.backend]])));
+    for (const service of new Set(r.routes.map(route => route.name))) {
+      const rules = r.routes.filter(route => route.name === service)
+        .flatMap(route => route.hosts.map(h => rule(h, [[route.pathPrefix, 'Prefix', route.backend]])));
+      this.ingresses[service] = ingress(service, { ...customHeaders(headers), ...limit(apiLimit) }, rules);
     }
   }
 }

@@ -52,7 +52,7 @@ export interface HttpServiceProps extends HttpServiceSettings {
   readonly port?: number;
   /**
    * Port the Service exposes for HTTP.
-   * @default 80
+   * @default HttpService.DEFAULT_SERVICE_PORT (80)
    */
   readonly servicePort?: number;
   /**
@@ -127,6 +127,9 @@ interface ResolvedHttpService {
  * read-only root filesystem, pinned images.
  */
 export class HttpService extends Construct {
+  /** Port a Service exposes for HTTP unless `servicePort` says otherwise. */
+  public static readonly DEFAULT_SERVICE_PORT = 80;
+
   /** Name shared by the Deployment, Service and ServiceAccount. */
   public readonly name: string;
   /** Value of the component label on every object of this service. */
@@ -159,7 +162,7 @@ export class HttpService extends Construct {
     this.name = validateDnsLabel('name', props.name);
     this.component = validateDnsLabel('component', props.component);
     const r = HttpService.resolve(props);
-    this.servicePort = validateInteger('servicePort', props.servicePort ?? 80, 1, 65535);
+    this.servicePort = validateInteger('servicePort', props.servicePort ?? HttpService.DEFAULT_SERVICE_PORT, 1, 65535);
     this.containerPort = r.port;
     this.metricsPort = r.metricsPort;
     this.maxReplicas = r.autoscaling ? r.autoscaling.maxReplicas : r.replicas;
