@@ -135,7 +135,7 @@ export function valuesFor(environment: string, entries: ServiceEntry[] = default
   const preset = Environments.preset(environment);
   const catalog = new ServiceCatalog(entries);
   const service = (s: HttpServiceSettings, e: ServiceEntry) => {
-    const r = s.resources ?? DEFAULT_RESOURCES;
+    const r = deepMerge(DEFAULT_RESOURCES, s.resources);
     const a = s.autoscaling;
     const replicas = s.replicas ?? 1;
     return {

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { Components, RuntimeDefaults, ServiceConventions } from '../conventions';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, NON_ROOT_ID } from './security';
 import {
-  AutoscalingSettings, DEFAULT_RESOURCES, HttpServiceSettings, ResourceSettings, SEED_SCALE_DOWN, SEED_SCALE_UP,
+  AutoscalingSettings, DEFAULT_RESOURCES, HttpServiceSettings, Resources, SEED_SCALE_DOWN, SEED_SCALE_UP,
   ScalingBehavior, validateAutoscaling, validateResources,
 } from './settings';
 import { validateDnsLabel, validateHttpPath, validateImage, validateInteger, validateOneOf } from '../core/validate';
@@ -108,7 +108,7 @@ interface ResolvedHttpService {
   readonly image: string;
   readonly replicas: number;
   readonly autoscaling?: AutoscalingSettings;
-  readonly resources: ResourceSettings;
+  readonly resources: Resources;
   readonly port: number;
   readonly metricsPort?: number;
   readonly maxSurge: number;
@@ -200,7 +200,7 @@ export class HttpService extends Construct {
       image: validateImage('image', props.image, props.strictImages ?? true),
       replicas: validateInteger('replicas', props.replicas ?? 1, 0, 1000),
       autoscaling: props.autoscaling ? validateAutoscaling('autoscaling', props.autoscaling) : undefined,
-      resources: validateResources('resources', props.resources ?? DEFAULT_RESOURCES),
+      resources: validateResources('resources', props.resources, DEFAULT_RESOURCES),
       port: validateInteger('port', props.port ?? ServiceConventions.HTTP_PORT, 1024, 65535),
       metricsPort: (props.metrics ?? true) ? validateInteger('metricsPort', props.metricsPort ?? ServiceConventions.METRICS_PORT, 1024, 65535) : undefined,
       maxSurge,
