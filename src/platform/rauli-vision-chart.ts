@@ -200,7 +200,7 @@ export class RauliVisionChart extends Chart {
   private addService(entry: ServiceEntry, settings: HttpServiceSettings): HttpService {
     // Credentials only where a store is reached (or the entry asks): the frontend gets none.
     const secrets = entry.secrets ?? (entry.reaches?.stores ?? []).length > 0;
-    return new HttpService(this, entry.name, {
+    return withEntry(this.catalog.entries.indexOf(entry), entry, () => new HttpService(this, entry.name, {
       ...settings,
       name: entry.name,
       component: entry.component,
@@ -214,7 +214,7 @@ export class RauliVisionChart extends Chart {
       strictImages: this.preset.strictImages,
       configMapName: this.config.configMapName,
       secretEnv: secrets ? this.config.secretEnv : undefined,
-    });
+    }));
   }
 
   private addEdge(options: EdgeOptions): Edge {
@@ -293,4 +293,14 @@ function catalogEntries(props: RauliVisionChartProps): ServiceEntry[] {
   }
   if (!props.images) throw new PropValidationError('images', props.images, 'the three images of the default catalog, or a `services` list');
   return ServiceCatalog.defaults(props.images).map(e => legacy[e.name] ? { ...e, overrides: deepMerge(e.overrides, legacy[e.name]) } : e);
+}
+
+/** Runs `build`, and names the catalog entry in the prop of any validation error it throws. */
+function withEntry<T>(index: number, entry: ServiceEntry, build: () => T): T {
+  try {
+    return build();
+  } catch (e) {
+    if (e instanceof Error && e.message.startsWith('Invalid ')) e.message = `Invalid services[${index}] (${entry.name}).${e.message.slice('Invalid '.length)}`;
+    throw e;
+  }
 }
