@@ -18,9 +18,9 @@ import { ApiObject, Testing } from 'cdk8s';
 import { BackupConventions, ServiceConventions } from '../conventions';
 import { Edge, EdgeEnvironments } from '../edge';
 import { emitDocument, Expr, If, Interpolated, MERGE_KEY, Node, Range, TEMPLATED_KEYS, ToYaml } from './template-yaml';
+import { deepMerge } from '../core/merge';
 import { EDGE_DEFAULTS } from '../edge/private/routing';
 import { MAX_UID_LENGTH } from '../observability/dashboards/builder';
-import { deepMerge } from '../core/merge';
 import { Environments } from '../platform/environments';
 import { RauliVisionChart, RauliVisionChartProps } from '../platform/rauli-vision-chart';
 import { DataStore, ServiceCatalog, ServiceEntry, ServiceRouteKind } from '../platform/service-catalog';
@@ -71,7 +71,8 @@ function chartServices(entries: ServiceEntry[]): ChartService[] {
       sentinel: i + 1,
       databaseClient: (entry.reaches?.stores ?? []).includes(DataStore.POSTGRES),
       scraped: entry.metrics?.enabled ?? true,
-      defaultPorts: (entry.port ?? ServiceConventions.HTTP_PORT) === ServiceConventions.HTTP_PORT && (entry.servicePort ?? DEFAULT_SERVICE_PORT) === DEFAULT_SERVICE_PORT,
+      defaultPorts: (entry.port ?? ServiceConventions.HTTP_PORT) === ServiceConventions.HTTP_PORT
+        && (entry.servicePort ?? DEFAULT_SERVICE_PORT) === DEFAULT_SERVICE_PORT,
     };
   });
 }

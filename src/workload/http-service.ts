@@ -161,7 +161,7 @@ export class HttpService extends Construct {
     super(scope, id);
     this.name = validateDnsLabel('name', props.name);
     this.component = validateDnsLabel('component', props.component);
-    const r = HttpService.resolve(props);
+    const r = resolveProps(props);
     this.servicePort = validateInteger('servicePort', props.servicePort ?? HttpService.DEFAULT_SERVICE_PORT, 1, 65535);
     this.containerPort = r.port;
     this.metricsPort = r.metricsPort;
@@ -188,29 +188,6 @@ export class HttpService extends Construct {
   /** The in-cluster URL of this service's HTTP port. */
   public get url(): string {
     return `http://${this.name}:${this.servicePort}`;
-  }
-
-  private static resolve(props: HttpServiceProps): ResolvedHttpService {
-    const maxSurge = validateInteger('maxSurge', props.maxSurge ?? 1, 0, 100);
-    const maxUnavailable = validateInteger('maxUnavailable', props.maxUnavailable ?? 0, 0, 100);
-    if (maxSurge === 0 && maxUnavailable === 0) {
-      throw new Error('Invalid maxSurge/maxUnavailable: both are 0, so a rolling update could never make progress. Set one of them to at least 1.');
-    }
-    return {
-      image: validateImage('image', props.image, props.strictImages ?? true),
-      replicas: validateInteger('replicas', props.replicas ?? 1, 0, 1000),
-      autoscaling: props.autoscaling ? validateAutoscaling('autoscaling', props.autoscaling) : undefined,
-      resources: validateResources('resources', props.resources, DEFAULT_RESOURCES),
-      port: validateInteger('port', props.port ?? ServiceConventions.HTTP_PORT, 1024, 65535),
-      metricsPort: (props.metrics ?? true) ? validateInteger('metricsPort', props.metricsPort ?? ServiceConventions.METRICS_PORT, 1024, 65535) : undefined,
-      maxSurge,
-      maxUnavailable,
-      minReadySeconds: validateInteger('minReadySeconds', props.minReadySeconds ?? 0, 0, 3600),
-      pullPolicy: validateOneOf('imagePullPolicy', props.imagePullPolicy ?? 'IfNotPresent', ['IfNotPresent', 'Always', 'Never']),
-      grace: validateInteger('terminationGracePeriodSeconds', props.terminationGracePeriodSeconds ?? RuntimeDefaults.TERMINATION_GRACE_SECONDS, 1, 3600),
-      livenessPath: validateHttpPath('probes.livenessPath', props.probes?.livenessPath ?? ServiceConventions.LIVENESS_PATH),
-      readinessPath: validateHttpPath('probes.readinessPath', props.probes?.readinessPath ?? ServiceConventions.READINESS_PATH),
-    };
   }
 
   private addServiceAccount(): k8s.KubeServiceAccount {
@@ -332,6 +309,30 @@ export class HttpService extends Construct {
       spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: this.selector } },
     });
   }
+}
+
+/** Validates the props and applies the defaults. */
+function resolveProps(props: HttpServiceProps): ResolvedHttpService {
+  const maxSurge = validateInteger('maxSurge', props.maxSurge ?? 1, 0, 100);
+  const maxUnavailable = validateInteger('maxUnavailable', props.maxUnavailable ?? 0, 0, 100);
+  if (maxSurge === 0 && maxUnavailable === 0) {
+    throw new Error('Invalid maxSurge/maxUnavailable: both are 0, so a rolling update could never make progress. Set one of them to at least 1.');
+  }
+  return {
+    image: validateImage('image', props.image, props.strictImages ?? true),
+    replicas: validateInteger('replicas', props.replicas ?? 1, 0, 1000),
+    autoscaling: props.autoscaling ? validateAutoscaling('autoscaling', props.autoscaling) : undefined,
+    resources: validateResources('resources', props.resources, DEFAULT_RESOURCES),
+    port: validateInteger('port', props.port ?? ServiceConventions.HTTP_PORT, 1024, 65535),
+    metricsPort: (props.metrics ?? true) ? validateInteger('metricsPort', props.metricsPort ?? ServiceConventions.METRICS_PORT, 1024, 65535) : undefined,
+    maxSurge,
+    maxUnavailable,
+    minReadySeconds: validateInteger('minReadySeconds', props.minReadySeconds ?? 0, 0, 3600),
+    pullPolicy: validateOneOf('imagePullPolicy', props.imagePullPolicy ?? 'IfNotPresent', ['IfNotPresent', 'Always', 'Never']),
+    grace: validateInteger('terminationGracePeriodSeconds', props.terminationGracePeriodSeconds ?? RuntimeDefaults.TERMINATION_GRACE_SECONDS, 1, 3600),
+    livenessPath: validateHttpPath('probes.livenessPath', props.probes?.livenessPath ?? ServiceConventions.LIVENESS_PATH),
+    readinessPath: validateHttpPath('probes.readinessPath', props.probes?.readinessPath ?? ServiceConventions.READINESS_PATH),
+  };
 }
 
 /** The image's tag (or the start of its digest) as a label value. */

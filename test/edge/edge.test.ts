@@ -262,7 +262,10 @@ describe('extra path routes', () => {
   test('Gateway API: one HTTPRoute per route on the listeners of its hosts', () => {
     const docs = synth(c => new EdgeGateway(c, 'gw', withReports(c)));
     const routes = ['rauli-vision-reports', 'rauli-vision-reports-2'].map(n => find(docs, 'HTTPRoute', n).spec);
-    expect(routes.map(r => [r.hostnames, r.parentRefs.map((p: any) => p.sectionName), r.rules[0].matches[0].path.value, r.rules[0].backendRefs[0]])).toEqual([
+    const summary = routes.map(r => [
+      r.hostnames, r.parentRefs.map((p: any) => p.sectionName), r.rules[0].matches[0].path.value, r.rules[0].backendRefs[0],
+    ]);
+    expect(summary).toEqual([
       [['rauli-vision.com'], ['https-0'], '/reports/', { name: 'reports', port: 8081 }],
       [['api.rauli-vision.com'], ['https-1'], '/exports/', { name: 'reports', port: 8081 }],
     ]);

@@ -4,8 +4,8 @@ import { Components, EdgeConventions, RuntimeDefaults, SecurityHeaders } from '.
 import {
   PropValidationError, parseDurationSeconds, validateDnsLabel, validateDnsSubdomain, validateHttpPath, validateInteger,
 } from '../../core/validate';
-import { EdgeRateLimit, EdgeRoutingProps } from '../routing';
 import { HttpService } from '../../workload/http-service';
+import { EdgeRateLimit, EdgeRoutingProps } from '../routing';
 
 /** Defaults of the edge, from the seed's nginx configuration. */
 export const EDGE_DEFAULTS = {
