@@ -15,7 +15,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, Testing } from 'cdk8s';
-import { BackupConventions, ServiceConventions } from '../conventions';
+import { BackupConventions, ScrapeIntervals, ServiceConventions } from '../conventions';
 import { Edge, EdgeEnvironments } from '../edge';
 import { emitDocument, Expr, If, Interpolated, MERGE_KEY, Node, Range, TEMPLATED_KEYS, ToYaml } from './template-yaml';
 import { deepMerge } from '../core/merge';
@@ -84,8 +84,6 @@ function imageNameOf(entry: ServiceEntry): string {
 /** Port a Service exposes unless its entry says otherwise; `service.port` replaces it. */
 const DEFAULT_SERVICE_PORT = HttpService.DEFAULT_SERVICE_PORT;
 
-/** Default scrape interval of ServiceMonitors (the seed's `monitoring.serviceMonitor.interval`). */
-const DEFAULT_SCRAPE_INTERVAL = '30s';
 
 const S = {
   // Short, so dashboard uids (`<base>-<namespace>`, 40 characters at most) keep it verbatim.
@@ -149,7 +147,7 @@ export function valuesFor(environment: string, entries: ServiceEntry[] = default
         targetCPUUtilizationPercentage: a?.cpuUtilization ?? 70,
         targetMemoryUtilizationPercentage: a?.memoryUtilization ?? 80,
       },
-      ...((e.metrics?.enabled ?? true) ? { scrapeInterval: e.metrics?.scrapeInterval ?? DEFAULT_SCRAPE_INTERVAL } : {}),
+      ...((e.metrics?.enabled ?? true) ? { scrapeInterval: e.metrics?.scrapeInterval ?? ScrapeIntervals.DEFAULT } : {}),
     };
   };
   const routing = EdgeEnvironments.routing(preset.name);
@@ -167,7 +165,7 @@ export function valuesFor(environment: string, entries: ServiceEntry[] = default
       clusterIssuer: { create: false, name: EDGE_DEFAULTS.clusterIssuerName, email: 'platform@rauli-vision.com' },
     },
     services: Object.fromEntries(catalog.entries.map(e => [e.name, service(catalog.settings(e.name, preset.name), e)])),
-    monitoring: { enabled: true, release: 'kube-prometheus-stack', serviceMonitor: { enabled: true, interval: DEFAULT_SCRAPE_INTERVAL } },
+    monitoring: { enabled: true, release: 'kube-prometheus-stack', serviceMonitor: { enabled: true, interval: ScrapeIntervals.DEFAULT } },
     backup: {
       enabled: true,
       schedule: BackupConventions.DATABASE_SCHEDULE,

@@ -72,8 +72,8 @@ export interface MonitoringProps {
    */
   readonly targets?: MetricsTarget[];
   /**
-   * Scrape interval (the seed's `monitoring.serviceMonitor.interval`).
-   * @default '30s'
+   * Scrape interval of the targets that set none (the seed's `monitoring.serviceMonitor.interval`).
+   * @default ScrapeIntervals.DEFAULT ('30s')
    */
   readonly scrapeInterval?: string;
   /**

@@ -1,4 +1,4 @@
-import { Components, EdgeConventions, ServiceConventions } from '../conventions';
+import { Components, EdgeConventions, ScrapeIntervals, ServiceConventions } from '../conventions';
 import { Environments } from './environments';
 import { deepMerge } from '../core/merge';
 import { PropValidationError, validateDnsLabel, validateDnsSubdomain, validateDuration, validateHttpPath, validateInteger } from '../core/validate';
@@ -56,7 +56,7 @@ export interface ServiceMetrics {
   readonly path?: string;
   /**
    * Scrape interval of the service's ServiceMonitor.
-   * @default - the monitoring's `scrapeInterval` ('30s')
+   * @default - the monitoring's `scrapeInterval` (ScrapeIntervals.DEFAULT)
    */
   readonly scrapeInterval?: string;
 }
@@ -196,7 +196,7 @@ export class ServiceCatalog {
         component: Components.FRONTEND,
         image: images.frontend,
         route: ServiceRoute.site(),
-        metrics: { scrapeInterval: '30s' },
+        metrics: { scrapeInterval: ScrapeIntervals.DEFAULT },
         sizing: sizing(p => p.frontend),
       },
       {
@@ -205,7 +205,7 @@ export class ServiceCatalog {
         image: images.backendGo,
         route: ServiceRoute.api(),
         reaches: { stores, services: ['backend-python'] },
-        metrics: { scrapeInterval: '15s' },
+        metrics: { scrapeInterval: ScrapeIntervals.BACKEND },
         sizing: sizing(p => p.backendGo),
       },
       {
@@ -213,7 +213,7 @@ export class ServiceCatalog {
         component: Components.BACKEND_PYTHON,
         image: images.backendPython,
         reaches: { stores },
-        metrics: { scrapeInterval: '15s' },
+        metrics: { scrapeInterval: ScrapeIntervals.BACKEND },
         sizing: sizing(p => p.backendPython),
       },
     ];
