@@ -540,7 +540,7 @@ export function valuesSchema(entries: ServiceEntry[] = defaultServices()): objec
 
 const DESCRIPTIONS: { [path: string]: string } = {
   'environment': 'Environment name; part of the `app.kubernetes.io/instance` label and selectors, so fixed for the life of a release',
-  'image.repository': 'Registry prefix of the services\' images: `<repository>/<image name>` (the default catalog: `frontend`, `backend`, `cliente-local`)',
+  'image.repository': 'Registry prefix of every service\'s image: `<repository>/<last path segment of its catalog entry\'s image>`',
   'image.tag': 'Tag of every service\'s image (the pipeline sets the commit sha); `latest` is refused',
   'image.pullPolicy': 'Pull policy of the application containers',
   'service.type': 'Type of the application Services',
