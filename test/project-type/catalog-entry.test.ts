@@ -35,9 +35,10 @@ function typeErrors(file: string): string[] {
   dirs.push(dir);
   const entry = path.join(dir, 'catalog-entry.generated.ts');
   fs.writeFileSync(entry, file);
+  const platform = path.join(__dirname, '..', '..', 'src', 'index.ts');
+  const options = { strict: true, noUnusedLocals: true, noEmit: true, skipLibCheck: true };
   const program = ts.createProgram([entry], {
-    strict: true, noUnusedLocals: true, noEmit: true, skipLibCheck: true, module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022,
-    baseUrl: dir, paths: { '@rauli-vision/platform': [path.join(__dirname, '..', '..', 'src', 'index.ts')] },
+    ...options, module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, baseUrl: dir, paths: { '@rauli-vision/platform': [platform] },
   });
   return ts.getPreEmitDiagnostics(program).filter(d => d.file?.fileName === entry).map(d => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
 }
