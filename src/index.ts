@@ -5,6 +5,7 @@ export * from './namespace/platform-namespace';
 export * from './config/app-config';
 export * from './network/platform-network-policies';
 export * from './platform/environments';
+export * from './platform/service-catalog';
 export * from './platform/rauli-vision-chart';
 export * from './project-type';
 export * from './edge';

@@ -190,3 +190,11 @@ export class EdgeConventions {
   /** Cache-Control for content-hashed static assets (the seed: `expires 1y`, `public, immutable`). */
   public static readonly STATIC_ASSETS_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 }
+
+/** How often Prometheus scrapes (the guide: the backends every 15 s, everything else every 30 s). */
+export class ScrapeIntervals {
+  /** Default interval of a ServiceMonitor (the seed's `monitoring.serviceMonitor.interval`). */
+  public static readonly DEFAULT = '30s';
+  /** The API backends, whose latency and error SLOs need finer series. */
+  public static readonly BACKEND = '15s';
+}

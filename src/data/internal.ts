@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import { Components } from '../conventions';
 import { validateImage, validateMemory, parseQuantity, PropValidationError } from '../core/validate';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../workload/security';
-import { ResourceSettings, validateResources } from '../workload/settings';
+import { ResourceSettings, Resources, validateResources } from '../workload/settings';
 
 /**
  * UID/GID of the official postgres and redis images (Debian variants): files
@@ -63,15 +63,16 @@ export function instanceSelector(component: string, instance: string): { [key: s
   return { [Components.LABEL]: component, 'app.kubernetes.io/instance': instance };
 }
 
-export function resources(r: ResourceSettings): k8s.ResourceRequirements {
+export function resources(r: Resources): k8s.ResourceRequirements {
   return {
     requests: { cpu: k8s.Quantity.fromString(r.cpuRequest), memory: k8s.Quantity.fromString(r.memoryRequest) },
     limits: { cpu: k8s.Quantity.fromString(r.cpuLimit), memory: k8s.Quantity.fromString(r.memoryLimit) },
   };
 }
 
-export function checkedResources(prop: string, r: ResourceSettings): ResourceSettings {
-  validateResources(prop, r);
+/** `overrides` deep-merged over the workload's `defaults`, checked, and requests within limits. */
+export function checkedResources(prop: string, overrides: ResourceSettings | undefined, defaults: Resources): Resources {
+  const r = validateResources(prop, overrides, defaults);
   if (parseQuantity(r.memoryRequest) > parseQuantity(r.memoryLimit)) {
     throw new Error(`Invalid ${prop}.memoryRequest: "${r.memoryRequest}". Expected at most ${prop}.memoryLimit (${r.memoryLimit}).`);
   }
@@ -158,4 +159,4 @@ export function validatePgIdentifier(prop: string, value: string): string {
 }
 
 /** Resources of each step of the backup and restore jobs; within the platform LimitRange. */
-export const JOB_STEP_RESOURCES: ResourceSettings = { cpuRequest: '100m', cpuLimit: '500m', memoryRequest: '256Mi', memoryLimit: '512Mi' };
+export const JOB_STEP_RESOURCES: Resources = { cpuRequest: '100m', cpuLimit: '500m', memoryRequest: '256Mi', memoryLimit: '512Mi' };

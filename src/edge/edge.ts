@@ -2,7 +2,8 @@ import { Construct } from 'constructs';
 import { LetsEncryptClusterIssuer } from './cluster-issuer';
 import { EdgeGateway } from './gateway';
 import { EdgeIngress } from './ingress';
-import { EdgeBackend, EdgeRateLimit, EdgeRoutingOptions } from './routing';
+import { EdgeRateLimit, EdgeRoutingOptions, EdgeServiceRoute } from './routing';
+import { HttpService } from '../workload/http-service';
 
 /** Which edge implementation routes traffic into the cluster. */
 export enum EdgeKind {
@@ -69,10 +70,15 @@ export interface EdgeOptions extends EdgeRoutingOptions {
 
 /** Props of {@link Edge}. */
 export interface EdgeProps extends EdgeOptions {
-  /** The React frontend: serves `/` and the static assets. */
-  readonly frontend: EdgeBackend;
-  /** The Go API: serves `/api/` (and `/` on the API hosts). */
-  readonly backend: EdgeBackend;
+  /** The site (the React frontend): serves `/` and the static assets. */
+  readonly frontend: HttpService;
+  /** The API (the Go backend): serves `/api/` (and `/` on the API hosts). */
+  readonly backend: HttpService;
+  /**
+   * More path prefixes routed to other services (API rate limit and security headers apply).
+   * @default - none
+   */
+  readonly routes?: EdgeServiceRoute[];
 }
 
 /**

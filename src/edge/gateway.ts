@@ -1,8 +1,8 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { validateDnsSubdomain } from '../core/validate';
-import { resolveRouting } from './private/routing';
-import { EdgeBackend, EdgeRoutingProps } from './routing';
+import { EdgeBackend, resolveRouting } from './private/routing';
+import { EdgeRoutingProps } from './routing';
 
 /** Props of {@link EdgeGateway}. */
 export interface EdgeGatewayProps extends EdgeRoutingProps {
@@ -38,7 +38,7 @@ export class EdgeGateway extends Construct {
   public readonly httpListenerName: string = HTTP_LISTENER;
   /** The Gateway (escape hatch). */
   public readonly gateway: ApiObject;
-  /** The HTTPRoutes by role: redirect, web, api (present only with API hosts). */
+  /** The HTTPRoutes by role: redirect, web, api (present only with API hosts), and each extra route by its service's name. */
   public readonly routes: { [role: string]: ApiObject };
   /** Hosts served, frontend hosts first. */
   public readonly hosts: string[];
@@ -115,5 +115,16 @@ export class EdgeGateway extends Construct {
         rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: to(r.backend), filters: headers(r.responseHeaders), timeouts }],
       });
     }
+    // One HTTPRoute per extra route (hostnames are per HTTPRoute): Gateway API ranks
+    // the longest prefix first across the routes of a listener.
+    r.routes.forEach((extra, i) => {
+      const earlier = r.routes.slice(0, i).filter(x => x.name === extra.name).length;
+      const role = earlier ? `${extra.name}-${earlier + 1}` : extra.name;
+      this.routes[role] = route(role, {
+        parentRefs: parentRefs(extra.hosts),
+        hostnames: extra.hosts,
+        rules: [{ matches: [{ path: { type: 'PathPrefix', value: extra.pathPrefix } }], backendRefs: to(extra.backend), filters: headers(r.responseHeaders), timeouts }],
+      });
+    });
   }
 }

@@ -1,8 +1,8 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PropValidationError, validateDnsSubdomain, validateNginxSize } from '../core/validate';
-import { EDGE_DEFAULTS, resolveRouting, validateRateLimit } from './private/routing';
-import { EdgeBackend, EdgeRateLimit, EdgeRoutingProps } from './routing';
+import { EDGE_DEFAULTS, EdgeBackend, resolveRouting, validateRateLimit } from './private/routing';
+import { EdgeRateLimit, EdgeRoutingProps } from './routing';
 import { SecurityHeadersConfigMap } from './security-headers';
 
 const NGINX = 'nginx.ingress.kubernetes.io';
@@ -43,6 +43,7 @@ export interface EdgeIngressProps extends EdgeRoutingProps {
  * - `api`: `/api/` (and `/` on the API hosts) -> backend, 10 r/s burst 20.
  * - `login`: the login path -> backend, 1 r/s.
  * - `assets`: `/assets/` -> frontend with `Cache-Control: public, max-age=31536000, immutable`.
+ * - one per extra route (named after its service): its prefix -> its service, with the API limit.
  *
  * All four list the same TLS hosts and secret, so every location redirects to
  * HTTPS, but only `web` asks cert-manager for the certificate: two Ingresses
@@ -61,7 +62,7 @@ export interface EdgeIngressProps extends EdgeRoutingProps {
  * default: `controllerConfig` sets `limit-req-status-code: 429`.
  */
 export class EdgeIngress extends Construct {
-  /** The Ingresses by role: web, api, login, assets. */
+  /** The Ingresses by role: web, api, login, assets, and each extra route by its service's name. */
   public readonly ingresses: { [role: string]: kplus.k8s.KubeIngress };
   /** Header ConfigMaps (none when security headers are off and no assets caching is needed). */
   public readonly headerConfigMaps: SecurityHeadersConfigMap[];
@@ -143,5 +144,10 @@ export class EdgeIngress extends Construct {
         r.allHosts.map(h => rule(h, [[r.paths.login, 'Exact', r.backend]]))),
       assets: ingress('assets', customHeaders(assetHeaders), r.hosts.map(h => rule(h, [[r.paths.assets, 'Prefix', r.frontend]]))),
     };
+    for (const service of new Set(r.routes.map(route => route.name))) {
+      const rules = r.routes.filter(route => route.name === service)
+        .flatMap(route => route.hosts.map(h => rule(h, [[route.pathPrefix, 'Prefix', route.backend]])));
+      this.ingresses[service] = ingress(service, { ...customHeaders(headers), ...limit(apiLimit) }, rules);
+    }
   }
 }

@@ -1,9 +1,16 @@
-/** A Service the edge routes to. */
-export interface EdgeBackend {
-  /** Name of the Service. */
-  readonly serviceName: string;
-  /** Service port that serves HTTP. */
-  readonly port: number;
+import { HttpService } from '../workload/http-service';
+
+/** One more path the edge sends to a service, besides the site and the API. */
+export interface EdgeServiceRoute {
+  /** The service routed to (its HTTP Service port). */
+  readonly service: HttpService;
+  /** Path prefix, such as `/reports/`. */
+  readonly pathPrefix: string;
+  /**
+   * Host the path is routed on; one of `hosts` or `apiHosts`.
+   * @default - every host in `hosts`
+   */
+  readonly host?: string;
 }
 
 /** A per-client request rate limit enforced at the edge. */
@@ -63,10 +70,15 @@ export interface EdgeRoutingOptions {
   readonly namespace?: string;
 }
 
-/** Routing settings plus the Services routed to. */
+/** Routing settings plus the services routed to. */
 export interface EdgeRoutingProps extends EdgeRoutingOptions {
-  /** The React frontend: serves `/` and the static assets. */
-  readonly frontend: EdgeBackend;
-  /** The Go API: serves `/api/` (and `/` on the API hosts). */
-  readonly backend: EdgeBackend;
+  /** The site (the React frontend): serves `/` and the static assets. */
+  readonly frontend: HttpService;
+  /** The API (the Go backend): serves `/api/` (and `/` on the API hosts). */
+  readonly backend: HttpService;
+  /**
+   * More path prefixes routed to other services.
+   * @default - none
+   */
+  readonly routes?: EdgeServiceRoute[];
 }

@@ -6,33 +6,84 @@
  * presets. A construct change therefore reaches the chart on the next
  * `npx projen helm:chart`, and a test fails while the committed chart is stale.
  *
- * Mapping of the seed's keys (see the comments written into values.yaml):
- * the top-level replicaCount, resources and autoscaling belong to the Go API
- * (the seed's values are its production numbers); `frontend` and
- * `backendPython` carry the same keys for the other two services; `image`,
- * `service` and `environment` apply to all three.
+ * The application services come from the service catalog (the default one,
+ * or the `services` of GenerateOptions): each entry gets its replicaCount,
+ * resources, autoscaling and scrapeInterval under `services.<name>`, so a
+ * values file can size every service; `image`, `service` and `environment`
+ * apply to all of them (see the comments written into values.yaml).
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, Testing } from 'cdk8s';
-import { BackupConventions, ServiceConventions } from '../conventions';
+import { BackupConventions, ScrapeIntervals, ServiceConventions } from '../conventions';
 import { Edge, EdgeEnvironments } from '../edge';
 import { emitDocument, Expr, If, Interpolated, MERGE_KEY, Node, Range, TEMPLATED_KEYS, ToYaml } from './template-yaml';
+import { deepMerge } from '../core/merge';
 import { EDGE_DEFAULTS } from '../edge/private/routing';
 import { MAX_UID_LENGTH } from '../observability/dashboards/builder';
 import { Environments } from '../platform/environments';
 import { RauliVisionChart, RauliVisionChartProps } from '../platform/rauli-vision-chart';
+import { DataStore, ServiceCatalog, ServiceEntry, ServiceRouteKind } from '../platform/service-catalog';
+import { HttpService } from '../workload/http-service';
 import { DEFAULT_RESOURCES, HttpServiceSettings } from '../workload/settings';
 
 type Json = any;
 
-/** The three application services and where their keys live in values.yaml. */
-const SERVICES = [
-  // databaseClient: its replicas share PostgreSQL's connections (as RauliVisionChart counts them).
-  { prop: 'backendGo', valuesPath: '', image: 'backend', sentinel: 2, databaseClient: true },
-  { prop: 'frontend', valuesPath: 'frontend.', image: 'frontend', sentinel: 1, databaseClient: false },
-  { prop: 'backendPython', valuesPath: 'backendPython.', image: 'cliente-local', sentinel: 3, databaseClient: true },
-] as const;
+/** Image registry and tag of values.yaml; every service's image is `<repository>/<its image name>:<tag>`. */
+const IMAGE = { repository: 'ghcr.io/rauli-vision', tag: '1.0.0' };
+
+/** The default catalog, with the images values.yaml names. */
+export function defaultServices(): ServiceEntry[] {
+  return ServiceCatalog.defaults({
+    frontend: `${IMAGE.repository}/frontend:${IMAGE.tag}`,
+    backendGo: `${IMAGE.repository}/backend:${IMAGE.tag}`,
+    backendPython: `${IMAGE.repository}/cliente-local:${IMAGE.tag}`,
+  });
+}
+
+/** One catalog entry as the chart sees it. */
+interface ChartService {
+  readonly entry: ServiceEntry;
+  /** Last path segment of the entry's image, without tag or digest. */
+  readonly imageName: string;
+  /** values.yaml prefix of its keys. */
+  readonly valuesPath: string;
+  /** 1-based, distinct per service: its sentinels. */
+  readonly sentinel: number;
+  /** Its replicas share PostgreSQL's connections (as RauliVisionChart counts them). */
+  readonly databaseClient: boolean;
+  /** It exposes metrics, so it has a scrape interval. */
+  readonly scraped: boolean;
+  /** It uses the platform's ports, which `service.port` and `service.targetPort` set. */
+  readonly defaultPorts: boolean;
+}
+
+function chartServices(entries: ServiceEntry[]): ChartService[] {
+  new ServiceCatalog(entries);
+  return entries.map((entry, i) => {
+    if (entry.route?.kind === ServiceRouteKind.PATH && entry.route.host !== undefined) {
+      throw new Error(`services[${i}] (${entry.name}).route.host: the chart routes on the values' ingress.hosts, so a route to one host cannot be templated; leave the host out`);
+    }
+    return {
+      entry,
+      imageName: imageNameOf(entry),
+      valuesPath: `services.${entry.name}.`,
+      sentinel: i + 1,
+      databaseClient: (entry.reaches?.stores ?? []).includes(DataStore.POSTGRES),
+      scraped: entry.metrics?.enabled ?? true,
+      defaultPorts: (entry.port ?? ServiceConventions.HTTP_PORT) === ServiceConventions.HTTP_PORT
+        && (entry.servicePort ?? DEFAULT_SERVICE_PORT) === DEFAULT_SERVICE_PORT,
+    };
+  });
+}
+
+function imageNameOf(entry: ServiceEntry): string {
+  return entry.image.split('@')[0].replace(/:[^/:]*$/, '').split('/').pop()!;
+}
+
+/** Port a Service exposes unless its entry says otherwise; `service.port` replaces it. */
+const DEFAULT_SERVICE_PORT = HttpService.DEFAULT_SERVICE_PORT;
+
 
 const S = {
   // Short, so dashboard uids (`<base>-<namespace>`, 40 characters at most) keep it verbatim.
@@ -51,10 +102,14 @@ const S = {
   release: 'sentinel-prometheus-release',
 };
 
-const V = (p: string) => `$.Values.${p}`;
+/** Template reference to a values path; `services.<name>` keys hold dashes, so they go through `index`. */
+const V = (p: string, root = '$.Values') => {
+  const m = /^services\.([^.]+)\.(.+)$/.exec(p);
+  return m ? `(index ${root}.services ${JSON.stringify(m[1])}).${m[2]}` : `${root}.${p}`;
+};
 
-/** Sentinels of one service's resources and autoscaling, and the values they stand for. */
-function serviceSentinels(n: number, prefix: string) {
+/** Sentinels of one service's resources, autoscaling and scrape interval, and the values they stand for. */
+function serviceSentinels(n: number, prefix: string, scraped: boolean) {
   const resources = { cpuRequest: `9${n}01m`, cpuLimit: `9${n}02m`, memoryRequest: `9${n}01Mi`, memoryLimit: `9${n}02Mi` };
   // Small and distinct: the data tier sizes connection pools from the maxima, and
   // numeric sentinels are only looked for inside autoscalers.
@@ -69,14 +124,17 @@ function serviceSentinels(n: number, prefix: string) {
     [autoscaling.cpuUtilization, `${prefix}autoscaling.targetCPUUtilizationPercentage`],
     [autoscaling.memoryUtilization, `${prefix}autoscaling.targetMemoryUtilizationPercentage`],
   ];
-  return { settings: { resources, autoscaling } as HttpServiceSettings, map };
+  const scrapeInterval = `${4000 + n}s`;
+  if (scraped) map.push([scrapeInterval, `${prefix}scrapeInterval`]);
+  return { settings: { resources, autoscaling } as HttpServiceSettings, scrapeInterval, map };
 }
 
-/** The seed's values.yaml keys, filled from a preset. */
-export function valuesFor(environment: string): Json {
+/** The values.yaml keys, filled from a preset and the catalog. */
+export function valuesFor(environment: string, entries: ServiceEntry[] = defaultServices()): Json {
   const preset = Environments.preset(environment);
-  const service = (s: HttpServiceSettings) => {
-    const r = s.resources ?? DEFAULT_RESOURCES;
+  const catalog = new ServiceCatalog(entries);
+  const service = (s: HttpServiceSettings, e: ServiceEntry) => {
+    const r = deepMerge(DEFAULT_RESOURCES, s.resources);
     const a = s.autoscaling;
     const replicas = s.replicas ?? 1;
     return {
@@ -89,14 +147,13 @@ export function valuesFor(environment: string): Json {
         targetCPUUtilizationPercentage: a?.cpuUtilization ?? 70,
         targetMemoryUtilizationPercentage: a?.memoryUtilization ?? 80,
       },
+      ...((e.metrics?.enabled ?? true) ? { scrapeInterval: e.metrics?.scrapeInterval ?? ScrapeIntervals.DEFAULT } : {}),
     };
   };
-  const go = service(preset.backendGo);
   const routing = EdgeEnvironments.routing(preset.name);
   return {
     environment: preset.name,
-    replicaCount: go.replicaCount,
-    image: { repository: 'ghcr.io/rauli-vision', tag: '1.0.0', pullPolicy: 'IfNotPresent' },
+    image: { ...IMAGE, pullPolicy: 'IfNotPresent' },
     service: { type: 'ClusterIP', port: 80, targetPort: ServiceConventions.HTTP_PORT },
     ingress: {
       enabled: true,
@@ -107,11 +164,8 @@ export function valuesFor(environment: string): Json {
       tls: [{ secretName: EDGE_DEFAULTS.tlsSecretName, hosts: [...routing.hosts!, ...routing.apiHosts!] }],
       clusterIssuer: { create: false, name: EDGE_DEFAULTS.clusterIssuerName, email: 'platform@rauli-vision.com' },
     },
-    resources: go.resources,
-    autoscaling: go.autoscaling,
-    frontend: service(preset.frontend),
-    backendPython: service(preset.backendPython),
-    monitoring: { enabled: true, release: 'kube-prometheus-stack', serviceMonitor: { enabled: true, interval: '30s' } },
+    services: Object.fromEntries(catalog.entries.map(e => [e.name, service(catalog.settings(e.name, preset.name), e)])),
+    monitoring: { enabled: true, release: 'kube-prometheus-stack', serviceMonitor: { enabled: true, interval: ScrapeIntervals.DEFAULT } },
     backup: {
       enabled: true,
       schedule: BackupConventions.DATABASE_SCHEDULE,
@@ -128,23 +182,22 @@ export function valuesFor(environment: string): Json {
  * (such as connection pool sizes) differ between the two without being a
  * sentinel: the chart keeps the preset's result for them.
  */
-function charts(): { chart: RauliVisionChart; real: RauliVisionChart; scalars: Map<string | number, string> } {
+function charts(services: ChartService[]): { chart: RauliVisionChart; real: RauliVisionChart; scalars: Map<string | number, string> } {
   const scalars = new Map<string | number, string>();
-  const overrides: { [prop: string]: HttpServiceSettings } = {};
-  for (const s of SERVICES) {
-    const { settings, map } = serviceSentinels(s.sentinel, s.valuesPath);
-    overrides[s.prop] = settings;
+  const image = (s: ChartService) => `${S.repository}/${s.imageName}:${S.tag}`;
+  const sentinelEntries = services.map(s => {
+    const { settings, scrapeInterval, map } = serviceSentinels(s.sentinel, s.valuesPath, s.scraped);
     for (const [sentinel, valuesPath] of map) scalars.set(sentinel, valuesPath);
-  }
-  const image = (name: string) => `${S.repository}/${name}:${S.tag}`;
+    return {
+      ...s.entry,
+      image: image(s),
+      overrides: deepMerge(s.entry.overrides, settings),
+      metrics: s.scraped ? { ...s.entry.metrics, scrapeInterval } : s.entry.metrics,
+    };
+  });
   const props: RauliVisionChartProps = {
     environment: 'production',
     namespace: S.namespace,
-    images: {
-      frontend: image(SERVICES[1].image),
-      backendGo: image(SERVICES[0].image),
-      backendPython: image(SERVICES[2].image),
-    },
     edge: {
       hosts: [S.host],
       apiHosts: [S.apiHost],
@@ -156,8 +209,8 @@ function charts(): { chart: RauliVisionChart; real: RauliVisionChart; scalars: M
     backup: { storage: { bucketName: S.bucket }, schedule: S.schedule },
     monitoring: { scrapeInterval: S.scrapeInterval, release: S.release },
   };
-  const chart = new RauliVisionChart(Testing.app(), 'rauli-vision', { ...props, ...overrides });
-  const real = new RauliVisionChart(Testing.app(), 'rauli-vision', props);
+  const chart = new RauliVisionChart(Testing.app(), 'rauli-vision', { ...props, services: sentinelEntries });
+  const real = new RauliVisionChart(Testing.app(), 'rauli-vision', { ...props, services: services.map(s => ({ ...s.entry, image: image(s) })) });
   return { chart, real, scalars };
 }
 
@@ -225,8 +278,9 @@ interface Template {
 }
 
 /** Builds the templates from the sentinel chart. */
-export function buildTemplates(): Template[] {
-  const { chart, real, scalars } = charts();
+export function buildTemplates(entries: ServiceEntry[] = defaultServices()): Template[] {
+  const chartServiceList = chartServices(entries);
+  const { chart, real, scalars } = charts(chartServiceList);
   const docs: Json[] = chart.toJson();
   const realDocs = new Map<string, Json>(real.toJson().map((d: Json) => [key(d), d]));
   const found = new Set<string | number>();
@@ -235,8 +289,8 @@ export function buildTemplates(): Template[] {
   const data = chart.data;
   const backupObjects = new Set([data.databaseBackup, data.applicationBackup, data.disasterRecoveryPlan]
     .flatMap(c => c ? [...objectsUnder(c)] : []));
-  // Object name of each application service -> its values prefix.
-  const services = new Map<string, string>(SERVICES.map(s => [chart[s.prop].name, s.valuesPath]));
+  // Object name of each application service -> the service.
+  const services = new Map<string, ChartService>(chartServiceList.map(s => [s.entry.name, s]));
   const targetPort = new Expr(V('service.targetPort'));
   const dashboardUids = new Map(chart.monitoring.dashboards.map(d => [d.uid, d.uid.slice(0, -(S.namespace.length + 1))]));
   const uidExpr = (base: string) => new Expr(`include "rauli-vision.dashboardUid" (list ${JSON.stringify(base)} $.Release.Namespace)`);
@@ -254,8 +308,9 @@ export function buildTemplates(): Template[] {
   for (const raw of docs) {
     const doc: Json = JSON.parse(JSON.stringify(raw));
     let condition: string | undefined;
-    const prefix = services.get(doc.metadata?.name);
-    const app = prefix !== undefined;
+    const service = services.get(doc.metadata?.name);
+    const app = service !== undefined;
+    const prefix = service?.valuesPath ?? '';
     relabel(doc);
 
     if (doc.kind === 'Namespace') {
@@ -265,6 +320,7 @@ export function buildTemplates(): Template[] {
       doc.spec = { replicas: new If(`not ${V(`${p}autoscaling.enabled`)}`, new Expr(V(`${p}replicaCount`))), ...doc.spec };
       for (const c of doc.spec.template.spec.containers) {
         c.imagePullPolicy = new Expr(`${V('image.pullPolicy')} | quote`);
+        if (!service.defaultPorts) continue;
         for (const port of c.ports ?? []) if (port.name === ServiceConventions.HTTP_PORT_NAME) port.containerPort = targetPort;
         // The Koa package reads PORT; the container port and the app must agree.
         c.env = [{ name: 'PORT', value: new Expr(`${V('service.targetPort')} | quote`) }, ...(c.env ?? [])];
@@ -276,7 +332,7 @@ export function buildTemplates(): Template[] {
       condition = `gt (int (ternary ${V(`${p}autoscaling.minReplicas`)} ${V(`${p}replicaCount`)} ${V(`${p}autoscaling.enabled`)})) 1`;
     } else if (app && doc.kind === 'Service') {
       doc.spec.type = new Expr(`${V('service.type')} | quote`);
-      for (const port of doc.spec.ports) if (port.name === ServiceConventions.HTTP_PORT_NAME) port.port = new Expr(V('service.port'));
+      if (service.defaultPorts) for (const port of doc.spec.ports) if (port.name === ServiceConventions.HTTP_PORT_NAME) port.port = new Expr(V('service.port'));
     } else if (doc.kind === 'ConfigMap' && doc.metadata.name === chart.config.configMapName && doc.data?.DATABASE_POOL_SIZE !== undefined) {
       // The construct caps the pool so every backend replica at its maximum fits in max_connections.
       doc.data.DATABASE_POOL_SIZE = new Expr('include "rauli-vision.databasePoolSize" $ | quote');
@@ -366,7 +422,9 @@ function templateIngress(doc: Json, edge: Edge): void {
   doc.spec.tls = new ToYaml(V('ingress.tls'));
   const servicePort = new Expr(V('service.port'));
   const paths = (rule: Json, withHostPaths: boolean) => rule.http.paths.map((p: Json) => {
-    const backend = { service: { name: p.backend.service.name, port: { number: servicePort } } };
+    // Services with their own port keep it; the others follow `service.port`.
+    const number = p.backend.service.port.number === DEFAULT_SERVICE_PORT ? servicePort : p.backend.service.port.number;
+    const backend = { service: { name: p.backend.service.name, port: { number } } };
     // The seed's `hosts[].paths` list the frontend's paths on the owning Ingress.
     return withHostPaths
       ? new Range('(.paths | default (list (dict "path" "/")))', { path: new Expr('.path | quote'), pathType: new Expr('.pathType | default "Prefix" | quote'), backend })
@@ -391,24 +449,25 @@ function templateIngress(doc: Json, edge: Edge): void {
 }
 
 /** Writes values.yaml with comments. */
-function valuesYaml(environment: string): string {
-  const v = valuesFor(environment);
+function valuesYaml(environment: string, entries: ServiceEntry[]): string {
+  const v = valuesFor(environment, entries);
   const doc = emitDocument(v as { [key: string]: Node });
   const header = [
     `# Values of the rauli-vision chart (${environment} preset). Generated from src/platform/environments.ts by`,
     '# `npx projen helm:chart`; edit the presets or src/helm, not this file.',
     '#',
-    '# replicaCount, resources and autoscaling: the Go API (the seed\'s numbers); `frontend` and',
-    '# `backendPython` hold the same keys for the other two services. replicaCount applies while',
-    '# autoscaling is disabled (the HPA owns the count otherwise).',
-    '# image: repository prefix, tag and pull policy of all three images (<repository>/frontend,',
-    '# <repository>/backend, <repository>/cliente-local).',
-    '# service: type and port of the three Services; targetPort is the container port (and PORT).',
+    '# services.<name>: one entry per service of the catalog (src/platform/service-catalog.ts):',
+    '# replicaCount (while autoscaling is disabled; the HPA owns the count otherwise), resources,',
+    '# autoscaling and the ServiceMonitor\'s scrapeInterval.',
+    `# image: repository prefix, tag and pull policy of every service\'s image (${entries.map(e => `<repository>/${imageNameOf(e)}`).join(', ')}).`,
+    '# service: type and port of the Services; targetPort is the container port (and PORT) of the',
+    '# services on the platform\'s default ports.',
     '# ingress: ingress-nginx Ingresses (web, api, login, assets). `hosts[].paths` route to the',
     '# frontend; /api/, the login path and /assets/ are routed on every host; `apiHosts` send',
     '# everything to the Go API. `annotations` go on the web Ingress, which owns the certificate.',
     '# The ClusterIssuer is cluster-scoped: create it from one release only.',
-    '# monitoring / backup: switch the ServiceMonitors, rules, dashboards and backup jobs.',
+    '# monitoring / backup: switch the ServiceMonitors, rules, dashboards and backup jobs;',
+    '# monitoring.serviceMonitor.interval is the data-tier exporters\' scrape interval.',
     '',
   ];
   return header.join('\n') + doc;
@@ -454,15 +513,16 @@ const SCHEMA_RULES: { [path: string]: object } = {
   'ingress.apiHosts': { type: 'array', items: { type: 'string', pattern: DNS_NAME } },
   'ingress.annotations': { type: 'object', additionalProperties: { type: 'string' } },
   'monitoring.serviceMonitor.interval': { pattern: '^([0-9]+(ms|s|m|h))+$' },
+  'services.*.scrapeInterval': { pattern: '^([0-9]+(ms|s|m|h))+$' },
   'backup.schedule': { pattern: '^\\S+( \\S+){4}$' },
   'backup.retention': { pattern: '^[0-9]+d$' },
 };
 
 /** A JSON schema for values.yaml, from the production values: `--set` typos and wrong types fail at install. */
-export function valuesSchema(): object {
-  const rule = (p: string) => SCHEMA_RULES[p] ?? {};
+export function valuesSchema(entries: ServiceEntry[] = defaultServices()): object {
+  const rule = (p: string) => SCHEMA_RULES[p] ?? SCHEMA_RULES[p.replace(/^services\.[^.]+/, 'services.*')] ?? {};
   const schemaOf = (value: Json, p: string): object => {
-    if (SCHEMA_RULES[p] && (SCHEMA_RULES[p] as Json).type) return SCHEMA_RULES[p];
+    if ((rule(p) as Json).type) return rule(p);
     const at = (k: string) => (p ? `${p}.${k}` : k);
     if (Array.isArray(value)) return { type: 'array', items: value.length ? schemaOf(value[0], at('*')) : {}, ...rule(p) };
     if (value !== null && typeof value === 'object') {
@@ -475,18 +535,17 @@ export function valuesSchema(): object {
     const quantity = leaf === 'cpu' || leaf === 'memory' ? { pattern: QUANTITY[leaf] } : {};
     return { type: 'string', ...quantity, ...rule(p) };
   };
-  return { $schema: 'https://json-schema.org/draft-07/schema#', ...schemaOf(valuesFor('production'), '') };
+  return { $schema: 'https://json-schema.org/draft-07/schema#', ...schemaOf(valuesFor('production', entries), '') };
 }
 
 const DESCRIPTIONS: { [path: string]: string } = {
   'environment': 'Environment name; part of the `app.kubernetes.io/instance` label and selectors, so fixed for the life of a release',
-  'replicaCount': 'Go API replicas while `autoscaling.enabled` is false',
-  'image.repository': 'Registry prefix of the three images: `<repository>/frontend`, `/backend`, `/cliente-local`',
-  'image.tag': 'Tag of the three images (the pipeline sets the commit sha); `latest` is refused',
-  'image.pullPolicy': 'Pull policy of the three application containers',
-  'service.type': 'Type of the three application Services',
-  'service.port': 'HTTP port of the three Services (the Ingress backends follow it)',
-  'service.targetPort': 'Container port of the three apps; also their `PORT` variable and the NetworkPolicy ports',
+  'image.repository': 'Registry prefix of every service\'s image: `<repository>/<last path segment of its catalog entry\'s image>`',
+  'image.tag': 'Tag of every service\'s image (the pipeline sets the commit sha); `latest` is refused',
+  'image.pullPolicy': 'Pull policy of the application containers',
+  'service.type': 'Type of the application Services',
+  'service.port': 'HTTP port of the Services on the platform\'s default port (the Ingress backends follow it)',
+  'service.targetPort': 'Container port of the services on the platform\'s default port; also their `PORT` variable and the NetworkPolicy ports',
   'ingress.enabled': 'Render the Ingresses and their header ConfigMaps',
   'ingress.className': 'IngressClass of every Ingress (and of the ClusterIssuer\'s HTTP-01 solver)',
   'ingress.annotations': 'Annotations of the web Ingress, which owns the certificate; they win over the generated ones',
@@ -496,14 +555,14 @@ const DESCRIPTIONS: { [path: string]: string } = {
   'ingress.clusterIssuer.create': 'Render the cluster-scoped ClusterIssuer; enable it in one release per cluster only',
   'ingress.clusterIssuer.name': 'Name of the ClusterIssuer',
   'ingress.clusterIssuer.email': 'ACME account e-mail',
-  'resources': 'Go API container resources (must stay within the namespace LimitRange)',
-  'autoscaling': 'Go API HorizontalPodAutoscaler; its maximum also sizes every replica\'s database pool',
-  'frontend': 'replicaCount, resources and autoscaling of the frontend',
-  'backendPython': 'replicaCount, resources and autoscaling of the Python service (a database client too)',
+  'services.*.replicaCount': 'Replicas while `autoscaling.enabled` is false',
+  'services.*.resources': 'Container resources (must stay within the namespace LimitRange)',
+  'services.*.autoscaling': 'HorizontalPodAutoscaler; the maxima of the database clients also size every replica\'s database pool',
+  'services.*.scrapeInterval': 'Scrape interval of the service\'s ServiceMonitor',
   'monitoring.enabled': 'Render the ServiceMonitors, the PrometheusRule and the Grafana dashboards',
   'monitoring.release': 'Value of the `release` label kube-prometheus-stack selects ServiceMonitors and rules by',
   'monitoring.serviceMonitor.enabled': 'Render the ServiceMonitors',
-  'monitoring.serviceMonitor.interval': 'Scrape interval',
+  'monitoring.serviceMonitor.interval': 'Scrape interval of the data-tier exporters (each service has its own `scrapeInterval`)',
   'backup.enabled': 'Render the backup CronJobs and the disaster-recovery plan',
   'backup.schedule': 'Schedule of the nightly database dump',
   'backup.retention': 'Retention recorded in the disaster-recovery plan; the bucket\'s lifecycle rules (AWS package) enforce it',
@@ -511,12 +570,13 @@ const DESCRIPTIONS: { [path: string]: string } = {
   'namespace.create': 'Render the Namespace with its Pod Security labels (instead of `--create-namespace`)',
 };
 
-function readme(controllerConfig: { [key: string]: string }): string {
-  const v = valuesFor('production');
+function readme(controllerConfig: { [key: string]: string }, entries: ServiceEntry[]): string {
+  const v = valuesFor('production', entries);
   const rows: string[] = [];
+  const describe = (p: string) => DESCRIPTIONS[p] ?? DESCRIPTIONS[p.replace(/^services\.[^.]+/, 'services.*')];
   const walk = (value: Json, p: string) => {
-    if (DESCRIPTIONS[p] !== undefined || value === null || typeof value !== 'object' || Array.isArray(value)) {
-      rows.push(`| \`${p}\` | \`${JSON.stringify(value).replace(/\|/g, '\\|')}\` | ${DESCRIPTIONS[p] ?? ''} |`);
+    if (describe(p) !== undefined || value === null || typeof value !== 'object' || Array.isArray(value)) {
+      rows.push(`| \`${p}\` | \`${JSON.stringify(value).replace(/\|/g, '\\|')}\` | ${describe(p) ?? ''} |`);
       return;
     }
     for (const [k, x] of Object.entries(value)) walk(x, p ? `${p}.${k}` : k);
@@ -529,11 +589,11 @@ function readme(controllerConfig: { [key: string]: string }): string {
     'The RAULI-VISION platform (frontend, Go API, Python service, PostgreSQL, Redis Cluster, backups,',
     'monitoring, ingress-nginx edge) for Helm users. It is generated from the cdk8s constructs: with the',
     'default values, `helm template` renders exactly what `RauliVisionChart` synthesizes for production',
-    '(a test holds them equal), and values.yaml keys are the seed\'s.',
+    '(a test holds them equal). Each service of the catalog has its sizing under `services.<name>`.',
     '',
     '```sh',
     'helm upgrade --install rauli-vision-prod ./charts/rauli-vision --namespace production --create-namespace \\',
-    '  --set image.tag=$GITHUB_SHA --set environment=production --set replicaCount=10',
+    '  --set image.tag=$GITHUB_SHA --set environment=production --set services.backend-go.autoscaling.maxReplicas=40',
     'helm upgrade --install rauli-vision-staging ./charts/rauli-vision -f charts/rauli-vision/values-staging.yaml \\',
     '  --namespace staging --create-namespace --set image.tag=$GITHUB_SHA',
     '```',
@@ -567,11 +627,13 @@ function readme(controllerConfig: { [key: string]: string }): string {
 }
 
 /** Template twin of `PostgresCluster.poolSizeFor` over the database clients' replica maxima. */
-function poolSizeHelper(available: number, poolSize: number): string {
-  const clients = SERVICES.filter(s => s.databaseClient).map(s => {
-    const v = (k: string) => `$v.${s.valuesPath}${k}`;
+function poolSizeHelper(available: number, poolSize: number, services: ChartService[]): string {
+  const clients = services.filter(s => s.databaseClient).map(s => {
+    const v = (k: string) => V(`${s.valuesPath}${k}`, '$v');
     return `(ternary ${v('autoscaling.maxReplicas')} ${v('replicaCount')} ${v('autoscaling.enabled')})`;
   });
+  // `add` needs two operands: a single client is added to nothing.
+  if (clients.length < 2) clients.push('0');
   return [
     '{{- define "rauli-vision.databasePoolSize" -}}',
     '{{- $v := .Values -}}',
@@ -591,17 +653,20 @@ export interface GenerateOptions {
   readonly version: string;
   /** Application version (default image tag). */
   readonly appVersion?: string;
+  /**
+   * The service catalog the chart templates.
+   * @default - the default catalog
+   */
+  readonly services?: ServiceEntry[];
 }
 
 /** Writes the chart: Chart.yaml, values.yaml, values-<env>.yaml, templates/. */
 export function generateChart(options: GenerateOptions): string[] {
-  const templates = buildTemplates();
-  const controllerConfig = new RauliVisionChart(Testing.app(), 'edge', {
-    environment: 'production', namespace: 'ns', images: { frontend: 'x/f:1', backendGo: 'x/b:1', backendPython: 'x/p:1' }, edge: {},
-  }).edge!.ingress!.controllerConfig;
-  const postgres = new RauliVisionChart(Testing.app(), 'pool', {
-    environment: 'production', images: { frontend: 'x/f:1', backendGo: 'x/b:1', backendPython: 'x/p:1' },
-  }).data.postgres;
+  const entries = options.services ?? defaultServices();
+  const templates = buildTemplates(entries);
+  const production = new RauliVisionChart(Testing.app(), 'edge', { environment: 'production', namespace: 'ns', services: entries, edge: {} });
+  const controllerConfig = production.edge!.ingress!.controllerConfig;
+  const postgres = production.data.postgres;
   const dir = options.outdir;
   const tdir = path.join(dir, 'templates');
   fs.rmSync(tdir, { recursive: true, force: true });
@@ -618,17 +683,17 @@ export function generateChart(options: GenerateOptions): string[] {
     description: 'RAULI-VISION: frontend, Go API and Python service with edge, monitoring and backups, generated from the @rauli-vision/platform constructs',
     type: 'application',
     version: options.version,
-    appVersion: options.appVersion ?? valuesFor('production').image.tag,
+    appVersion: options.appVersion ?? IMAGE.tag,
     kubeVersion: '>=1.28.0-0',
     home: 'https://rauli-vision.com',
     maintainers: [{ name: 'rauli-vision', email: 'platform@rauli-vision.com' }],
   }));
-  write('values.yaml', valuesYaml('production'));
-  write('README.md', readme(controllerConfig));
-  write('values.schema.json', JSON.stringify(valuesSchema(), undefined, 2) + '\n');
-  for (const env of Environments.NAMES.filter(e => e !== 'production')) write(`values-${env}.yaml`, valuesYaml(env));
+  write('values.yaml', valuesYaml('production', entries));
+  write('README.md', readme(controllerConfig, entries));
+  write('values.schema.json', JSON.stringify(valuesSchema(entries), undefined, 2) + '\n');
+  for (const env of Environments.NAMES.filter(e => e !== 'production')) write(`values-${env}.yaml`, valuesYaml(env, entries));
   write('.helmignore', '.git/\n*.swp\n*.bak\n*.tmp\n');
-  write(path.join('templates', '_helpers.tpl'), HELPERS + poolSizeHelper(postgres.maxConnections - postgres.reservedConnections, postgres.poolSize));
+  write(path.join('templates', '_helpers.tpl'), HELPERS + poolSizeHelper(postgres.maxConnections - postgres.reservedConnections, postgres.poolSize, chartServices(entries)));
   for (const t of templates) {
     const body = emitDocument(t.doc);
     const left = [...Object.values(S), 'sentinel'].filter(x => body.includes(x));

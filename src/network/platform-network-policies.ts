@@ -1,11 +1,38 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { Components, DataConventions, ServiceConventions } from '../conventions';
+import { Components, DataConventions } from '../conventions';
 import { validateDnsLabel } from '../core/validate';
+import { HttpService } from '../workload/http-service';
+
+/** The flows of one application service; anything not listed is denied. */
+export interface ServiceFlows {
+  /** The service. */
+  readonly service: HttpService;
+  /**
+   * The edge (ingress controller or Gateway) reaches its HTTP port.
+   * @default false
+   */
+  readonly fromEdge?: boolean;
+  /**
+   * Services it calls on their HTTP port.
+   * @default - none
+   */
+  readonly calls?: HttpService[];
+  /**
+   * It connects to PostgreSQL.
+   * @default false
+   */
+  readonly postgres?: boolean;
+  /**
+   * It connects to the Redis Cluster.
+   * @default false
+   */
+  readonly redis?: boolean;
+}
 
 export interface PlatformNetworkPoliciesProps {
   /**
-   * Namespace of the ingress controller (or Gateway) that reaches the frontend and the Go backend.
+   * Namespace of the ingress controller (or Gateway) that reaches the routed services.
    * @default 'ingress-nginx'
    */
   readonly ingressNamespace?: string;
@@ -15,32 +42,45 @@ export interface PlatformNetworkPoliciesProps {
    */
   readonly monitoringNamespace?: string;
   /**
-   * Port the application containers listen on.
-   * @default ServiceConventions.HTTP_PORT
+   * The application services and their flows.
+   * @default - none: only the default deny and DNS
    */
-  readonly httpPort?: number;
+  readonly services?: ServiceFlows[];
 }
 
+type Peer = k8s.NetworkPolicyPeer;
+
 /**
- * Default deny for the whole namespace, then exactly the flows the
- * architecture needs: edge -> frontend and Go backend, Go backend -> Python
- * backend, backends -> PostgreSQL and Redis, Prometheus -> metrics ports, and
- * DNS. The data tier's own ingress rules live with its constructs.
+ * Default deny for the whole namespace, DNS for every pod, then for each
+ * service exactly its declared flows: edge -> routed services, caller ->
+ * callee, service -> PostgreSQL / Redis, Prometheus -> metrics port. The data
+ * tier's own ingress rules (who may connect to it) live with its constructs.
  */
 export class PlatformNetworkPolicies extends Construct {
+  private readonly ingressNamespace: string;
+  private readonly monitoringNamespace: string;
+
   constructor(scope: Construct, id: string, props: PlatformNetworkPoliciesProps = {}) {
     super(scope, id);
-    const ingressNs = validateDnsLabel('ingressNamespace', props.ingressNamespace ?? 'ingress-nginx');
-    const monitoringNs = validateDnsLabel('monitoringNamespace', props.monitoringNamespace ?? 'monitoring');
-    const httpPort = props.httpPort ?? ServiceConventions.HTTP_PORT;
-    const component = (name: string) => ({ matchLabels: { [Components.LABEL]: name } });
-    const fromNamespace = (name: string) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } } });
-    const tcp = (port: number) => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) });
-    const backends = { matchExpressions: [{ key: Components.LABEL, operator: 'In', values: [Components.BACKEND_GO, Components.BACKEND_PYTHON] }] };
-    const policy = (name: string, spec: k8s.NetworkPolicySpec) => new k8s.KubeNetworkPolicy(this, name, { metadata: { name }, spec });
+    this.ingressNamespace = validateDnsLabel('ingressNamespace', props.ingressNamespace ?? 'ingress-nginx');
+    this.monitoringNamespace = validateDnsLabel('monitoringNamespace', props.monitoringNamespace ?? 'monitoring');
+    const services = props.services ?? [];
 
-    policy('default-deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
-    policy('allow-dns', {
+    this.addNamespaceDefaults();
+    for (const flows of services) {
+      const callers = services.filter(f => (f.calls ?? []).includes(flows.service)).map(f => f.service);
+      this.addIngress(flows, callers);
+      this.addEgress(flows);
+    }
+  }
+
+  private policy(name: string, spec: k8s.NetworkPolicySpec): k8s.KubeNetworkPolicy {
+    return new k8s.KubeNetworkPolicy(this, name, { metadata: { name }, spec });
+  }
+
+  private addNamespaceDefaults(): void {
+    this.policy('default-deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    this.policy('allow-dns', {
       podSelector: {},
       policyTypes: ['Egress'],
       egress: [{
@@ -48,33 +88,42 @@ export class PlatformNetworkPolicies extends Construct {
         ports: [{ protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) }, tcp(53)],
       }],
     });
-    policy('allow-edge-to-web', {
-      podSelector: { matchExpressions: [{ key: Components.LABEL, operator: 'In', values: [Components.FRONTEND, Components.BACKEND_GO] }] },
-      policyTypes: ['Ingress'],
-      ingress: [{ from: [fromNamespace(ingressNs)], ports: [tcp(httpPort)] }],
-    });
-    policy('allow-go-to-python', {
-      podSelector: component(Components.BACKEND_PYTHON),
-      policyTypes: ['Ingress'],
-      ingress: [{ from: [{ podSelector: component(Components.BACKEND_GO) }], ports: [tcp(httpPort)] }],
-    });
-    policy('allow-backends-egress', {
-      podSelector: backends,
-      policyTypes: ['Egress'],
-      egress: [
-        { to: [{ podSelector: component(Components.POSTGRES) }], ports: [tcp(DataConventions.POSTGRES_PORT)] },
-        // Cluster clients follow MOVED redirects to every node, on the client port only.
-        { to: [{ podSelector: component(Components.REDIS) }], ports: [tcp(DataConventions.REDIS_PORT)] },
-        { to: [{ podSelector: component(Components.BACKEND_PYTHON) }], ports: [tcp(httpPort)] },
-      ],
-    });
-    policy('allow-monitoring-scrape', {
-      podSelector: {},
-      policyTypes: ['Ingress'],
-      ingress: [{
-        from: [fromNamespace(monitoringNs)],
-        ports: [ServiceConventions.METRICS_PORT, DataConventions.POSTGRES_EXPORTER_PORT, DataConventions.REDIS_EXPORTER_PORT].map(tcp),
-      }],
-    });
   }
+
+  private addIngress(flows: ServiceFlows, callers: HttpService[]): void {
+    const s = flows.service;
+    const rules: k8s.NetworkPolicyIngressRule[] = [];
+    if (flows.fromEdge) rules.push({ from: [fromNamespace(this.ingressNamespace)], ports: [tcp(s.containerPort)] });
+    if (callers.length > 0) rules.push({ from: callers.map(componentPeer), ports: [tcp(s.containerPort)] });
+    if (s.metricsPort) rules.push({ from: [fromNamespace(this.monitoringNamespace)], ports: [tcp(s.metricsPort)] });
+    if (rules.length === 0) return;
+    this.policy(`${s.name}-ingress`, { podSelector: componentSelector(s.component), policyTypes: ['Ingress'], ingress: rules });
+  }
+
+  private addEgress(flows: ServiceFlows): void {
+    const s = flows.service;
+    const rules: k8s.NetworkPolicyEgressRule[] = [];
+    if (flows.postgres) rules.push({ to: [componentPeer(Components.POSTGRES)], ports: [tcp(DataConventions.POSTGRES_PORT)] });
+    // Cluster clients follow MOVED redirects to every node, on the client port only.
+    if (flows.redis) rules.push({ to: [componentPeer(Components.REDIS)], ports: [tcp(DataConventions.REDIS_PORT)] });
+    for (const callee of flows.calls ?? []) rules.push({ to: [componentPeer(callee)], ports: [tcp(callee.containerPort)] });
+    if (rules.length === 0) return;
+    this.policy(`${s.name}-egress`, { podSelector: componentSelector(s.component), policyTypes: ['Egress'], egress: rules });
+  }
+}
+
+function componentSelector(component: string): k8s.LabelSelector {
+  return { matchLabels: { [Components.LABEL]: component } };
+}
+
+function componentPeer(target: string | HttpService): Peer {
+  return { podSelector: componentSelector(typeof target === 'string' ? target : target.component) };
+}
+
+function fromNamespace(name: string): Peer {
+  return { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } } };
+}
+
+function tcp(port: number): k8s.NetworkPolicyPort {
+  return { protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) };
 }

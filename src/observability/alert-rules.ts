@@ -7,7 +7,7 @@ import {
   bucketMatcher, errorRatio, LATENCY_QUANTILE, latencyQuantile, namespaceScope, SERVICE_LABEL, selector, slowRatio,
 } from './promql';
 import { ServiceMonitor } from './service-monitor';
-import { PropValidationError, validateDuration, validateInteger } from '../core/validate';
+import { PropValidationError, validateDnsLabel, validateDuration, validateInteger } from '../core/validate';
 
 /** Props of {@link AlertRules}. */
 export interface AlertRulesProps {
@@ -29,6 +29,13 @@ export interface AlertRulesProps {
    * @default - the chart's namespace; every namespace when the chart has none
    */
   readonly watchNamespace?: string;
+  /**
+   * Names of the Services whose HTTP metrics the HTTP and SLO rules watch
+   * (the `service` label prometheus-operator sets): other workloads sharing
+   * the namespace or the metric names do not page.
+   * @default - every Service in `watchNamespace`
+   */
+  readonly services?: string[];
   /**
    * Base URL of the runbooks; each alert links to `<base>#<alertname in lower case>`.
    * @default 'https://github.com/rauli-vision/rauli-vision/blob/main/docs/runbooks/alerts.md'
@@ -145,6 +152,7 @@ export class AlertRules extends Construct {
     const latencyBucket = bucketMatcher('Slo.LATENCY_P95_SECONDS', Slo.LATENCY_P95_SECONDS);
 
     const ns = namespaceScope(watchNamespace);
+    const httpScope = [...ns, ...serviceScope(props.services)];
     const allBackups = backupWindows.map(w => w.pattern).join('|');
     const errorBudget = budget(1 - Slo.AVAILABILITY);
     // p95 < 200 ms means at most 5 % of requests may be slower than 200 ms.
@@ -157,14 +165,14 @@ export class AlertRules extends Construct {
     const pct = (ratio: number) => `${budget(ratio * 100)}%`;
 
     const recordingRules = BURN_WINDOWS.flatMap(w => [
-      { record: errorRecord(w), expr: errorRatio(ns, w) },
-      { record: slowRecord(w), expr: slowRatio(ns, w, latencyBucket) },
+      { record: errorRecord(w), expr: errorRatio(httpScope, w) },
+      { record: slowRecord(w), expr: slowRatio(httpScope, w, latencyBucket) },
     ]);
 
     const http: AlertDef[] = [
       {
         alert: 'HighErrorRate',
-        expr: `${errorRatio(ns, '5m')}\n> ${Slo.HIGH_ERROR_RATE}`,
+        expr: `${errorRatio(httpScope, '5m')}\n> ${Slo.HIGH_ERROR_RATE}`,
         for: '5m',
         severity: 'critical',
         summary: 'High error rate on {{ $labels.service }}',
@@ -172,7 +180,7 @@ export class AlertRules extends Construct {
       },
       {
         alert: 'HighResponseTime',
-        expr: `${latencyQuantile(ns, '5m')}\n> ${Slo.HIGH_RESPONSE_TIME_SECONDS}`,
+        expr: `${latencyQuantile(httpScope, '5m')}\n> ${Slo.HIGH_RESPONSE_TIME_SECONDS}`,
         for: '5m',
         severity: 'warning',
         summary: 'High response time on {{ $labels.service }}',
@@ -347,6 +355,14 @@ export class AlertRules extends Construct {
       },
     });
   }
+}
+
+/** A `service=~"a|b"` matcher, or none when every service is watched. */
+function serviceScope(services: string[] | undefined): string[] {
+  if (services === undefined) return [];
+  if (services.length === 0) throw new PropValidationError('services', services, 'at least one Service name, or no list to watch every Service');
+  services.forEach((s, i) => validateDnsLabel(`services[${i}]`, s));
+  return [`${SERVICE_LABEL}=~"${services.join('|')}"`];
 }
 
 /** Checks a regular expression and returns it escaped for a PromQL double-quoted string. */

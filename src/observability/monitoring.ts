@@ -24,6 +24,11 @@ export interface MetricsTarget {
    * @default ServiceConventions.METRICS_PATH
    */
   readonly path?: string;
+  /**
+   * Scrape interval of this target.
+   * @default - the monitoring's `scrapeInterval`
+   */
+  readonly interval?: string;
 }
 
 /** Props of {@link Monitoring}. */
@@ -61,14 +66,14 @@ export interface MonitoringProps {
    */
   readonly dashboards?: boolean;
   /**
-   * What to scrape.
-   * @default - the frontend, Go and Python backends on their `metrics` port,
-   * and the postgres_exporter and redis_exporter sidecars of the data tier
+   * What to scrape. RauliVisionChart passes one target per catalog service
+   * plus `Monitoring.dataTierTargets()`.
+   * @default Monitoring.dataTierTargets() (the postgres_exporter and redis_exporter sidecars)
    */
   readonly targets?: MetricsTarget[];
   /**
-   * Scrape interval (the seed's `monitoring.serviceMonitor.interval`).
-   * @default '30s'
+   * Scrape interval of the targets that set none (the seed's `monitoring.serviceMonitor.interval`).
+   * @default ScrapeIntervals.DEFAULT ('30s')
    */
   readonly scrapeInterval?: string;
   /**
@@ -105,14 +110,16 @@ export class Monitoring extends Construct {
   /** Default of `releaseLabel`. */
   public static readonly DEFAULT_RELEASE_LABEL = 'release';
 
-  /** The default scrape targets: application services and data-tier exporters. */
-  public static defaultTargets(): MetricsTarget[] {
-    const component = (c: string) => ({ [Components.LABEL]: c, [Components.PART_OF_LABEL]: Components.PART_OF });
-    return [
-      ...[Components.FRONTEND, Components.BACKEND_GO, Components.BACKEND_PYTHON].map(c => ({ name: c, selector: component(c) })),
-      { name: `${Components.POSTGRES}-exporter`, selector: component(Components.POSTGRES), port: ServiceConventions.METRICS_PORT_NAME },
-      { name: `${Components.REDIS}-exporter`, selector: component(Components.REDIS), port: ServiceConventions.METRICS_PORT_NAME },
-    ];
+  /** The data tier's exporter sidecars; the application services come from the service catalog. */
+  public static dataTierTargets(): MetricsTarget[] {
+    return [Components.POSTGRES, Components.REDIS].map(c => ({
+      name: `${c}-exporter`, selector: Monitoring.componentSelector(c), port: ServiceConventions.METRICS_PORT_NAME,
+    }));
+  }
+
+  /** Service labels that select every Service of one component. */
+  public static componentSelector(component: string): { [key: string]: string } {
+    return { [Components.LABEL]: component, [Components.PART_OF_LABEL]: Components.PART_OF };
   }
 
   /** The ServiceMonitors, one per target. */
@@ -131,7 +138,7 @@ export class Monitoring extends Construct {
     const labels = { [props.releaseLabel ?? Monitoring.DEFAULT_RELEASE_LABEL]: release };
 
     if (enabled && (props.serviceMonitors ?? true)) {
-      const targets = props.targets ?? Monitoring.defaultTargets();
+      const targets = props.targets ?? Monitoring.dataTierTargets();
       const names = new Set<string>();
       for (const t of targets) {
         const name = validateDnsLabel('targets[].name', `${prefix}-${t.name}`);
@@ -142,7 +149,7 @@ export class Monitoring extends Construct {
           selector: t.selector,
           port: t.port,
           path: t.path,
-          interval: props.scrapeInterval,
+          interval: t.interval ?? props.scrapeInterval,
           labels,
         }));
       }

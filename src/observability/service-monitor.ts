@@ -1,6 +1,6 @@
 import { ApiObject, ApiObjectMetadata } from 'cdk8s';
 import { Construct } from 'constructs';
-import { Components, ServiceConventions } from '../conventions';
+import { Components, ScrapeIntervals, ServiceConventions } from '../conventions';
 import { durationSeconds } from './duration';
 import { PropValidationError, validateDnsLabel, validateDuration } from '../core/validate';
 
@@ -25,7 +25,7 @@ export interface ServiceMonitorProps {
   readonly path?: string;
   /**
    * Scrape interval (the seed's `monitoring.serviceMonitor.interval`).
-   * @default '30s'
+   * @default ScrapeIntervals.DEFAULT ('30s')
    */
   readonly interval?: string;
   /**
@@ -80,7 +80,7 @@ export class ServiceMonitor extends Construct {
     if (!this.path.startsWith('/')) {
       throw new PropValidationError('path', this.path, "an absolute HTTP path such as '/metrics'");
     }
-    const interval = validateDuration('interval', props.interval ?? '30s');
+    const interval = validateDuration('interval', props.interval ?? ScrapeIntervals.DEFAULT);
     const scrapeTimeout = validateDuration('scrapeTimeout', props.scrapeTimeout ?? '10s');
     if (durationSeconds(scrapeTimeout) > durationSeconds(interval)) {
       throw new PropValidationError('scrapeTimeout', scrapeTimeout, `a duration no longer than interval (${interval})`);

@@ -1,28 +1,21 @@
 import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
 import { AppConfig, AppConfigSettings } from '../config/app-config';
-import { Components } from '../conventions';
+import { Components, EdgeConventions } from '../conventions';
 import { Environments, EnvironmentPreset } from './environments';
-import { validateDnsLabel } from '../core/validate';
+import { DataStore, PlatformImages, ServiceCatalog, ServiceEntry, ServiceRouteKind } from './service-catalog';
+import { deepMerge } from '../core/merge';
+import { PropValidationError, validateDnsLabel } from '../core/validate';
 import { DataTier, DataTierBackupOptions } from '../data/data-tier';
 import { PostgresClusterOptions } from '../data/postgres/postgres-cluster';
 import { RedisClusterOptions } from '../data/redis/redis-cluster';
 import { Edge, EdgeOptions } from '../edge';
+import { EDGE_DEFAULTS } from '../edge/private/routing';
 import { PlatformNamespace } from '../namespace/platform-namespace';
 import { PlatformNetworkPolicies } from '../network/platform-network-policies';
-import { Monitoring, MonitoringProps } from '../observability/monitoring';
+import { MetricsTarget, Monitoring, MonitoringProps } from '../observability/monitoring';
 import { HttpService } from '../workload/http-service';
 import { HttpServiceSettings } from '../workload/settings';
-
-/** Container images of the three application services. */
-export interface PlatformImages {
-  /** Frontend image, e.g. `ghcr.io/rauli-vision/frontend:1.4.2`. */
-  readonly frontend: string;
-  /** Go backend image. */
-  readonly backendGo: string;
-  /** Python backend image. */
-  readonly backendPython: string;
-}
 
 /**
  * Props of RauliVisionChart. `namespace` (from ChartProps) defaults to
@@ -31,20 +24,30 @@ export interface PlatformImages {
 export interface RauliVisionChartProps extends ChartProps {
   /** Environment preset: 'dev', 'staging' or 'production'. */
   readonly environment: string;
-  /** Images; pinned tags or digests are required in staging and production. */
-  readonly images: PlatformImages;
   /**
-   * Overrides of the frontend preset, field by field.
+   * The application services, from which every layer is derived. To add one
+   * to the guide's three: `[...ServiceCatalog.defaults(images), entry]`.
+   * Pinned image tags or digests are required in staging and production.
+   * @default ServiceCatalog.defaults(images)
+   */
+  readonly services?: ServiceEntry[];
+  /**
+   * Images of the default catalog; only without `services`.
+   * @default - required unless `services` is given
+   */
+  readonly images?: PlatformImages;
+  /**
+   * Overrides of the default `frontend` entry's sizing, deep-merged; only without `services`.
    * @default - the preset
    */
   readonly frontend?: HttpServiceSettings;
   /**
-   * Overrides of the Go backend preset, field by field.
+   * Overrides of the default `backend-go` entry's sizing, deep-merged; only without `services`.
    * @default - the preset
    */
   readonly backendGo?: HttpServiceSettings;
   /**
-   * Overrides of the Python backend preset, field by field.
+   * Overrides of the default `backend-python` entry's sizing, deep-merged; only without `services`.
    * @default - the preset
    */
   readonly backendPython?: HttpServiceSettings;
@@ -69,17 +72,18 @@ export interface RauliVisionChartProps extends ChartProps {
    */
   readonly monitoringNamespace?: string;
   /**
-   * Public edge: TLS, `/` -> frontend, `/api/` -> Go backend, on ingress-nginx or Gateway API.
+   * Public edge: TLS and the catalog's routes (the site entry at `/`, the API
+   * entry at `/api/`, path routes), on ingress-nginx or Gateway API.
    * @default - no edge
    */
   readonly edge?: EdgeOptions;
   /**
-   * Overrides of the PostgreSQL preset, field by field.
+   * Overrides of the PostgreSQL preset, deep-merged.
    * @default - the preset
    */
   readonly database?: PostgresClusterOptions;
   /**
-   * Overrides of the Redis Cluster preset, field by field.
+   * Overrides of the Redis Cluster preset, deep-merged.
    * @default - the preset
    */
   readonly redis?: RedisClusterOptions;
@@ -111,12 +115,16 @@ export class RauliVisionChart extends Chart {
 
   /** The preset this chart was built from. */
   public readonly preset: EnvironmentPreset;
-  /** The React frontend. */
-  public readonly frontend: HttpService;
-  /** The Go API. */
-  public readonly backendGo: HttpService;
-  /** The Python service. */
-  public readonly backendPython: HttpService;
+  /** The validated service catalog every layer below is derived from. */
+  public readonly catalog: ServiceCatalog;
+  /** The application services, in catalog order. */
+  public readonly services: HttpService[];
+  /** The default catalog's React frontend, when the catalog has an entry named `frontend`. */
+  public readonly frontend?: HttpService;
+  /** The default catalog's Go API (`backend-go`), when present. */
+  public readonly backendGo?: HttpService;
+  /** The default catalog's Python service (`backend-python`), when present. */
+  public readonly backendPython?: HttpService;
   /** Application configuration. */
   public readonly config: AppConfig;
   /** PostgreSQL, Redis Cluster, backups and the disaster-recovery plan. */
@@ -135,65 +143,164 @@ export class RauliVisionChart extends Chart {
       labels: { 'app.kubernetes.io/instance': `rauli-vision-${preset.name}`, [Components.PART_OF_LABEL]: Components.PART_OF, ...props.labels },
     });
     this.preset = preset;
+    this.catalog = new ServiceCatalog(catalogEntries(props), PLATFORM_STORES);
+    const sizing = new Map(this.catalog.entries.map(e => [e.name, this.catalog.settings(e.name, preset.name)]));
 
     new PlatformNamespace(this, 'Namespace', { name: namespace, limitRange: preset.limitRange, quota: preset.quota });
-    // The pools of every backend replica at the autoscalers' maximum must fit in max_connections.
-    const databaseClients = [{ ...preset.backendGo, ...props.backendGo }, { ...preset.backendPython, ...props.backendPython }]
-      .reduce((n, s) => n + (s.autoscaling?.maxReplicas ?? s.replicas ?? 1), 0);
-    this.data = new DataTier(this, 'Data', {
-      postgres: { ...preset.postgres, ...props.database },
-      redis: { ...preset.redis, ...props.redis },
+    this.data = this.addDataTier(props, sizing);
+    this.config = this.addConfig(props);
+    this.services = this.catalog.entries.map(e => this.addService(e, sizing.get(e.name)!));
+    const named = (name: string) => this.services.find(s => s.name === name);
+    this.frontend = named('frontend');
+    this.backendGo = named('backend-go');
+    this.backendPython = named('backend-python');
+    if (props.edge) this.edge = this.addEdge(props.edge);
+    this.monitoring = this.addMonitoring(props.monitoring);
+    this.addNetworkPolicies(props);
+  }
+
+  /** The service of the catalog entry `name`. */
+  public service(name: string): HttpService {
+    this.catalog.entry(name);
+    return this.services.find(s => s.name === name)!;
+  }
+
+  private addDataTier(props: RauliVisionChartProps, sizing: Map<string, HttpServiceSettings>): DataTier {
+    // The pools of every database client replica at the autoscalers' maximum must fit in max_connections.
+    const databaseClients = this.catalog.entries.filter(e => (e.reaches?.stores ?? []).includes(DataStore.POSTGRES))
+      .reduce((n, e) => n + ServiceCatalog.maxReplicas(sizing.get(e.name)!), 0);
+    return new DataTier(this, 'Data', {
+      postgres: deepMerge(this.preset.postgres, { clientComponents: this.catalog.clientsOf(DataStore.POSTGRES) }, props.database),
+      redis: deepMerge(this.preset.redis, { clientComponents: this.catalog.clientsOf(DataStore.REDIS) }, props.redis),
       // The application backup archives the configuration by default; user-data
       // volumes are added through `backup.applicationSources`.
-      backup: props.backup ? {
-        applicationSources: [{ name: 'config', configMapName: RauliVisionChart.CONFIG_MAP_NAME }],
-        ...preset.backup,
-        ...props.backup,
-      } : undefined,
-      databaseClientReplicas: databaseClients,
+      backup: props.backup ? deepMerge<DataTierBackupOptions>(
+        { applicationSources: [{ name: 'config', configMapName: RauliVisionChart.CONFIG_MAP_NAME }] } as DataTierBackupOptions,
+        this.preset.backup,
+        props.backup,
+      ) : undefined,
+      databaseClientReplicas: Math.max(1, databaseClients),
       monitoringNamespace: props.monitoringNamespace,
     });
-    this.config = new AppConfig(this, 'Config', {
+  }
+
+  private addConfig(props: RauliVisionChartProps): AppConfig {
+    return new AppConfig(this, 'Config', {
       name: RauliVisionChart.CONFIG_MAP_NAME,
       existingSecret: props.existingSecret,
-      logLevel: preset.logLevel,
+      logLevel: this.preset.logLevel,
       databasePoolSize: this.data.databasePoolSize,
       databaseMaxConnections: this.data.postgres.maxConnections,
       redisClusterNodes: this.data.redis.clusterNodes,
       ...props.config,
       extra: { ...this.data.appSettings, ...props.config?.extra },
     });
+  }
 
-    const service = (construct: string, name: string, component: string, image: string,
-      settings: HttpServiceSettings, overrides?: HttpServiceSettings, secrets = true) =>
-      new HttpService(this, construct, {
-        ...settings,
-        ...overrides,
-        name,
-        component,
-        image,
-        strictImages: preset.strictImages,
-        configMapName: this.config.configMapName,
-        secretEnv: secrets ? this.config.secretEnv : undefined,
-      });
-    // The frontend serves static assets: it gets neither database nor JWT credentials.
-    this.frontend = service('Frontend', 'frontend', Components.FRONTEND, props.images.frontend, preset.frontend, props.frontend, false);
-    this.backendGo = service('BackendGo', 'backend-go', Components.BACKEND_GO, props.images.backendGo, preset.backendGo, props.backendGo);
-    this.backendPython = service('BackendPython', 'backend-python', Components.BACKEND_PYTHON, props.images.backendPython, preset.backendPython, props.backendPython);
+  private addService(entry: ServiceEntry, settings: HttpServiceSettings): HttpService {
+    // Credentials only where a store is reached (or the entry asks): the frontend gets none.
+    const secrets = entry.secrets ?? (entry.reaches?.stores ?? []).length > 0;
+    return withEntry(this.catalog.entries.indexOf(entry), entry, () => new HttpService(this, entry.name, {
+      ...settings,
+      name: entry.name,
+      component: entry.component,
+      image: entry.image,
+      port: entry.port,
+      servicePort: entry.servicePort,
+      metrics: entry.metrics?.enabled ?? true,
+      metricsPort: entry.metrics?.port,
+      probes: entry.probes,
+      env: entry.env,
+      strictImages: this.preset.strictImages,
+      configMapName: this.config.configMapName,
+      secretEnv: secrets ? this.config.secretEnv : undefined,
+    }));
+  }
 
-    if (props.edge) {
-      this.edge = new Edge(this, 'Edge', {
-        ...props.edge,
-        frontend: { serviceName: this.frontend.name, port: this.frontend.servicePort },
-        backend: { serviceName: this.backendGo.name, port: this.backendGo.servicePort },
-      });
-    }
+  private addEdge(options: EdgeOptions): Edge {
+    const only = (kind: ServiceRouteKind, role: string) => {
+      const entries = this.catalog.routed(kind);
+      if (entries.length !== 1) {
+        throw new PropValidationError('services[].route', entries.map(e => e.name), `exactly one entry with ServiceRoute.${kind}() (${role}) when \`edge\` is set`);
+      }
+      return this.service(entries[0].name);
+    };
+    const hosts = [...(options.hosts ?? [EDGE_DEFAULTS.host]), ...(options.apiHosts ?? [])];
+    const routes = this.catalog.routed(ServiceRouteKind.PATH).map(e => {
+      const host = e.route!.host;
+      if (host !== undefined && !hosts.includes(host)) {
+        const i = this.catalog.entries.indexOf(e);
+        throw new PropValidationError(`services[${i}] (${e.name}).route.host`, host, `one of the edge's hosts (${hosts.join(', ')})`);
+      }
+      return { service: this.service(e.name), pathPrefix: e.route!.pathPrefix!, host };
+    });
+    return new Edge(this, 'Edge', {
+      ...options,
+      frontend: only(ServiceRouteKind.SITE, 'the site at /'),
+      backend: only(ServiceRouteKind.API, `the API at ${EdgeConventions.API_PATH_PREFIX}`),
+      routes,
+    });
+  }
 
-    this.monitoring = new Monitoring(this, 'Monitoring', props.monitoring);
+  private addMonitoring(props: MonitoringProps = {}): Monitoring {
+    const scraped = this.catalog.scraped();
+    const targets: MetricsTarget[] = [
+      ...scraped.map(e => ({
+        name: e.name,
+        selector: Monitoring.componentSelector(e.component),
+        path: e.metrics?.path,
+        interval: e.metrics?.scrapeInterval,
+      })),
+      ...Monitoring.dataTierTargets(),
+    ];
+    return new Monitoring(this, 'Monitoring', {
+      ...props,
+      targets: props.targets ?? targets,
+      // Only the catalog's services page: other workloads in the namespace emit the same metric names.
+      alertRules: { ...props.alertRules, services: props.alertRules?.services ?? (scraped.length ? scraped.map(e => e.name) : undefined) },
+    });
+  }
 
-    new PlatformNetworkPolicies(this, 'NetworkPolicies', {
+  private addNetworkPolicies(props: RauliVisionChartProps): PlatformNetworkPolicies {
+    return new PlatformNetworkPolicies(this, 'NetworkPolicies', {
       ingressNamespace: props.ingressNamespace,
       monitoringNamespace: props.monitoringNamespace,
+      services: this.catalog.entries.map(e => ({
+        service: this.service(e.name),
+        fromEdge: e.route !== undefined,
+        calls: (e.reaches?.services ?? []).map(name => this.service(name)),
+        postgres: (e.reaches?.stores ?? []).includes(DataStore.POSTGRES),
+        redis: (e.reaches?.stores ?? []).includes(DataStore.REDIS),
+      })),
     });
+  }
+}
+
+/** The stores this chart runs; entries reaching anything else fail. */
+const PLATFORM_STORES = [DataStore.POSTGRES, DataStore.REDIS];
+
+/** `services`, or the default catalog from `images` and the per-service overrides. */
+function catalogEntries(props: RauliVisionChartProps): ServiceEntry[] {
+  const legacy: { [name: string]: HttpServiceSettings | undefined } = {
+    'frontend': props.frontend, 'backend-go': props.backendGo, 'backend-python': props.backendPython,
+  };
+  if (props.services) {
+    const given = (['images', 'frontend', 'backendGo', 'backendPython'] as const).filter(k => props[k] !== undefined);
+    if (given.length > 0) {
+      throw new PropValidationError(given[0], props[given[0]], 'no value when `services` is given: put images and sizing overrides in the entries');
+    }
+    return props.services;
+  }
+  if (!props.images) throw new PropValidationError('images', props.images, 'the three images of the default catalog, or a `services` list');
+  return ServiceCatalog.defaults(props.images).map(e => legacy[e.name] ? { ...e, overrides: deepMerge(e.overrides, legacy[e.name]) } : e);
+}
+
+/** Runs `build`, and names the catalog entry in the prop of any validation error it throws. */
+function withEntry<T>(index: number, entry: ServiceEntry, build: () => T): T {
+  try {
+    return build();
+  } catch (e) {
+    if (e instanceof Error && e.message.startsWith('Invalid ')) e.message = `Invalid services[${index}] (${entry.name}).${e.message.slice('Invalid '.length)}`;
+    throw e;
   }
 }

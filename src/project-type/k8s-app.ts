@@ -96,12 +96,14 @@ function chartSample(): string {
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
-  AppConfig, Components, DataConventions, HttpService, HttpServiceSettings, Monitoring, RauliVisionChart, ServiceMonitor,
+  AppConfig, Components, DataConventions, HttpService, HttpServiceSettings, Monitoring, RauliVisionChart, ServiceConventions, ServiceMonitor,
 } from '@rauli-vision/platform';
 import { Environment, SERVICE } from './settings.generated';
 
 /** Namespace of the ingress controller that routes to this service. */
 const INGRESS_NAMESPACE = 'ingress-nginx';
+/** Namespace of Prometheus, which scrapes the metrics port. */
+const MONITORING_NAMESPACE = 'monitoring';
 
 export interface ServiceChartProps extends ChartProps {
   readonly environment: Environment;
@@ -154,8 +156,8 @@ export class ServiceChart extends Chart {
       ...SIZING[props.environment],
     });
 
-    // The platform denies all traffic by default and already allows DNS and
-    // Prometheus scrapes: open exactly this service's flows.
+    // The platform denies all traffic by default and allows DNS: open exactly
+    // this service's flows, Prometheus' scrapes of the metrics port included.
     const tcp = (port: number) => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) });
     const component = (name: string) => ({ podSelector: { matchLabels: { [Components.LABEL]: name } } });
     new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
@@ -163,10 +165,10 @@ export class ServiceChart extends Chart {
       spec: {
         podSelector: { matchLabels: service.selector },
         policyTypes: ['Ingress', 'Egress'],
-        ingress: [{
-          from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': INGRESS_NAMESPACE } } }],
-          ports: [tcp(SERVICE.port)],
-        }],
+        ingress: [
+          { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': INGRESS_NAMESPACE } } }], ports: [tcp(SERVICE.port)] },
+          { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': MONITORING_NAMESPACE } } }], ports: [tcp(ServiceConventions.METRICS_PORT)] },
+        ],
         egress: [
           ...(SERVICE.usePostgres ? [{ to: [component(Components.POSTGRES)], ports: [tcp(DataConventions.POSTGRES_PORT)] }] : []),
           ...(SERVICE.useRedis ? [{ to: [component(Components.REDIS)], ports: [tcp(DataConventions.REDIS_PORT)] }] : []),
@@ -176,10 +178,10 @@ export class ServiceChart extends Chart {
 
     // Labelled like the platform's monitors, so the same kube-prometheus-stack
     // selects it (change both if your Prometheus release has another name).
-    // No AlertRules here: the platform's PrometheusRule in this namespace already
-    // alerts on every service's HTTP metrics, grouped by the \`service\` label
-    // this ServiceMonitor adds. A second copy would fire each alert twice and
-    // record each SLO series twice.
+    // No AlertRules here: the platform's PrometheusRule in this namespace alerts
+    // on the HTTP metrics of the services in its catalog (add ./catalog-entry.generated.ts
+    // there), grouped by the \`service\` label this ServiceMonitor adds. A second
+    // copy would fire each alert twice and record each SLO series twice.
     new ServiceMonitor(this, 'Metrics', {
       selector: service.selector,
       labels: { [Monitoring.DEFAULT_RELEASE_LABEL]: Monitoring.DEFAULT_RELEASE },

@@ -1,4 +1,5 @@
 import { javascript, typescript } from 'projen';
+import { CatalogEntryFile } from './catalog-entry';
 import { DevCompose } from './dev-compose';
 import { ServiceDockerfile } from './dockerfile';
 import { EnvExample } from './env-example';
@@ -154,6 +155,7 @@ export class RauliServiceProject extends typescript.TypeScriptAppProject {
 
     new ServiceSampleCode(this, settings);
     new K8sApp(this, settings);
+    new CatalogEntryFile(this, settings);
     new ServiceDockerfile(this, settings);
     new DevCompose(this, settings);
     new EnvExample(this, settings);

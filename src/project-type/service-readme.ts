@@ -1,4 +1,5 @@
 import { ServiceConventions } from '../conventions';
+import { CATALOG_ENTRY_FILE, catalogEntrySnippet } from './catalog-entry';
 import { manifestFile, namespaceFor, SMOKE_TEST_SCRIPT } from './pipeline-workflow';
 import { DEPLOY_BRANCHES, SAMPLE_ROUTE, ServiceSettings } from './service-settings';
 
@@ -54,10 +55,18 @@ npx projen validate:k8s # schemas (Kubernetes 1.28 + CRDs), Pod Security "restri
 
 The chart is \`src/k8s/service-chart.ts\` (Deployment, Service, HPA, PodDisruptionBudget, NetworkPolicy, ServiceMonitor),
 one per environment: ${s.environments.map(e => `\`${e}\` → \`${manifestFile(s, e)}\` in namespace \`${namespaceFor(e)}\``).join(', ')}.
-The platform chart owns the namespace, its default-deny policy and the data tier: ${s.usePostgres || s.useRedis ? `PostgreSQL and Redis only accept
-the components listed in their \`clientComponents\`, so add \`${s.serviceName}\` there, and route` : 'route'} a host or path to this service
-in the platform's edge. The platform's alert rules already cover this service (by its \`service\` label), and its
-ConfigMap supplies the shared settings${s.useRedis ? ' and the Redis Cluster nodes (the password comes from the platform\'s Secret)' : ''}.
+The platform chart owns the namespace, its default-deny policy and the data tier, and its ConfigMap supplies
+the shared settings${s.useRedis ? ' and the Redis Cluster nodes (the password comes from the platform\'s Secret)' : ''}.
+${s.usePostgres || s.useRedis ? 'PostgreSQL and Redis admit only the services of the platform\'s catalog that declare them, so this service' : 'This service'}
+joins the platform through one entry in the platform's service catalog (generated in \`${CATALOG_ENTRY_FILE}\`):
+
+\`\`\`ts
+${catalogEntrySnippet(s)}
+\`\`\`
+
+Added to the platform chart's \`services\` (\`[...ServiceCatalog.defaults(images), entry]\`), it gives the platform's
+NetworkPolicies, data-store client lists, database connection budget, ServiceMonitor, alert scope, edge route and Helm
+values for this service; the platform then deploys it, and this repository's chart is for running it on its own.
 Secrets are referenced, never written: create \`${s.serviceName}-secrets\` (keys \`jwt-secret\`${s.usePostgres ? ', `database-url`' : ''}) in each namespace.
 
 ## Deploy

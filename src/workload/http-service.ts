@@ -4,10 +4,10 @@ import { Construct } from 'constructs';
 import { Components, RuntimeDefaults, ServiceConventions } from '../conventions';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, NON_ROOT_ID } from './security';
 import {
-  AutoscalingSettings, DEFAULT_RESOURCES, HttpServiceSettings, SEED_SCALE_DOWN, SEED_SCALE_UP,
+  AutoscalingSettings, DEFAULT_RESOURCES, HttpServiceSettings, Resources, SEED_SCALE_DOWN, SEED_SCALE_UP,
   ScalingBehavior, validateAutoscaling, validateResources,
 } from './settings';
-import { validateDnsLabel, validateImage, validateInteger, validateOneOf } from '../core/validate';
+import { validateDnsLabel, validateHttpPath, validateImage, validateInteger, validateOneOf } from '../core/validate';
 
 /** An environment variable read from a key of a Secret. */
 export interface SecretEnvVar {
@@ -17,6 +17,20 @@ export interface SecretEnvVar {
   readonly secretName: string;
   /** Key of the value inside the Secret. */
   readonly key: string;
+}
+
+/** HTTP paths Kubernetes checks a service's health on. */
+export interface HttpProbes {
+  /**
+   * Liveness (and startup) path: the process is alive.
+   * @default ServiceConventions.LIVENESS_PATH
+   */
+  readonly livenessPath?: string;
+  /**
+   * Readiness path: the dependencies answer.
+   * @default ServiceConventions.READINESS_PATH
+   */
+  readonly readinessPath?: string;
 }
 
 export interface HttpServiceProps extends HttpServiceSettings {
@@ -38,14 +52,24 @@ export interface HttpServiceProps extends HttpServiceSettings {
   readonly port?: number;
   /**
    * Port the Service exposes for HTTP.
-   * @default 80
+   * @default HttpService.DEFAULT_SERVICE_PORT (80)
    */
   readonly servicePort?: number;
   /**
-   * Expose the Prometheus metrics port (`ServiceConventions.METRICS_PORT`, named `metrics`).
+   * Expose the Prometheus metrics port (named `ServiceConventions.METRICS_PORT_NAME`).
    * @default true
    */
   readonly metrics?: boolean;
+  /**
+   * Port of the metrics server inside the container (and on the Service).
+   * @default ServiceConventions.METRICS_PORT
+   */
+  readonly metricsPort?: number;
+  /**
+   * HTTP paths of the health checks.
+   * @default - `ServiceConventions.LIVENESS_PATH` and `ServiceConventions.READINESS_PATH`
+   */
+  readonly probes?: HttpProbes;
   /**
    * ConfigMap whose keys become environment variables (envFrom).
    * @default - none
@@ -78,6 +102,24 @@ export interface HttpServiceProps extends HttpServiceSettings {
   readonly labels?: { [key: string]: string };
 }
 
+
+/** HttpServiceProps after validation, with every default applied. */
+interface ResolvedHttpService {
+  readonly image: string;
+  readonly replicas: number;
+  readonly autoscaling?: AutoscalingSettings;
+  readonly resources: Resources;
+  readonly port: number;
+  readonly metricsPort?: number;
+  readonly maxSurge: number;
+  readonly maxUnavailable: number;
+  readonly minReadySeconds: number;
+  readonly pullPolicy: string;
+  readonly grace: number;
+  readonly livenessPath: string;
+  readonly readinessPath: string;
+}
+
 /**
  * One HTTP service: Deployment, Service, ServiceAccount, and where they make
  * sense a PodDisruptionBudget and a HorizontalPodAutoscaler. Secure by
@@ -85,8 +127,13 @@ export interface HttpServiceProps extends HttpServiceSettings {
  * read-only root filesystem, pinned images.
  */
 export class HttpService extends Construct {
+  /** Port a Service exposes for HTTP unless `servicePort` says otherwise. */
+  public static readonly DEFAULT_SERVICE_PORT = 80;
+
   /** Name shared by the Deployment, Service and ServiceAccount. */
   public readonly name: string;
+  /** Value of the component label on every object of this service. */
+  public readonly component: string;
   /** Labels the Service and the PodDisruptionBudget select pods by. */
   public readonly selector: { [key: string]: string };
   /** Labels on every pod (selector plus component and part-of). */
@@ -101,131 +148,41 @@ export class HttpService extends Construct {
   public readonly disruptionBudget?: k8s.KubePodDisruptionBudget;
   /** Port the Service exposes for HTTP. */
   public readonly servicePort: number;
+  /** Port the application container listens on (what NetworkPolicies open). */
+  public readonly containerPort: number;
+  /** Port of the metrics server, when metrics are exposed. */
+  public readonly metricsPort?: number;
+  /** Most replicas this service runs: the autoscaler's maximum, or the fixed count. */
+  public readonly maxReplicas: number;
+
+  private readonly labels: { [key: string]: string };
 
   constructor(scope: Construct, id: string, props: HttpServiceProps) {
     super(scope, id);
     this.name = validateDnsLabel('name', props.name);
-    validateDnsLabel('component', props.component);
-    const image = validateImage('image', props.image, props.strictImages ?? true);
-    const replicas = validateInteger('replicas', props.replicas ?? 1, 0, 1000);
-    const autoscaling = props.autoscaling ? validateAutoscaling('autoscaling', props.autoscaling) : undefined;
-    const resources = validateResources('resources', props.resources ?? DEFAULT_RESOURCES);
-    const port = validateInteger('port', props.port ?? ServiceConventions.HTTP_PORT, 1024, 65535);
-    this.servicePort = validateInteger('servicePort', props.servicePort ?? 80, 1, 65535);
-    const maxSurge = validateInteger('maxSurge', props.maxSurge ?? 1, 0, 100);
-    const maxUnavailable = validateInteger('maxUnavailable', props.maxUnavailable ?? 0, 0, 100);
-    if (maxSurge === 0 && maxUnavailable === 0) {
-      throw new Error('Invalid maxSurge/maxUnavailable: both are 0, so a rolling update could never make progress. Set one of them to at least 1.');
-    }
-    const pullPolicy = validateOneOf('imagePullPolicy', props.imagePullPolicy ?? 'IfNotPresent', ['IfNotPresent', 'Always', 'Never']);
-    const grace = validateInteger('terminationGracePeriodSeconds', props.terminationGracePeriodSeconds ?? RuntimeDefaults.TERMINATION_GRACE_SECONDS, 1, 3600);
-    const metrics = props.metrics ?? true;
+    this.component = validateDnsLabel('component', props.component);
+    const r = resolveProps(props);
+    this.servicePort = validateInteger('servicePort', props.servicePort ?? HttpService.DEFAULT_SERVICE_PORT, 1, 65535);
+    this.containerPort = r.port;
+    this.metricsPort = r.metricsPort;
+    this.maxReplicas = r.autoscaling ? r.autoscaling.maxReplicas : r.replicas;
 
     const instance = Chart.of(this).labels['app.kubernetes.io/instance'] ?? Components.PART_OF;
     this.selector = { 'app.kubernetes.io/name': this.name, 'app.kubernetes.io/instance': instance };
-    const tag = image.includes('@') ? image.split('@')[1].slice(0, 19) : image.split(':').pop()!;
-    const common = {
+    this.labels = {
       ...props.labels,
       ...this.selector,
-      [Components.LABEL]: props.component,
+      [Components.LABEL]: this.component,
       [Components.PART_OF_LABEL]: Components.PART_OF,
       'app.kubernetes.io/managed-by': 'cdk8s',
     };
-    this.podLabels = { ...common, 'app.kubernetes.io/version': tag.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 63) };
+    this.podLabels = { ...this.labels, 'app.kubernetes.io/version': versionLabel(r.image) };
 
-    new k8s.KubeServiceAccount(this, 'ServiceAccount', {
-      metadata: { name: this.name, labels: common },
-      automountServiceAccountToken: false,
-    });
-
-    const ports: k8s.ContainerPort[] = [{ name: ServiceConventions.HTTP_PORT_NAME, containerPort: port, protocol: 'TCP' }];
-    if (metrics) ports.push({ name: ServiceConventions.METRICS_PORT_NAME, containerPort: ServiceConventions.METRICS_PORT, protocol: 'TCP' });
-    const env: k8s.EnvVar[] = [
-      ...Object.entries(props.env ?? {}).map(([name, value]) => ({ name, value })),
-      ...(props.secretEnv ?? []).map(s => ({ name: s.name, valueFrom: { secretKeyRef: { name: s.secretName, key: s.key } } })),
-    ];
-    const httpGet = (path: string) => ({ path, port: k8s.IntOrString.fromString(ServiceConventions.HTTP_PORT_NAME) });
-
-    this.deployment = new k8s.KubeDeployment(this, 'Deployment', {
-      metadata: { name: this.name, labels: common },
-      spec: {
-        // With an autoscaler the replica count belongs to it: a fixed value here
-        // would be reset on every apply.
-        replicas: autoscaling ? undefined : replicas,
-        revisionHistoryLimit: 5,
-        minReadySeconds: validateInteger('minReadySeconds', props.minReadySeconds ?? 0, 0, 3600),
-        selector: { matchLabels: this.selector },
-        strategy: {
-          type: 'RollingUpdate',
-          rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(maxSurge), maxUnavailable: k8s.IntOrString.fromNumber(maxUnavailable) },
-        },
-        template: {
-          metadata: { labels: this.podLabels },
-          spec: {
-            serviceAccountName: this.name,
-            automountServiceAccountToken: false,
-            enableServiceLinks: false,
-            terminationGracePeriodSeconds: grace,
-            securityContext: restrictedPodSecurityContext(NON_ROOT_ID),
-            topologySpreadConstraints: ['topology.kubernetes.io/zone', 'kubernetes.io/hostname'].map(topologyKey => ({
-              topologyKey,
-              maxSkew: 1,
-              // Soft: a lost zone or a small cluster must not block scheduling.
-              whenUnsatisfiable: 'ScheduleAnyway',
-              labelSelector: { matchLabels: this.selector },
-              matchLabelKeys: ['pod-template-hash'],
-            })),
-            containers: [{
-              name: this.name,
-              image,
-              imagePullPolicy: pullPolicy,
-              ports,
-              envFrom: props.configMapName ? [{ configMapRef: { name: props.configMapName } }] : undefined,
-              env: env.length ? env : undefined,
-              resources: {
-                requests: { cpu: k8s.Quantity.fromString(resources.cpuRequest), memory: k8s.Quantity.fromString(resources.memoryRequest) },
-                limits: { cpu: k8s.Quantity.fromString(resources.cpuLimit), memory: k8s.Quantity.fromString(resources.memoryLimit) },
-              },
-              // Startup covers slow boots so liveness can stay strict afterwards.
-              startupProbe: { httpGet: httpGet(ServiceConventions.LIVENESS_PATH), periodSeconds: 2, failureThreshold: 30 },
-              livenessProbe: { httpGet: httpGet(ServiceConventions.LIVENESS_PATH), periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
-              // Two failed checks (6 s) remove a draining pod from the endpoints
-              // well inside the Koa package's drain delay.
-              readinessProbe: { httpGet: httpGet(ServiceConventions.READINESS_PATH), periodSeconds: 3, timeoutSeconds: 2, failureThreshold: 2 },
-              securityContext: restrictedContainerSecurityContext(NON_ROOT_ID),
-              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
-            }],
-            volumes: [{ name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } }],
-          },
-        },
-      },
-    });
-
-    const servicePorts: k8s.ServicePort[] = [{
-      name: ServiceConventions.HTTP_PORT_NAME, port: this.servicePort, targetPort: k8s.IntOrString.fromString(ServiceConventions.HTTP_PORT_NAME), protocol: 'TCP',
-    }];
-    if (metrics) {
-      servicePorts.push({
-        name: ServiceConventions.METRICS_PORT_NAME,
-        port: ServiceConventions.METRICS_PORT,
-        targetPort: k8s.IntOrString.fromString(ServiceConventions.METRICS_PORT_NAME),
-        protocol: 'TCP',
-      });
-    }
-    this.service = new k8s.KubeService(this, 'Service', {
-      metadata: { name: this.name, labels: common },
-      spec: { type: 'ClusterIP', selector: this.selector, ports: servicePorts },
-    });
-
-    if (autoscaling) this.autoscaler = this.addAutoscaler(autoscaling, common);
-
-    const guaranteed = autoscaling ? autoscaling.minReplicas : replicas;
-    if (guaranteed > 1) {
-      this.disruptionBudget = new k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
-        metadata: { name: this.name, labels: common },
-        spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: this.selector } },
-      });
-    }
+    this.addServiceAccount();
+    this.deployment = this.addDeployment(r, props);
+    this.service = this.addService(r);
+    if (r.autoscaling) this.autoscaler = this.addAutoscaler(r.autoscaling);
+    this.disruptionBudget = this.addDisruptionBudget(r.autoscaling ? r.autoscaling.minReplicas : r.replicas);
   }
 
   /** The in-cluster URL of this service's HTTP port. */
@@ -233,7 +190,98 @@ export class HttpService extends Construct {
     return `http://${this.name}:${this.servicePort}`;
   }
 
-  private addAutoscaler(a: AutoscalingSettings, labels: { [key: string]: string }) {
+  private addServiceAccount(): k8s.KubeServiceAccount {
+    return new k8s.KubeServiceAccount(this, 'ServiceAccount', {
+      metadata: { name: this.name, labels: this.labels },
+      automountServiceAccountToken: false,
+    });
+  }
+
+  private addDeployment(r: ResolvedHttpService, props: HttpServiceProps): k8s.KubeDeployment {
+    return new k8s.KubeDeployment(this, 'Deployment', {
+      metadata: { name: this.name, labels: this.labels },
+      spec: {
+        // With an autoscaler the replica count belongs to it: a fixed value here
+        // would be reset on every apply.
+        replicas: r.autoscaling ? undefined : r.replicas,
+        revisionHistoryLimit: 5,
+        minReadySeconds: r.minReadySeconds,
+        selector: { matchLabels: this.selector },
+        strategy: {
+          type: 'RollingUpdate',
+          rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(r.maxSurge), maxUnavailable: k8s.IntOrString.fromNumber(r.maxUnavailable) },
+        },
+        template: {
+          metadata: { labels: this.podLabels },
+          spec: {
+            serviceAccountName: this.name,
+            automountServiceAccountToken: false,
+            enableServiceLinks: false,
+            terminationGracePeriodSeconds: r.grace,
+            securityContext: restrictedPodSecurityContext(NON_ROOT_ID),
+            topologySpreadConstraints: this.spreadConstraints(),
+            containers: [this.container(r, props)],
+            volumes: [{ name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } }],
+          },
+        },
+      },
+    });
+  }
+
+  private spreadConstraints(): k8s.TopologySpreadConstraint[] {
+    return ['topology.kubernetes.io/zone', 'kubernetes.io/hostname'].map(topologyKey => ({
+      topologyKey,
+      maxSkew: 1,
+      // Soft: a lost zone or a small cluster must not block scheduling.
+      whenUnsatisfiable: 'ScheduleAnyway',
+      labelSelector: { matchLabels: this.selector },
+      matchLabelKeys: ['pod-template-hash'],
+    }));
+  }
+
+  private container(r: ResolvedHttpService, props: HttpServiceProps): k8s.Container {
+    const ports: k8s.ContainerPort[] = [{ name: ServiceConventions.HTTP_PORT_NAME, containerPort: r.port, protocol: 'TCP' }];
+    if (r.metricsPort) ports.push({ name: ServiceConventions.METRICS_PORT_NAME, containerPort: r.metricsPort, protocol: 'TCP' });
+    const env: k8s.EnvVar[] = [
+      ...Object.entries(props.env ?? {}).map(([name, value]) => ({ name, value })),
+      ...(props.secretEnv ?? []).map(s => ({ name: s.name, valueFrom: { secretKeyRef: { name: s.secretName, key: s.key } } })),
+    ];
+    const httpGet = (path: string) => ({ path, port: k8s.IntOrString.fromString(ServiceConventions.HTTP_PORT_NAME) });
+    return {
+      name: this.name,
+      image: r.image,
+      imagePullPolicy: r.pullPolicy,
+      ports,
+      envFrom: props.configMapName ? [{ configMapRef: { name: props.configMapName } }] : undefined,
+      env: env.length ? env : undefined,
+      resources: {
+        requests: { cpu: k8s.Quantity.fromString(r.resources.cpuRequest), memory: k8s.Quantity.fromString(r.resources.memoryRequest) },
+        limits: { cpu: k8s.Quantity.fromString(r.resources.cpuLimit), memory: k8s.Quantity.fromString(r.resources.memoryLimit) },
+      },
+      // Startup covers slow boots so liveness can stay strict afterwards.
+      startupProbe: { httpGet: httpGet(r.livenessPath), periodSeconds: 2, failureThreshold: 30 },
+      livenessProbe: { httpGet: httpGet(r.livenessPath), periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
+      // Two failed checks (6 s) remove a draining pod from the endpoints
+      // well inside the Koa package's drain delay.
+      readinessProbe: { httpGet: httpGet(r.readinessPath), periodSeconds: 3, timeoutSeconds: 2, failureThreshold: 2 },
+      securityContext: restrictedContainerSecurityContext(NON_ROOT_ID),
+      volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+    };
+  }
+
+  private addService(r: ResolvedHttpService): k8s.KubeService {
+    const port = (name: string, number: number): k8s.ServicePort => ({
+      name, port: number, targetPort: k8s.IntOrString.fromString(name), protocol: 'TCP',
+    });
+    const ports = [port(ServiceConventions.HTTP_PORT_NAME, this.servicePort)];
+    if (r.metricsPort) ports.push(port(ServiceConventions.METRICS_PORT_NAME, r.metricsPort));
+    return new k8s.KubeService(this, 'Service', {
+      metadata: { name: this.name, labels: this.labels },
+      spec: { type: 'ClusterIP', selector: this.selector, ports },
+    });
+  }
+
+  private addAutoscaler(a: AutoscalingSettings): k8s.KubeHorizontalPodAutoscalerV2 {
     const utilization = (name: string, averageUtilization: number) => ({
       type: 'Resource', resource: { name, target: { type: 'Utilization', averageUtilization } },
     });
@@ -242,7 +290,7 @@ export class HttpService extends Construct {
       policies: [{ type: 'Percent', value: b.percent, periodSeconds: b.periodSeconds }],
     });
     return new k8s.KubeHorizontalPodAutoscalerV2(this, 'Autoscaler', {
-      metadata: { name: this.name, labels },
+      metadata: { name: this.name, labels: this.labels },
       spec: {
         scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: this.name },
         minReplicas: a.minReplicas,
@@ -252,5 +300,43 @@ export class HttpService extends Construct {
       },
     });
   }
+
+  /** Only where a voluntary eviction could otherwise take the last replica. */
+  private addDisruptionBudget(guaranteedReplicas: number): k8s.KubePodDisruptionBudget | undefined {
+    if (guaranteedReplicas <= 1) return undefined;
+    return new k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
+      metadata: { name: this.name, labels: this.labels },
+      spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: this.selector } },
+    });
+  }
 }
 
+/** Validates the props and applies the defaults. */
+function resolveProps(props: HttpServiceProps): ResolvedHttpService {
+  const maxSurge = validateInteger('maxSurge', props.maxSurge ?? 1, 0, 100);
+  const maxUnavailable = validateInteger('maxUnavailable', props.maxUnavailable ?? 0, 0, 100);
+  if (maxSurge === 0 && maxUnavailable === 0) {
+    throw new Error('Invalid maxSurge/maxUnavailable: both are 0, so a rolling update could never make progress. Set one of them to at least 1.');
+  }
+  return {
+    image: validateImage('image', props.image, props.strictImages ?? true),
+    replicas: validateInteger('replicas', props.replicas ?? 1, 0, 1000),
+    autoscaling: props.autoscaling ? validateAutoscaling('autoscaling', props.autoscaling) : undefined,
+    resources: validateResources('resources', props.resources, DEFAULT_RESOURCES),
+    port: validateInteger('port', props.port ?? ServiceConventions.HTTP_PORT, 1024, 65535),
+    metricsPort: (props.metrics ?? true) ? validateInteger('metricsPort', props.metricsPort ?? ServiceConventions.METRICS_PORT, 1024, 65535) : undefined,
+    maxSurge,
+    maxUnavailable,
+    minReadySeconds: validateInteger('minReadySeconds', props.minReadySeconds ?? 0, 0, 3600),
+    pullPolicy: validateOneOf('imagePullPolicy', props.imagePullPolicy ?? 'IfNotPresent', ['IfNotPresent', 'Always', 'Never']),
+    grace: validateInteger('terminationGracePeriodSeconds', props.terminationGracePeriodSeconds ?? RuntimeDefaults.TERMINATION_GRACE_SECONDS, 1, 3600),
+    livenessPath: validateHttpPath('probes.livenessPath', props.probes?.livenessPath ?? ServiceConventions.LIVENESS_PATH),
+    readinessPath: validateHttpPath('probes.readinessPath', props.probes?.readinessPath ?? ServiceConventions.READINESS_PATH),
+  };
+}
+
+/** The image's tag (or the start of its digest) as a label value. */
+function versionLabel(image: string): string {
+  const tag = image.includes('@') ? image.split('@')[1].slice(0, 19) : image.split(':').pop()!;
+  return tag.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 63);
+}

@@ -1,16 +1,36 @@
+import { deepMerge } from '../core/merge';
 import { validateCpu, validateInteger, validateMemory, PropValidationError } from '../core/validate';
 
-/** CPU and memory for one container. */
+/**
+ * CPU and memory for one container. Every field is optional: an override
+ * such as `{ memoryLimit: '2Gi' }` keeps the preset's (or the workload's
+ * default) other fields.
+ */
 export interface ResourceSettings {
-  /** CPU the scheduler reserves, e.g. '250m'. */
-  readonly cpuRequest: string;
-  /** CPU ceiling, e.g. '500m'. */
-  readonly cpuLimit: string;
-  /** Memory the scheduler reserves, e.g. '256Mi'. */
-  readonly memoryRequest: string;
-  /** Memory ceiling, e.g. '512Mi'. */
-  readonly memoryLimit: string;
+  /**
+   * CPU the scheduler reserves, e.g. '250m'.
+   * @default - the preset's value, else the workload's default
+   */
+  readonly cpuRequest?: string;
+  /**
+   * CPU ceiling, e.g. '500m'.
+   * @default - the preset's value, else the workload's default
+   */
+  readonly cpuLimit?: string;
+  /**
+   * Memory the scheduler reserves, e.g. '256Mi'.
+   * @default - the preset's value, else the workload's default
+   */
+  readonly memoryRequest?: string;
+  /**
+   * Memory ceiling, e.g. '512Mi'.
+   * @default - the preset's value, else the workload's default
+   */
+  readonly memoryLimit?: string;
 }
+
+/** ResourceSettings with every field set: what a workload's defaults are and what it renders. */
+export type Resources = Required<ResourceSettings>;
 
 /** One HorizontalPodAutoscaler scaling policy window. */
 export interface ScalingBehavior {
@@ -85,13 +105,15 @@ export interface HttpServiceSettings {
   readonly minReadySeconds?: number;
 }
 
-export const DEFAULT_RESOURCES: ResourceSettings = {
+export const DEFAULT_RESOURCES: Resources = {
   cpuRequest: '100m', cpuLimit: '250m', memoryRequest: '128Mi', memoryLimit: '256Mi',
 };
 export const SEED_SCALE_UP: ScalingBehavior = { stabilizationWindowSeconds: 60, percent: 50, periodSeconds: 60 };
 export const SEED_SCALE_DOWN: ScalingBehavior = { stabilizationWindowSeconds: 300, percent: 10, periodSeconds: 60 };
 
-export function validateResources(prop: string, r: ResourceSettings): ResourceSettings {
+/** `overrides` deep-merged over the workload's `defaults`, each field checked. */
+export function validateResources(prop: string, overrides: ResourceSettings | undefined, defaults: Resources): Resources {
+  const r: Resources = deepMerge(defaults, overrides);
   validateCpu(`${prop}.cpuRequest`, r.cpuRequest);
   validateCpu(`${prop}.cpuLimit`, r.cpuLimit);
   validateMemory(`${prop}.memoryRequest`, r.memoryRequest);

@@ -1,14 +1,17 @@
 import { Chart, Testing } from 'cdk8s';
+import { Construct } from 'constructs';
 import { EdgeConventions, SecurityHeaders } from '../../src/conventions';
 import { Edge, EdgeEnvironments, EdgeGateway, EdgeIngress, EdgeKind, LetsEncryptClusterIssuer, SecurityHeadersConfigMap } from '../../src/edge';
 import { RauliVisionChart } from '../../src/platform/rauli-vision-chart';
 import { validateManifests } from '../../src/validation';
+import { HttpService } from '../../src/workload/http-service';
 
 const NGINX = 'nginx.ingress.kubernetes.io';
-const routing = {
-  frontend: { serviceName: 'frontend', port: 80 },
-  backend: { serviceName: 'backend-go', port: 8080 },
-};
+/** The two services the edge routes to, created in the chart the edge goes into. */
+const routing = (scope: Construct) => ({
+  frontend: new HttpService(scope, 'frontend', { name: 'frontend', component: 'frontend', image: 'ghcr.io/rauli-vision/frontend:1.0.0' }),
+  backend: new HttpService(scope, 'backend', { name: 'backend-go', component: 'backend-go', image: 'ghcr.io/rauli-vision/backend:1.0.0', servicePort: 8080 }),
+});
 
 function synth(build: (chart: Chart) => void, namespace = 'production'): any[] {
   const chart = new Chart(Testing.app(), 'test', { namespace });
@@ -24,7 +27,7 @@ const backendsOf = (ing: any) => ing.spec.rules.flatMap((r: any) => r.http.paths
   `${r.host}${p.path} ${p.pathType} -> ${p.backend.service.name}:${p.backend.service.port.number}`));
 
 describe('EdgeIngress', () => {
-  const docs = synth(c => new EdgeIngress(c, 'edge', { ...routing, apiHosts: ['api.rauli-vision.com'] }));
+  const docs = synth(c => new EdgeIngress(c, 'edge', { ...routing(c), apiHosts: ['api.rauli-vision.com'] }));
 
   test('passes the validation harness', () => {
     expect(validateManifests(docs).errors).toEqual([]);
@@ -77,7 +80,7 @@ describe('EdgeIngress', () => {
 
   test('tells the controller which response headers to allow', () => {
     const chart = new Chart(Testing.app(), 't', { namespace: 'x' });
-    const edge = new EdgeIngress(chart, 'edge', routing);
+    const edge = new EdgeIngress(chart, 'edge', routing(chart));
     expect(edge.controllerConfig['global-allowed-response-headers'].split(',').sort())
       .toEqual([...Object.keys(SecurityHeaders.HEADERS), 'Cache-Control'].sort());
     expect(edge.controllerConfig['limit-req-status-code']).toBe('429');
@@ -85,7 +88,7 @@ describe('EdgeIngress', () => {
 
   test('hosts, secret, issuer, limits, body size and timeout are settable', () => {
     const d = synth(c => new EdgeIngress(c, 'edge', {
-      ...routing,
+      ...routing(c),
       name: 'rv',
       hosts: ['staging.rauli-vision.com'],
       tlsSecretName: 'staging-tls',
@@ -108,7 +111,7 @@ describe('EdgeIngress', () => {
   });
 
   test('without security headers the assets still get their cache header', () => {
-    const d = synth(c => new EdgeIngress(c, 'edge', { ...routing, securityHeaders: false }));
+    const d = synth(c => new EdgeIngress(c, 'edge', { ...routing(c), securityHeaders: false }));
     expect(d.filter(x => x.kind === 'ConfigMap').map(x => x.metadata.name)).toEqual(['rauli-vision-asset-headers']);
     expect(find(d, 'ConfigMap', 'rauli-vision-asset-headers').data).toEqual({ 'Cache-Control': EdgeConventions.STATIC_ASSETS_CACHE_CONTROL });
     expect(find(d, 'Ingress', 'rauli-vision-web').metadata.annotations[`${NGINX}/custom-headers`]).toBeUndefined();
@@ -124,17 +127,21 @@ describe('EdgeIngress', () => {
     [{ maxBodySize: '10MB' }, /maxBodySize.*nginx size/],
     [{ requestTimeout: '500ms' }, /requestTimeout.*whole number of seconds/],
     [{ requestTimeout: 'thirty' }, /requestTimeout.*duration/],
-    [{ backend: { serviceName: 'backend-go', port: 70000 } }, /backend.port/],
+    [{ routes: [{ pathPrefix: '/api/', service: 'backend' }] }, /routes\[0\].pathPrefix.*not \/, \/api\//],
+    [{ routes: [{ pathPrefix: '/reports/', host: 'elsewhere.example.com', service: 'backend' }] }, /routes\[0\].host.*one of the edge's hosts/],
     [{ annotations: { [`${NGINX}/configuration-snippet`]: 'more_set_headers "X: y";' } }, /snippet/],
   ])('refuses %j', (bad, message) => {
     const chart = new Chart(Testing.app(), 't', { namespace: 'x' });
-    expect(() => new EdgeIngress(chart, 'edge', { ...routing, ...bad } as any)).toThrow(message);
+    const services = routing(chart);
+    const routes = (bad as any).routes?.map((r: any) => ({ ...r, service: services.backend }));
+    expect(() => new EdgeIngress(chart, 'edge', { ...services, ...bad, ...(routes ? { routes } : {}) } as any)).toThrow(message);
   });
 
   test('needs a namespace for the namespace/name ConfigMap reference', () => {
     const chart = new Chart(Testing.app(), 't');
-    expect(() => new EdgeIngress(chart, 'edge', routing)).toThrow(/namespace/);
-    expect(() => new EdgeIngress(chart, 'edge2', { ...routing, namespace: 'prod' })).not.toThrow();
+    const services = routing(chart);
+    expect(() => new EdgeIngress(chart, 'edge', services)).toThrow(/namespace/);
+    expect(() => new EdgeIngress(chart, 'edge2', { ...services, namespace: 'prod' })).not.toThrow();
   });
 });
 
@@ -170,7 +177,7 @@ describe('LetsEncryptClusterIssuer', () => {
 });
 
 describe('EdgeGateway', () => {
-  const docs = synth(c => new EdgeGateway(c, 'gw', { ...routing, apiHosts: ['api.rauli-vision.com'] }));
+  const docs = synth(c => new EdgeGateway(c, 'gw', { ...routing(c), apiHosts: ['api.rauli-vision.com'] }));
 
   test('passes the validation harness', () => {
     expect(validateManifests(docs).errors).toEqual([]);
@@ -212,7 +219,7 @@ describe('EdgeGateway', () => {
 
 describe('Edge', () => {
   test('defaults to ingress-nginx with a ClusterIssuer solving through the nginx class', () => {
-    const docs = synth(c => new Edge(c, 'edge', routing));
+    const docs = synth(c => new Edge(c, 'edge', routing(c)));
     expect(docs.filter(d => d.kind === 'Ingress')).toHaveLength(4);
     expect(docs.some(d => d.kind === 'Gateway')).toBe(false);
     expect(find(docs, 'ClusterIssuer', 'letsencrypt-prod').spec.acme.solvers[0].http01.ingress.ingressClassName).toBe('nginx');
@@ -220,7 +227,7 @@ describe('Edge', () => {
   });
 
   test('Gateway API alternative: the issuer solves HTTP-01 through the Gateway listener', () => {
-    const docs = synth(c => new Edge(c, 'edge', { ...routing, kind: EdgeKind.GATEWAY_API, acmeEmail: 'ops@rauli-vision.com' }));
+    const docs = synth(c => new Edge(c, 'edge', { ...routing(c), kind: EdgeKind.GATEWAY_API, acmeEmail: 'ops@rauli-vision.com' }));
     expect(docs.some(d => d.kind === 'Ingress')).toBe(false);
     const issuer = find(docs, 'ClusterIssuer', 'letsencrypt-prod');
     expect(issuer.spec.acme.email).toBe('ops@rauli-vision.com');
@@ -230,9 +237,38 @@ describe('Edge', () => {
   });
 
   test('the ClusterIssuer can be left to another chart', () => {
-    const docs = synth(c => new Edge(c, 'edge', { ...routing, createClusterIssuer: false }));
+    const docs = synth(c => new Edge(c, 'edge', { ...routing(c), createClusterIssuer: false }));
     expect(docs.some(d => d.kind === 'ClusterIssuer')).toBe(false);
     expect(find(docs, 'Ingress', 'rauli-vision-web').metadata.annotations['cert-manager.io/cluster-issuer']).toBe('letsencrypt-prod');
+  });
+});
+
+describe('extra path routes', () => {
+  const withReports = (c: Construct) => {
+    const services = routing(c);
+    const reports = new HttpService(c, 'reports', { name: 'reports', component: 'reports', image: 'ghcr.io/rauli-vision/reports:1.0.0', servicePort: 8081 });
+    return { ...services, apiHosts: ['api.rauli-vision.com'], routes: [{ service: reports, pathPrefix: '/reports/' }, { service: reports, pathPrefix: '/exports/', host: 'api.rauli-vision.com' }] };
+  };
+
+  test('ingress-nginx: one Ingress per route, to the service\'s port, with the API limit and headers', () => {
+    const docs = synth(c => new EdgeIngress(c, 'edge', withReports(c)));
+    const ing = find(docs, 'Ingress', 'rauli-vision-reports');
+    expect(backendsOf(ing)).toEqual(['rauli-vision.com/reports/ Prefix -> reports:8081', 'api.rauli-vision.com/exports/ Prefix -> reports:8081']);
+    expect(ing.metadata.annotations[`${NGINX}/limit-rps`]).toBe('10');
+    expect(ing.metadata.annotations[`${NGINX}/custom-headers`]).toBe('production/rauli-vision-security-headers');
+    expect(validateManifests(docs).errors).toEqual([]);
+  });
+
+  test('Gateway API: one HTTPRoute per route on the listeners of its hosts', () => {
+    const docs = synth(c => new EdgeGateway(c, 'gw', withReports(c)));
+    const routes = ['rauli-vision-reports', 'rauli-vision-reports-2'].map(n => find(docs, 'HTTPRoute', n).spec);
+    const summary = routes.map(r => [
+      r.hostnames, r.parentRefs.map((p: any) => p.sectionName), r.rules[0].matches[0].path.value, r.rules[0].backendRefs[0],
+    ]);
+    expect(summary).toEqual([
+      [['rauli-vision.com'], ['https-0'], '/reports/', { name: 'reports', port: 8081 }],
+      [['api.rauli-vision.com'], ['https-1'], '/exports/', { name: 'reports', port: 8081 }],
+    ]);
   });
 });
 
@@ -265,7 +301,7 @@ describe('EdgeEnvironments', () => {
 
   test('two environments in one cluster claim no common host', () => {
     const hosts = ['dev', 'staging', 'production'].flatMap(env => {
-      const docs = synth(c => new EdgeIngress(c, 'edge', { ...routing, ...EdgeEnvironments.routing(env) }), `rauli-vision-${env}`);
+      const docs = synth(c => new EdgeIngress(c, 'edge', { ...routing(c), ...EdgeEnvironments.routing(env) }), `rauli-vision-${env}`);
       return [...new Set(docs.filter(d => d.kind === 'Ingress').flatMap(d => d.spec.rules.map((r: any) => r.host)))];
     });
     expect(new Set(hosts).size).toBe(hosts.length);

@@ -123,7 +123,12 @@ describe('helm template with the default values equals the constructs', () => {
  * counts while autoscaling is off).
  */
 const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: Doc[]) => void }> = [
-  { key: 'replicaCount', base: ['autoscaling.enabled=false'], set: ['replicaCount=7'], check: d => expect(get(d, 'Deployment', 'backend-go').spec.replicas).toBe(7) },
+  {
+    key: 'services.backend-go.replicaCount',
+    base: ['services.backend-go.autoscaling.enabled=false'],
+    set: ['services.backend-go.replicaCount=7'],
+    check: d => expect(get(d, 'Deployment', 'backend-go').spec.replicas).toBe(7),
+  },
   {
     key: 'environment',
     set: ['environment=staging'],
@@ -167,7 +172,8 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
         expect(container(d, a).ports.find((p: Doc) => p.name === 'http').containerPort).toBe(3000);
         expect(container(d, a).env.find((e: Doc) => e.name === 'PORT').value).toBe('3000');
       }
-      expect(get(d, 'NetworkPolicy', 'allow-edge-to-web').spec.ingress[0].ports[0].port).toBe(3000);
+      expect(get(d, 'NetworkPolicy', 'frontend-ingress').spec.ingress[0].ports[0].port).toBe(3000);
+      expect(get(d, 'NetworkPolicy', 'backend-go-egress').spec.egress[2].ports[0].port).toBe(3000);
     },
   },
   {
@@ -237,22 +243,22 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
     },
   },
   ...([['limits', 'cpu', '400m'], ['limits', 'memory', '384Mi'], ['requests', 'cpu', '300m'], ['requests', 'memory', '300Mi']] as const).map(([kind, res, value]) => ({
-    key: `resources.${kind}.${res}`,
-    set: [`resources.${kind}.${res}=${value}`],
+    key: `services.backend-go.resources.${kind}.${res}`,
+    set: [`services.backend-go.resources.${kind}.${res}=${value}`],
     check: (d: Doc[]) => expect(container(d, 'backend-go').resources[kind][res]).toBe(value),
   })),
   {
-    key: 'autoscaling.enabled',
-    set: ['autoscaling.enabled=false'],
+    key: 'services.backend-go.autoscaling.enabled',
+    set: ['services.backend-go.autoscaling.enabled=false'],
     check: d => {
       expect(has(d, 'HorizontalPodAutoscaler', 'backend-go')).toBe(false);
       expect(get(d, 'Deployment', 'backend-go').spec.replicas).toBe(10);
     },
   },
-  { key: 'autoscaling.minReplicas', set: ['autoscaling.minReplicas=4'], check: d => expect(get(d, 'HorizontalPodAutoscaler', 'backend-go').spec.minReplicas).toBe(4) },
+  { key: 'services.backend-go.autoscaling.minReplicas', set: ['services.backend-go.autoscaling.minReplicas=4'], check: d => expect(get(d, 'HorizontalPodAutoscaler', 'backend-go').spec.minReplicas).toBe(4) },
   {
-    key: 'autoscaling.maxReplicas',
-    set: ['autoscaling.maxReplicas=20'],
+    key: 'services.backend-go.autoscaling.maxReplicas',
+    set: ['services.backend-go.autoscaling.maxReplicas=20'],
     check: d => {
       expect(get(d, 'HorizontalPodAutoscaler', 'backend-go').spec.maxReplicas).toBe(20);
       // The usable connections shared by 20 Go + 2 Python replicas at most, as the construct computes it.
@@ -260,22 +266,22 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
     },
   },
   {
-    key: 'autoscaling.targetCPUUtilizationPercentage',
-    set: ['autoscaling.targetCPUUtilizationPercentage=60'],
+    key: 'services.backend-go.autoscaling.targetCPUUtilizationPercentage',
+    set: ['services.backend-go.autoscaling.targetCPUUtilizationPercentage=60'],
     check: d => {
       expect(get(d, 'HorizontalPodAutoscaler', 'backend-go').spec.metrics.find((m: Doc) => m.resource.name === 'cpu').resource.target.averageUtilization).toBe(60);
     },
   },
   {
-    key: 'autoscaling.targetMemoryUtilizationPercentage',
-    set: ['autoscaling.targetMemoryUtilizationPercentage=90'],
+    key: 'services.backend-go.autoscaling.targetMemoryUtilizationPercentage',
+    set: ['services.backend-go.autoscaling.targetMemoryUtilizationPercentage=90'],
     check: d => {
       expect(get(d, 'HorizontalPodAutoscaler', 'backend-go').spec.metrics.find((m: Doc) => m.resource.name === 'memory').resource.target.averageUtilization).toBe(90);
     },
   },
   {
-    key: 'frontend.replicaCount',
-    set: ['frontend.replicaCount=1'],
+    key: 'services.frontend.replicaCount',
+    set: ['services.frontend.replicaCount=1'],
     check: d => {
       expect(get(d, 'Deployment', 'frontend').spec.replicas).toBe(1);
       // One replica needs no disruption budget (and one with maxUnavailable 1 would be pointless).
@@ -283,14 +289,14 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
     },
   },
   {
-    key: 'frontend.autoscaling',
-    set: ['frontend.autoscaling.enabled=true', 'frontend.autoscaling.maxReplicas=12'],
+    key: 'services.frontend.autoscaling',
+    set: ['services.frontend.autoscaling.enabled=true', 'services.frontend.autoscaling.maxReplicas=12'],
     check: d => {
       expect(get(d, 'HorizontalPodAutoscaler', 'frontend').spec).toMatchObject({ minReplicas: 5, maxReplicas: 12 });
       expect(get(d, 'Deployment', 'frontend').spec.replicas).toBeUndefined();
     },
   },
-  { key: 'backendPython.resources', set: ['backendPython.resources.limits.memory=384Mi'], check: d => expect(container(d, 'backend-python').resources.limits.memory).toBe('384Mi') },
+  { key: 'services.backend-python.resources', set: ['services.backend-python.resources.limits.memory=384Mi'], check: d => expect(container(d, 'backend-python').resources.limits.memory).toBe('384Mi') },
   {
     key: 'monitoring.enabled',
     set: ['monitoring.enabled=false'],
@@ -316,12 +322,16 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
   },
   {
     key: 'monitoring.serviceMonitor.interval',
-    set: ['monitoring.serviceMonitor.interval=15s'],
+    set: ['monitoring.serviceMonitor.interval=20s'],
     check: d => {
-      const monitors = d.filter(x => x.kind === 'ServiceMonitor');
-      expect(monitors.length).toBeGreaterThanOrEqual(5);
-      for (const m of monitors) for (const ep of m.spec.endpoints) expect(ep.interval).toBe('15s');
+      const interval = (name: string) => get(d, 'ServiceMonitor', `rauli-vision-${name}`).spec.endpoints[0].interval;
+      expect(['postgres-exporter', 'redis-exporter', ...APPS].map(interval)).toEqual(['20s', '20s', '30s', '15s', '15s']);
     },
+  },
+  {
+    key: 'services.frontend.scrapeInterval',
+    set: ['services.frontend.scrapeInterval=1m'],
+    check: d => expect(get(d, 'ServiceMonitor', 'rauli-vision-frontend').spec.endpoints[0].interval).toBe('1m'),
   },
   {
     key: 'backup.enabled',
@@ -363,12 +373,14 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
 ];
 
 test.each([
-  ['replicaCount=abc', /replicaCount: Invalid type/],
+  ['services.backend-go.replicaCount=abc', /services.backend-go.replicaCount: Invalid type/],
+  ['services.reports.replicaCount=1', /Additional property reports is not allowed/],
   ['image.tag=latest', /image.tag: Must not validate/],
   ['image.tag=1.0.0+build', /image.tag: Does not match pattern/],
   ['replicaCont=3', /Additional property replicaCont is not allowed/],
   ['service.type=Ingress', /service.type: service.type must be one of/],
-  ['resources.limits.memory=512MB', /resources.limits.memory: Does not match pattern/],
+  ['services.backend-go.resources.limits.memory=512MB', /resources.limits.memory: Does not match pattern/],
+  ['services.backend-go.scrapeInterval=fast', /scrapeInterval: Does not match pattern/],
   ['environment=prod', /environment: environment must be one of/],
 ])('values.schema.json refuses --set %s', (set, message) => {
   expect(() => render(set)).toThrow(message);
@@ -391,7 +403,7 @@ test('refuses autoscaling maxima whose connection pools cannot fit in PostgreSQL
   const usable = pg.maxConnections - pg.reservedConnections;
   expect(() => pg.poolSizeFor(usable + 1)).toThrow();
   // usable - 1 Go replicas plus the 2 Python replicas.
-  expect(() => render(`autoscaling.maxReplicas=${usable - 1}`))
+  expect(() => render(`services.backend-go.autoscaling.maxReplicas=${usable - 1}`))
     .toThrow(new RegExp(`${usable + 1} database client replicas at most do not fit in PostgreSQL's ${usable} usable connections`));
 });
 

@@ -25,9 +25,9 @@ test('unknown environment name', () => {
 
 test('missing image tag in production', () => {
   expect(() => synthEnvironment('production', { images: { ...IMAGES, backendGo: 'ghcr.io/rauli-vision/backend' } }))
-    .toThrow(/Invalid image: "ghcr.io\/rauli-vision\/backend"\. Expected a pinned image/);
+    .toThrow(/Invalid services\[1\] \(backend-go\)\.image: "ghcr.io\/rauli-vision\/backend"\. Expected a pinned image/);
   expect(() => synthEnvironment('staging', { images: { ...IMAGES, frontend: 'ghcr.io/rauli-vision/frontend:latest' } }))
-    .toThrow(/Invalid image: .*:latest.*refused in staging and production/);
+    .toThrow(/Invalid services\[0\] \(frontend\)\.image: .*:latest.*refused in staging and production/);
 });
 
 test('dev accepts an untagged image for local iteration', () => {

@@ -104,7 +104,21 @@ test('network policies: default deny, then only the architecture\'s flows', () =
   const byName = Object.fromEntries(policies.map(p => [p.metadata.name, p.spec]));
   expect(byName['default-deny']).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
   expect(byName['allow-dns'].egress[0].ports.map((p: any) => p.port)).toEqual([53, 53]);
-  expect(byName['allow-edge-to-web'].ingress[0].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name']).toBe('ingress-nginx');
-  expect(byName['allow-backends-egress'].egress.map((e: any) => e.ports[0].port)).toEqual([5432, 6379, 8080]);
-  expect(byName['allow-monitoring-scrape'].ingress[0].ports.map((p: any) => p.port)).toEqual([9090, 9187, 9121]);
+  const peers = (rules: any[]) => rules.map(r => [
+    ...(r.from ?? r.to).map((p: any) => p.namespaceSelector?.matchLabels['kubernetes.io/metadata.name'] ?? p.podSelector.matchLabels['app.kubernetes.io/component']),
+    ...r.ports.map((p: any) => p.port),
+  ].join(' '));
+  // Per service: who may connect to it and where it may connect, nothing more.
+  const applicationPolicies = Object.keys(byName).filter(n => !/^(postgres|redis)/.test(n)).sort();
+  expect(applicationPolicies).toEqual(['allow-dns', 'backend-go-egress', 'backend-go-ingress', 'backend-python-egress', 'backend-python-ingress',
+    'default-deny', 'frontend-ingress']);
+  expect(peers(byName['frontend-ingress'].ingress)).toEqual(['ingress-nginx 8080', 'monitoring 9090']);
+  expect(peers(byName['backend-go-ingress'].ingress)).toEqual(['ingress-nginx 8080', 'monitoring 9090']);
+  expect(peers(byName['backend-go-egress'].egress)).toEqual(['postgres 5432', 'redis 6379', 'backend-python 8080']);
+  expect(peers(byName['backend-python-ingress'].ingress)).toEqual(['backend-go 8080', 'monitoring 9090']);
+  expect(peers(byName['backend-python-egress'].egress)).toEqual(['postgres 5432', 'redis 6379']);
+  // The data tier admits exactly the services that declare it.
+  const clients = (name: string) => byName[name].ingress[0].from[0].podSelector.matchExpressions[0].values;
+  expect(clients('postgres')).toEqual(['backend-go', 'backend-python', 'backup']);
+  expect(clients('redis')).toEqual(['backend-go', 'backend-python']);
 });

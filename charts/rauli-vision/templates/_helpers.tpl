@@ -12,7 +12,7 @@
 {{- end -}}
 {{- define "rauli-vision.databasePoolSize" -}}
 {{- $v := .Values -}}
-{{- $clients := add (ternary $v.autoscaling.maxReplicas $v.replicaCount $v.autoscaling.enabled) (ternary $v.backendPython.autoscaling.maxReplicas $v.backendPython.replicaCount $v.backendPython.autoscaling.enabled) -}}
+{{- $clients := add (ternary (index $v.services "backend-go").autoscaling.maxReplicas (index $v.services "backend-go").replicaCount (index $v.services "backend-go").autoscaling.enabled) (ternary (index $v.services "backend-python").autoscaling.maxReplicas (index $v.services "backend-python").replicaCount (index $v.services "backend-python").autoscaling.enabled) -}}
 {{- $share := div 94 $clients -}}
 {{- if lt $share 1 }}{{ fail (printf "%d database client replicas at most do not fit in PostgreSQL's 94 usable connections" $clients) }}{{ end -}}
 {{- min 20 $share -}}

@@ -5,7 +5,7 @@ import { BackupStorage } from './backup-storage';
 import { BackupConventions } from '../../conventions';
 import { validateCron, validateDnsLabel, validateDnsSubdomain, validateInteger, PropValidationError } from '../../core/validate';
 import { NON_ROOT_ID } from '../../workload/security';
-import { ResourceSettings } from '../../workload/settings';
+import { ResourceSettings, Resources } from '../../workload/settings';
 import { checkedImage, checkedResources, checkedStorage, IMAGES } from '../internal';
 
 /** One volume to archive. Exactly one of `claimName` and `configMapName`. */
@@ -71,7 +71,7 @@ export interface ApplicationBackupProps {
   readonly resources?: ResourceSettings;
 }
 
-const DEFAULT_RESOURCES: ResourceSettings = { cpuRequest: '50m', cpuLimit: '500m', memoryRequest: '128Mi', memoryLimit: '512Mi' };
+const DEFAULT_RESOURCES: Resources = { cpuRequest: '50m', cpuLimit: '500m', memoryRequest: '128Mi', memoryLimit: '512Mi' };
 
 /**
  * Nightly backup of configuration and user-data volumes: `backup-application.sh`
@@ -116,7 +116,7 @@ export class ApplicationBackup extends Construct {
     });
     this.prefixes = props.sources.map(s => `${s.name}/`);
     this.cronJobName = name;
-    const res = checkedResources('resources', props.resources ?? DEFAULT_RESOURCES);
+    const res = checkedResources('resources', props.resources, DEFAULT_RESOURCES);
 
     const runtime = new BackupRuntime(this, 'Runtime', {
       name,

@@ -4,7 +4,7 @@ import { BackupStorage } from './backup-storage';
 import { BackupConventions, Components } from '../../conventions';
 import { validateDnsSubdomain, PropValidationError } from '../../core/validate';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../workload/security';
-import { ResourceSettings } from '../../workload/settings';
+import { Resources } from '../../workload/settings';
 import { dnsEgress, emptyDir, podLabels, readScript, resources, SCRIPTS_DIR, secretEnv, tcpPort } from '../internal';
 import { PostgresCluster } from '../postgres/postgres-cluster';
 
@@ -63,7 +63,7 @@ export interface JobStep {
   readonly image: string;
   readonly args: string[];
   readonly env: k8s.EnvVar[];
-  readonly resources: ResourceSettings;
+  readonly resources: Resources;
   readonly volumeMounts?: k8s.VolumeMount[];
 }
 

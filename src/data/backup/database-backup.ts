@@ -123,7 +123,7 @@ export class DatabaseBackup extends Construct {
     if (databases.length === 0) throw new PropValidationError('databases', databases, 'at least one database');
     databases.forEach((d, i) => validatePgIdentifier(`databases[${i}]`, d));
     const workVolumeSize = checkedStorage('workVolumeSize', props.workVolumeSize ?? '10Gi');
-    const res = checkedResources('resources', props.resources ?? JOB_STEP_RESOURCES);
+    const res = checkedResources('resources', props.resources, JOB_STEP_RESOURCES);
     this.postgresImage = checkedImage('postgresImage', props.postgresImage ?? IMAGES.postgres);
     this.awsCliImage = checkedImage('awsCliImage', props.awsCliImage ?? IMAGES.awsCli);
 

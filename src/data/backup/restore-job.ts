@@ -83,7 +83,7 @@ export class RestoreJob extends Construct {
     }
     validatePrefix('backupKey', key.slice(0, key.lastIndexOf('/') + 1));
     if (props.targetDatabase !== undefined) validatePgIdentifier('targetDatabase', props.targetDatabase);
-    const res = checkedResources('resources', props.resources ?? JOB_STEP_RESOURCES);
+    const res = checkedResources('resources', props.resources, JOB_STEP_RESOURCES);
     this.jobName = name;
 
     const runtime = new BackupRuntime(this, 'Runtime', {

@@ -3,7 +3,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Components, DataConventions, RuntimeDefaults, ServiceConventions } from '../../conventions';
 import { parseQuantity, validateDnsLabel, validateDnsSubdomain, validateInteger, PropValidationError } from '../../core/validate';
-import { ResourceSettings } from '../../workload/settings';
+import { ResourceSettings, Resources } from '../../workload/settings';
 import {
   checkedImage, checkedResources, checkedStorage, containerSecurityContext, dnsEgress, emptyDir, execProbe, IMAGES, instanceSelector,
   namespaceOf, podLabels, podSecurityContext, readScript, resources, ROLE_LABEL, SCRIPTS_DIR, secretEnv, serviceHost, spreadOverNodes,
@@ -115,8 +115,8 @@ export interface PostgresClusterProps extends PostgresClusterOptions {
 }
 
 // Defaults fit the platform namespace's LimitRange (the seed: at most 500m / 512Mi per container).
-const DEFAULT_RESOURCES: ResourceSettings = { cpuRequest: '250m', cpuLimit: '500m', memoryRequest: '512Mi', memoryLimit: '512Mi' };
-const EXPORTER_RESOURCES: ResourceSettings = { cpuRequest: '50m', cpuLimit: '100m', memoryRequest: '64Mi', memoryLimit: '128Mi' };
+const DEFAULT_RESOURCES: Resources = { cpuRequest: '250m', cpuLimit: '500m', memoryRequest: '512Mi', memoryLimit: '512Mi' };
+const EXPORTER_RESOURCES: Resources = { cpuRequest: '50m', cpuLimit: '100m', memoryRequest: '64Mi', memoryLimit: '128Mi' };
 const DATA_DIR = '/var/lib/postgresql/data';
 // A subdirectory: the volume's root may hold lost+found, which initdb refuses.
 const PGDATA = `${DATA_DIR}/pgdata`;
@@ -169,7 +169,7 @@ export class PostgresCluster extends Construct {
     const instances = validateInteger('instances', props.instances ?? 2, 1, 10);
     const storageSize = checkedStorage('storageSize', props.storageSize ?? '20Gi');
     if (props.storageClassName !== undefined) validateDnsSubdomain('storageClassName', props.storageClassName);
-    const res = checkedResources('resources', props.resources ?? DEFAULT_RESOURCES);
+    const res = checkedResources('resources', props.resources, DEFAULT_RESOURCES);
     const maxConnections = validateInteger('maxConnections', props.maxConnections ?? RuntimeDefaults.DATABASE_MAX_CONNECTIONS, 10, 10000);
     const poolSize = validateInteger('poolSize', props.poolSize ?? RuntimeDefaults.DATABASE_POOL_SIZE, 1, 1000);
     const database = validatePgIdentifier('database', props.database ?? 'rauli');

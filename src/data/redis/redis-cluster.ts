@@ -3,7 +3,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Components, DataConventions, ServiceConventions } from '../../conventions';
 import { parseQuantity, validateDnsLabel, validateDnsSubdomain, validateInteger, validateOneOf, PropValidationError } from '../../core/validate';
-import { ResourceSettings } from '../../workload/settings';
+import { ResourceSettings, Resources } from '../../workload/settings';
 import {
   checkedImage, checkedResources, checkedStorage, containerSecurityContext, dnsEgress, emptyDir, execProbe, IMAGES, instanceSelector, namespaceOf,
   podLabels, podSecurityContext, readScript, resources, SCRIPTS_DIR, secretEnv, spreadOverNodes, tcpPort, zoneSpread,
@@ -88,10 +88,10 @@ export interface RedisClusterProps extends RedisClusterOptions {
   readonly exporterImage?: string;
 }
 
-const DEFAULT_RESOURCES: ResourceSettings = { cpuRequest: '100m', cpuLimit: '500m', memoryRequest: '256Mi', memoryLimit: '512Mi' };
+const DEFAULT_RESOURCES: Resources = { cpuRequest: '100m', cpuLimit: '500m', memoryRequest: '256Mi', memoryLimit: '512Mi' };
 // Sidecar and Job sizes respect the platform LimitRange's minimum (50m / 64Mi).
-const EXPORTER_RESOURCES: ResourceSettings = { cpuRequest: '50m', cpuLimit: '100m', memoryRequest: '64Mi', memoryLimit: '64Mi' };
-const JOB_RESOURCES: ResourceSettings = { cpuRequest: '50m', cpuLimit: '100m', memoryRequest: '64Mi', memoryLimit: '128Mi' };
+const EXPORTER_RESOURCES: Resources = { cpuRequest: '50m', cpuLimit: '100m', memoryRequest: '64Mi', memoryLimit: '64Mi' };
+const JOB_RESOURCES: Resources = { cpuRequest: '50m', cpuLimit: '100m', memoryRequest: '64Mi', memoryLimit: '128Mi' };
 const EVICTION_POLICIES = ['noeviction', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl'];
 
 /**
@@ -128,7 +128,7 @@ export class RedisCluster extends Construct {
     const replicasPerMaster = validateInteger('replicasPerMaster', props.replicasPerMaster ?? 1, 0, 5);
     const storageSize = checkedStorage('storageSize', props.storageSize ?? '5Gi');
     if (props.storageClassName !== undefined) validateDnsSubdomain('storageClassName', props.storageClassName);
-    const res = checkedResources('resources', props.resources ?? DEFAULT_RESOURCES);
+    const res = checkedResources('resources', props.resources, DEFAULT_RESOURCES);
     const policy = validateOneOf('maxmemoryPolicy', props.maxmemoryPolicy ?? 'allkeys-lru', EVICTION_POLICIES);
     const clientComponents = (props.clientComponents ?? [Components.BACKEND_GO, Components.BACKEND_PYTHON]).map((c, i) => validateDnsLabel(`clientComponents[${i}]`, c));
     const monitoringNamespace = validateDnsLabel('monitoringNamespace', props.monitoringNamespace ?? 'monitoring');
@@ -349,10 +349,11 @@ export class RedisCluster extends Construct {
         podSelector: { matchLabels: selector },
         policyTypes: ['Ingress', 'Egress'],
         ingress: [
-          {
+          // An `In` expression with no values is invalid: without clients there is no client rule.
+          ...(clientComponents.length ? [{
             from: [{ podSelector: { matchExpressions: [{ key: Components.LABEL, operator: 'In', values: clientComponents }] } }],
             ports: [tcpPort(port)],
-          },
+          }] : []),
           // Other nodes (replication, gossip on the cluster bus) and the bootstrap Job.
           { from: [peers], ports: [tcpPort(port), tcpPort(DataConventions.REDIS_BUS_PORT)] },
           {

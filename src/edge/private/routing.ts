@@ -4,7 +4,8 @@ import { Components, EdgeConventions, RuntimeDefaults, SecurityHeaders } from '.
 import {
   PropValidationError, parseDurationSeconds, validateDnsLabel, validateDnsSubdomain, validateHttpPath, validateInteger,
 } from '../../core/validate';
-import { EdgeBackend, EdgeRateLimit, EdgeRoutingProps } from '../routing';
+import { HttpService } from '../../workload/http-service';
+import { EdgeRateLimit, EdgeRoutingProps } from '../routing';
 
 /** Defaults of the edge, from the seed's nginx configuration. */
 export const EDGE_DEFAULTS = {
@@ -25,12 +26,28 @@ export const EDGE_DEFAULTS = {
   connectTimeoutSeconds: 5,
 };
 
+/** A Service port the edge sends traffic to. */
+export interface EdgeBackend {
+  readonly serviceName: string;
+  readonly port: number;
+}
+
+/** An extra path route, resolved: the hosts it is served on. */
+export interface ResolvedRoute {
+  /** Short name of the route (the service's name), for object names. */
+  readonly name: string;
+  readonly backend: EdgeBackend;
+  readonly pathPrefix: string;
+  readonly hosts: string[];
+}
+
 /** Validated routing settings with defaults applied. */
 export interface ResolvedRouting {
   readonly name: string;
   readonly namespace: string;
   readonly frontend: EdgeBackend;
   readonly backend: EdgeBackend;
+  readonly routes: ResolvedRoute[];
   readonly hosts: string[];
   readonly apiHosts: string[];
   readonly allHosts: string[];
@@ -69,8 +86,9 @@ export function resolveRouting(scope: Construct, props: EdgeRoutingProps): Resol
   return {
     name,
     namespace,
-    frontend: validateBackend('frontend', props.frontend),
-    backend: validateBackend('backend', props.backend),
+    frontend: backendOf(props.frontend),
+    backend: backendOf(props.backend),
+    routes: resolveRoutes(props, hosts, allHosts),
     hosts,
     apiHosts,
     allHosts,
@@ -99,8 +117,29 @@ export function validateRateLimit(prop: string, limit: EdgeRateLimit): EdgeRateL
   return limit;
 }
 
-function validateBackend(prop: string, backend: EdgeBackend): EdgeBackend {
-  validateDnsLabel(`${prop}.serviceName`, backend.serviceName);
-  validateInteger(`${prop}.port`, backend.port, 1, 65535);
-  return backend;
+function backendOf(service: HttpService): EdgeBackend {
+  return { serviceName: service.name, port: service.servicePort };
+}
+
+function resolveRoutes(props: EdgeRoutingProps, hosts: string[], allHosts: string[]): ResolvedRoute[] {
+  const seen = new Set<string>();
+  return (props.routes ?? []).map((route, i) => {
+    const pathPrefix = validateHttpPath(`routes[${i}].pathPrefix`, route.pathPrefix);
+    const reserved = ['/', EdgeConventions.API_PATH_PREFIX, EdgeConventions.LOGIN_PATH, EdgeConventions.STATIC_ASSETS_PATH];
+    if (reserved.includes(pathPrefix)) {
+      throw new PropValidationError(`routes[${i}].pathPrefix`, pathPrefix, `a path the site and the API do not use (not ${reserved.join(', ')})`);
+    }
+    if (route.host !== undefined && !allHosts.includes(route.host)) {
+      throw new PropValidationError(`routes[${i}].host`, route.host, `one of the edge's hosts (${allHosts.join(', ')}): the certificate covers only those`);
+    }
+    if (['web', 'api', 'login', 'assets', 'redirect'].includes(route.service.name)) {
+      throw new PropValidationError(`routes[${i}].service`, route.service.name, 'a service not named web, api, login, assets or redirect (the edge\'s own routes are named so)');
+    }
+    const routeHosts = route.host !== undefined ? [route.host] : hosts;
+    for (const h of routeHosts) {
+      if (seen.has(`${h}${pathPrefix}`)) throw new PropValidationError(`routes[${i}]`, `${h}${pathPrefix}`, 'a host and path no other route has');
+      seen.add(`${h}${pathPrefix}`);
+    }
+    return { name: route.service.name, backend: backendOf(route.service), pathPrefix, hosts: routeHosts };
+  });
 }
