@@ -80,7 +80,7 @@ export function createFoundationApp(props?: AppProps): App {
     costGuardrails: {
       monthlyLimitUsd: monthlyBudgetUsd === undefined ? undefined : Number(monthlyBudgetUsd),
       warningSlackChannel: { workspaceId: receivers.slackWorkspaceId, channelId: receivers.slackChannelId },
-      criticalEmailSubscribers: list(receivers.budgetEmails),
+      criticalEmailSubscribers: list(receivers.budgetEmails) ?? [],
       notifyOnForecast: setting('notifyOnForecast') === 'true',
       scaleDown: scaleDownCluster === undefined ? undefined : { clusterName: scaleDownCluster },
     },

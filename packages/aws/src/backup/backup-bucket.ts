@@ -235,7 +235,7 @@ export class BackupBucket extends Construct {
       serverAccessLogsPrefix: props.serverAccessLogsPrefix ?? (props.serverAccessLogsBucket ? 'rauli-vision-backups/' : undefined),
       lifecycleRules: [
         ...prefixes.map((prefix): s3.LifecycleRule => ({
-          id: `expire-${prefix.replace(/\/$/, '').replace(/\//g, '-')}`,
+          id: `${prefix === BackupConventions.LOGS_PREFIX ? 'clean' : 'expire'}-${prefix.replace(/\/$/, '').replace(/\//g, '-')}`,
           prefix,
           // Elasticsearch snapshots are incremental: a new snapshot references files written by
           // older ones, so expiring files by age corrupts the repository. Its snapshot lifecycle
