@@ -87,9 +87,11 @@ describe('PlatformFoundationStack', () => {
   const stack = foundationStack({ costCenter: 'platform-ops' });
   const template = Template.fromStack(stack);
 
-  test('composes the backup bucket, the IRSA role and the budget', () => {
+  test('composes the backup bucket, the IRSA role, the budget and its Slack channel', () => {
     template.resourceCountIs('AWS::S3::Bucket', 2);
-    template.resourceCountIs('AWS::IAM::Role', 1);
+    // The backup jobs' and AWS Chatbot's.
+    template.resourceCountIs('AWS::IAM::Role', 2);
+    template.resourceCountIs('AWS::Chatbot::SlackChannelConfiguration', 1);
     template.resourceCountIs('AWS::Budgets::Budget', 1);
     template.hasResourceProperties('AWS::Budgets::Budget', { Budget: { BudgetName: 'rauli-vision-production-monthly-cost' } });
   });
