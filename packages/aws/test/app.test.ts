@@ -10,7 +10,10 @@ import { createFoundationApp, EXAMPLE_OIDC_PROVIDER_ARN } from '../app/foundatio
 import { PlatformFoundationStack } from '../src';
 import { BackupConventions } from '../src/conventions.generated';
 
-const OUTPUT_KEYS = [BackupConventions.OUTPUT_BUCKET_NAME, BackupConventions.OUTPUT_REGION, BackupConventions.OUTPUT_ROLE_ARN, BackupConventions.OUTPUT_LOG_SNAPSHOT_ROLE_ARN];
+const OUTPUT_KEYS = [
+  BackupConventions.OUTPUT_BUCKET_NAME, BackupConventions.OUTPUT_REGION, BackupConventions.OUTPUT_ROLE_ARN,
+  BackupConventions.OUTPUT_LOG_SNAPSHOT_ROLE_ARN,
+];
 
 const outdirs: string[] = [];
 function tempOutdir(): string {

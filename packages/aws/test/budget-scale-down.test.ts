@@ -41,11 +41,17 @@ describe('BudgetScaleDown', () => {
       { Sid: 'ListNodegroups', Effect: 'Allow', Action: 'eks:ListNodegroups', Resource: 'arn:aws:eks:eu-west-1:123456789012:cluster/rauli-staging' },
       { Sid: 'DescribeNodegroups', Effect: 'Allow', Action: 'eks:DescribeNodegroup', Resource: NODEGROUPS },
       {
-        Sid: 'ScaleEnvironmentNodegroups', Effect: 'Allow', Action: 'eks:UpdateNodegroupConfig', Resource: NODEGROUPS,
+        Sid: 'ScaleEnvironmentNodegroups',
+        Effect: 'Allow',
+        Action: 'eks:UpdateNodegroupConfig',
+        Resource: NODEGROUPS,
         Condition: { StringEquals: { 'aws:ResourceTag/environment': 'staging' } },
       },
       {
-        Sid: 'SaveSizesInStateTag', Effect: 'Allow', Action: ['eks:TagResource', 'eks:UntagResource'], Resource: NODEGROUPS,
+        Sid: 'SaveSizesInStateTag',
+        Effect: 'Allow',
+        Action: ['eks:TagResource', 'eks:UntagResource'],
+        Resource: NODEGROUPS,
         Condition: { 'StringEquals': { 'aws:ResourceTag/environment': 'staging' }, 'ForAllValues:StringEquals': { 'aws:TagKeys': [BudgetScaleDown.STATE_TAG_KEY] } },
       },
     ]);

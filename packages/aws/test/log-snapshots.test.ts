@@ -65,18 +65,18 @@ describe('BackupBucket.grantLogSnapshots through LogSnapshotRole', () => {
   });
 
   test('any grantee, e.g. a role of another construct', () => {
-    const stack = newStack();
-    const backup = new BackupBucket(stack, 'Backup');
-    const grantee = new iam.Role(stack, 'Other', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
+    const other = newStack();
+    const backup = new BackupBucket(other, 'Backup');
+    const grantee = new iam.Role(other, 'Other', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
     backup.grantLogSnapshots(grantee);
-    const [policy] = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'));
+    const [policy] = Object.values(Template.fromStack(other).findResources('AWS::IAM::Policy'));
     expect(policy.Properties.PolicyDocument.Statement[0].Resource).toEqual(LOGS_OBJECTS);
   });
 
   test('refuses a bucket without the logs/ prefix, naming the prop', () => {
-    const stack = newStack();
-    const backup = new BackupBucket(stack, 'Backup', { prefixes: ['database/'] });
-    expect(() => backup.grantLogSnapshots(new iam.Role(stack, 'R', { assumedBy: new iam.AccountRootPrincipal() })))
+    const other = newStack();
+    const backup = new BackupBucket(other, 'Backup', { prefixes: ['database/'] });
+    expect(() => backup.grantLogSnapshots(new iam.Role(other, 'R', { assumedBy: new iam.AccountRootPrincipal() })))
       .toThrow(/Invalid prefixes: \["database\/"\]\. Expected a list including 'logs\/' to grant log snapshots/);
   });
 
@@ -85,8 +85,8 @@ describe('BackupBucket.grantLogSnapshots through LogSnapshotRole', () => {
     ['serviceAccountNames', { serviceAccountNames: [] }, /Invalid serviceAccountNames: \[\]/],
     ['oidcProviderArn', { oidcProviderArn: 'arn:aws:iam::1:role/x' }, /Invalid oidcProviderArn/],
   ])('refuses a bad %s', (_prop, props, message) => {
-    const stack = newStack();
-    const backup = new BackupBucket(stack, 'Backup');
+    const other = newStack();
+    const backup = new BackupBucket(other, 'Backup');
     expect(() => new LogSnapshotRole(stack, 'L', { bucket: backup, oidcProviderArn: OIDC_PROVIDER_ARN, namespace: 'logging', serviceAccountNames: ['elasticsearch'], ...props }))
       .toThrow(message);
   });

@@ -157,7 +157,8 @@ describe('PlatformFoundationStack', () => {
     });
     const fullOutputs = Template.fromStack(full).toJSON().Outputs;
     expect(fullOutputs[BackupConventions.OUTPUT_LOG_SNAPSHOT_ROLE_ARN].Value).toEqual({ 'Fn::GetAtt': [full.getLogicalId(full.logSnapshotRole!.role.node.defaultChild as CfnResource), 'Arn'] });
-    expect(fullOutputs[PlatformFoundationStack.OUTPUT_SCALE_DOWN_FUNCTION_NAME].Value).toEqual({ Ref: full.getLogicalId(full.costGuardrails.scaleDown!.function.node.defaultChild as CfnResource) });
+    const fn = full.costGuardrails.scaleDown!.function.node.defaultChild as CfnResource;
+    expect(fullOutputs[PlatformFoundationStack.OUTPUT_SCALE_DOWN_FUNCTION_NAME].Value).toEqual({ Ref: full.getLogicalId(fn) });
     expect(fullOutputs[PlatformFoundationStack.OUTPUT_SCALE_DOWN_FUNCTION_NAME].Description).toContain(`--payload '${BudgetScaleDown.RESTORE_EVENT}'`);
     expect(full.logSnapshotRole!.serviceAccountSubjects).toEqual(['system:serviceaccount:logging:elasticsearch']);
   });

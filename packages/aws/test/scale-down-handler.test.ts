@@ -13,11 +13,11 @@ import { join } from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { BudgetScaleDown } from '../src';
+import { ENV, PACKAGE_DIR } from './support';
 import { EksNodegroupApi } from '../src/cost/scale-down-handler/eks-nodegroups';
 import {
   actionOf, configFromEnvironment, formatSize, Nodegroup, NodegroupApi, NodegroupSize, parseSize, run, ScaleDownConfig, STATE_TAG_KEY,
 } from '../src/cost/scale-down-handler/scale-down';
-import { ENV, PACKAGE_DIR } from './support';
 
 const CONFIG: ScaleDownConfig = { clusterName: 'rauli-staging', selectorTagKey: 'environment', selectorTagValue: 'staging' };
 const SNS_EVENT = { Records: [{ EventSource: 'aws:sns', Sns: { Message: 'AWS Budget Notification: ACTUAL cost greater than 95 %' } }] };
@@ -165,7 +165,7 @@ describe('restore', () => {
   });
 
   test('a damaged state tag fails that group with the tag named, and leaves it tagged', async () => {
-    const eks = new FakeEks().add('general', size(0, 0, 10), { 'environment': 'staging', [STATE_TAG_KEY]: 'min=5 desired=3 max=10' });
+    const eks = new FakeEks().add('general', size(0, 0, 10), { environment: 'staging', [STATE_TAG_KEY]: 'min=5 desired=3 max=10' });
     await expect(run(eks, CONFIG, RESTORE)).rejects.toThrow(/general: tag rauli-vision\.com\/scaled-down-from is "min=5 desired=3 max=10", expected 'min=<n> desired=<n> max=<n>'/);
     expect(eks.groups.get('general')!.tags[STATE_TAG_KEY]).toBe('min=5 desired=3 max=10');
   });

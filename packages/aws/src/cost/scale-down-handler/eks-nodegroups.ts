@@ -1,4 +1,6 @@
 /** NodegroupApi on the real EKS API (AWS SDK v3, which the Lambda Node.js runtime ships). */
+// A devDependency on purpose: the runtime provides the SDK, so neither the package nor the asset ships it.
+// eslint-disable-next-line import/no-extraneous-dependencies
 import {
   DescribeNodegroupCommand, EKSClient, ListNodegroupsCommand, TagResourceCommand, UntagResourceCommand, UpdateNodegroupConfigCommand,
 } from '@aws-sdk/client-eks';

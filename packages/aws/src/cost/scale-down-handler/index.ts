@@ -3,6 +3,8 @@
  * `scaleDown`): an SNS delivery of the critical budget notification scales
  * the environment's node groups to zero; `{"action": "restore"}` undoes it.
  */
+// Provided by the Lambda Node.js runtime (a devDependency here, for the types).
+// eslint-disable-next-line import/no-extraneous-dependencies
 import { EKSClient } from '@aws-sdk/client-eks';
 import { EksNodegroupApi } from './eks-nodegroups';
 import { configFromEnvironment, run, RunResult } from './scale-down';

@@ -153,8 +153,7 @@ async function restoreOne(api: NodegroupApi, config: ScaleDownConfig, nodegroup:
   const to = parseSize(nodegroup.name, saved);
   // Someone may have raised maxSize below the saved desired size meanwhile: never shrink maxSize on restore.
   const target = { ...to, maxSize: Math.max(to.maxSize, nodegroup.size.maxSize) };
-  const unchanged = target.minSize === nodegroup.size.minSize && target.desiredSize === nodegroup.size.desiredSize && target.maxSize === nodegroup.size.maxSize;
-  if (!unchanged) await api.updateSize(config.clusterName, nodegroup.name, target);
+  if (formatSize(target) !== formatSize(nodegroup.size)) await api.updateSize(config.clusterName, nodegroup.name, target);
   await api.untag(nodegroup.arn, [STATE_TAG_KEY]);
   return { nodegroup: nodegroup.name, result: 'restored', from: nodegroup.size, to: target };
 }
