@@ -88,19 +88,19 @@ function cluster(): FakeEks {
 }
 
 describe('scale-down', () => {
-  test('sets min and desired to 0 on the environment\'s node groups only, saving the sizes first', async () => {
+  test('sets min and desired to 0 and max to 1 on the environment\'s node groups only, saving the sizes first', async () => {
     const eks = cluster();
     const result = await run(eks, CONFIG, SNS_EVENT);
     expect(result.outcomes.map(o => [o.nodegroup, o.result])).toEqual([['general', 'scaled-down'], ['spot', 'scaled-down']]);
-    expect(eks.groups.get('general')!.size).toEqual(size(0, 0, 10));
-    expect(eks.groups.get('spot')!.size).toEqual(size(0, 0, 8));
+    expect(eks.groups.get('general')!.size).toEqual(size(0, 0, 1));
+    expect(eks.groups.get('spot')!.size).toEqual(size(0, 0, 1));
     expect(eks.groups.get('general')!.tags[STATE_TAG_KEY]).toBe('min=2 desired=3 max=10');
     expect(eks.groups.get('shared-tools')!.size).toEqual(size(1, 1, 2));
     expect(eks.calls.filter(c => c.includes('shared-tools'))).toEqual([]);
     // The tag is written before the update: a failed update still leaves the sizes to restore.
     const general = eks.calls.filter(c => c.includes('general'));
     expect(general[0]).toMatch(/^tag general /);
-    expect(general[1]).toBe('update general min=0 desired=0 max=10');
+    expect(general[1]).toBe('update general min=0 desired=0 max=1');
   });
 
   test('a repeated notification keeps the sizes saved the first time', async () => {
@@ -118,27 +118,35 @@ describe('scale-down', () => {
     await run(eks, CONFIG, SNS_EVENT);
     eks.groups.get('general')!.size = size(1, 1, 10);
     await run(eks, CONFIG, SNS_EVENT);
-    expect(eks.groups.get('general')!.size).toEqual(size(0, 0, 10));
+    expect(eks.groups.get('general')!.size).toEqual(size(0, 0, 1));
     await run(eks, CONFIG, RESTORE);
     expect(eks.groups.get('general')!.size).toEqual(size(2, 3, 10));
   });
 
-  test('a group already at zero is left alone and not tagged', async () => {
-    const eks = new FakeEks().add('idle', size(0, 0, 3), { environment: 'staging' });
+  test('a group already at min 0, desired 0, max 1 is left alone and not tagged', async () => {
+    const eks = new FakeEks().add('idle', size(0, 0, 1), { environment: 'staging' });
     const result = await run(eks, CONFIG, SNS_EVENT);
-    expect(result.outcomes).toEqual([{ nodegroup: 'idle', result: 'already-at-zero', from: size(0, 0, 3) }]);
+    expect(result.outcomes).toEqual([{ nodegroup: 'idle', result: 'already-at-zero', from: size(0, 0, 1) }]);
     expect(eks.calls).toEqual(['list rauli-staging']);
+  });
+
+  test('a group idle at zero but free to grow (an autoscaled pool) is capped too, and restored to its range', async () => {
+    const eks = new FakeEks().add('spot-pool', size(0, 0, 20), { environment: 'staging' });
+    await run(eks, CONFIG, SNS_EVENT);
+    expect(eks.groups.get('spot-pool')!.size).toEqual(size(0, 0, 1));
+    await run(eks, CONFIG, RESTORE);
+    expect(eks.groups.get('spot-pool')!.size).toEqual(size(0, 0, 20));
   });
 
   test('one failing group does not stop the others; the run fails (Lambda retries) and the retry finishes the job', async () => {
     const eks = cluster();
     eks.busy.add('general');
     await expect(run(eks, CONFIG, SNS_EVENT)).rejects.toThrow(/scale-down failed for general \(ResourceInUseException/);
-    expect(eks.groups.get('spot')!.size).toEqual(size(0, 0, 8));
+    expect(eks.groups.get('spot')!.size).toEqual(size(0, 0, 1));
     expect(eks.groups.get('general')!.tags[STATE_TAG_KEY]).toBe('min=2 desired=3 max=10');
     const retry = await run(eks, CONFIG, SNS_EVENT);
     expect(retry.outcomes.map(o => o.result)).toEqual(['already-scaled-down', 'already-scaled-down']);
-    expect(eks.groups.get('general')!.size).toEqual(size(0, 0, 10));
+    expect(eks.groups.get('general')!.size).toEqual(size(0, 0, 1));
   });
 });
 
@@ -148,8 +156,8 @@ describe('restore', () => {
     await run(eks, CONFIG, SNS_EVENT);
     const result = await run(eks, CONFIG, RESTORE);
     expect(result.outcomes).toEqual([
-      { nodegroup: 'general', result: 'restored', from: size(0, 0, 10), to: size(2, 3, 10) },
-      { nodegroup: 'spot', result: 'restored', from: size(0, 0, 8), to: size(0, 4, 8) },
+      { nodegroup: 'general', result: 'restored', from: size(0, 0, 1), to: size(2, 3, 10) },
+      { nodegroup: 'spot', result: 'restored', from: size(0, 0, 1), to: size(0, 4, 8) },
     ]);
     for (const name of ['general', 'spot']) expect(eks.groups.get(name)!.tags[STATE_TAG_KEY]).toBeUndefined();
     const again = await run(eks, CONFIG, RESTORE);
@@ -165,7 +173,7 @@ describe('restore', () => {
   });
 
   test('a damaged state tag fails that group with the tag named, and leaves it tagged', async () => {
-    const eks = new FakeEks().add('general', size(0, 0, 10), { environment: 'staging', [STATE_TAG_KEY]: 'min=5 desired=3 max=10' });
+    const eks = new FakeEks().add('general', size(0, 0, 1), { environment: 'staging', [STATE_TAG_KEY]: 'min=5 desired=3 max=10' });
     await expect(run(eks, CONFIG, RESTORE)).rejects.toThrow(/general: tag rauli-vision\.com\/scaled-down-from is "min=5 desired=3 max=10", expected 'min=<n> desired=<n> max=<n>'/);
     expect(eks.groups.get('general')!.tags[STATE_TAG_KEY]).toBe('min=5 desired=3 max=10');
   });
@@ -229,11 +237,11 @@ describe('the AWS SDK adapter', () => {
 
   test('sends the scaling configuration and the tag changes EKS expects', async () => {
     const { sent, api } = recorder({});
-    await api.updateSize('c', 'a', size(0, 0, 10));
+    await api.updateSize('c', 'a', size(0, 0, 1));
     await api.tag('arn:x', { [STATE_TAG_KEY]: 'min=2 desired=3 max=10' });
     await api.untag('arn:x', [STATE_TAG_KEY]);
     expect(sent).toEqual([
-      ['UpdateNodegroupConfigCommand', { clusterName: 'c', nodegroupName: 'a', scalingConfig: { minSize: 0, desiredSize: 0, maxSize: 10 } }],
+      ['UpdateNodegroupConfigCommand', { clusterName: 'c', nodegroupName: 'a', scalingConfig: { minSize: 0, desiredSize: 0, maxSize: 1 } }],
       ['TagResourceCommand', { resourceArn: 'arn:x', tags: { [STATE_TAG_KEY]: 'min=2 desired=3 max=10' } }],
       ['UntagResourceCommand', { resourceArn: 'arn:x', tagKeys: [STATE_TAG_KEY] }],
     ]);

@@ -48,8 +48,9 @@ export interface BudgetScaleDownProps extends BudgetScaleDownOptions {
 /**
  * The guide's `scale_down_resources`, reversible: a Lambda function, triggered
  * by the critical budget notification, that sets the environment's EKS
- * managed node groups to minSize 0 and desiredSize 0 (pods go Pending, the
- * EC2 instances are terminated), saving each group's previous sizes in a tag
+ * managed node groups to minSize 0, desiredSize 0 and maxSize 1 (pods go
+ * Pending, the EC2 instances are terminated; an autoscaler could start one
+ * node per group at most), saving each group's previous sizes in a tag
  * on the group. Invoking it with `{"action": "restore"}` puts the sizes back.
  * It may only change node groups carrying the environment's tag, and only
  * write its own state tag.

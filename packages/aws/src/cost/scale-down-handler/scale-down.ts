@@ -3,8 +3,10 @@
  * be tested without EKS: `NodegroupApi` is the only way it touches AWS
  * (eks-nodegroups.ts implements it with @aws-sdk/client-eks).
  *
- * Scale-down sets every selected managed node group to minSize 0 and
- * desiredSize 0, after writing its previous sizes into a tag on the node
+ * Scale-down sets every selected managed node group to minSize 0,
+ * desiredSize 0 and maxSize 1 (EKS's smallest maximum, so a cluster
+ * autoscaler reacting to Pending pods can start one node per group at most),
+ * after writing its previous sizes into a tag on the node
  * group itself; restore puts those sizes back and removes the tag. The tag is
  * written first and never overwritten, so a retried or repeated notification
  * cannot lose the sizes to restore.
@@ -70,6 +72,9 @@ export interface RunResult {
   readonly outcomes: Outcome[];
 }
 
+/** What scale-down sets: no nodes, and at most one should an autoscaler ask for more (EKS requires maxSize >= 1). */
+export const SCALED_DOWN: NodegroupSize = { minSize: 0, desiredSize: 0, maxSize: 1 };
+
 const SIZE_TAG = /^min=(\d+) desired=(\d+) max=(\d+)$/;
 
 export function formatSize(size: NodegroupSize): string {
@@ -132,16 +137,15 @@ async function selected(api: NodegroupApi, config: ScaleDownConfig): Promise<Nod
 
 async function scaleDownOne(api: NodegroupApi, config: ScaleDownConfig, nodegroup: Nodegroup): Promise<Outcome> {
   const saved = nodegroup.tags[STATE_TAG_KEY];
-  const zero = { minSize: 0, desiredSize: 0, maxSize: nodegroup.size.maxSize };
+  const zero = SCALED_DOWN;
+  const atZero = formatSize(nodegroup.size) === formatSize(zero);
   if (saved !== undefined) {
     // A repeated notification, or a retry after a failed update: keep the sizes saved the first time.
     const from = parseSize(nodegroup.name, saved);
-    if (nodegroup.size.desiredSize !== 0 || nodegroup.size.minSize !== 0) await api.updateSize(config.clusterName, nodegroup.name, zero);
+    if (!atZero) await api.updateSize(config.clusterName, nodegroup.name, zero);
     return { nodegroup: nodegroup.name, result: 'already-scaled-down', from, to: zero };
   }
-  if (nodegroup.size.desiredSize === 0 && nodegroup.size.minSize === 0) {
-    return { nodegroup: nodegroup.name, result: 'already-at-zero', from: nodegroup.size };
-  }
+  if (atZero) return { nodegroup: nodegroup.name, result: 'already-at-zero', from: nodegroup.size };
   await api.tag(nodegroup.arn, { [STATE_TAG_KEY]: formatSize(nodegroup.size) });
   await api.updateSize(config.clusterName, nodegroup.name, zero);
   return { nodegroup: nodegroup.name, result: 'scaled-down', from: nodegroup.size, to: zero };
@@ -151,7 +155,7 @@ async function restoreOne(api: NodegroupApi, config: ScaleDownConfig, nodegroup:
   const saved = nodegroup.tags[STATE_TAG_KEY];
   if (saved === undefined) return { nodegroup: nodegroup.name, result: 'not-scaled-down', from: nodegroup.size };
   const to = parseSize(nodegroup.name, saved);
-  // Someone may have raised maxSize below the saved desired size meanwhile: never shrink maxSize on restore.
+  // Someone may have raised maxSize meanwhile: never shrink it on restore.
   const target = { ...to, maxSize: Math.max(to.maxSize, nodegroup.size.maxSize) };
   if (formatSize(target) !== formatSize(nodegroup.size)) await api.updateSize(config.clusterName, nodegroup.name, target);
   await api.untag(nodegroup.arn, [STATE_TAG_KEY]);
