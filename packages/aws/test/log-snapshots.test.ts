@@ -87,7 +87,7 @@ describe('BackupBucket.grantLogSnapshots through LogSnapshotRole', () => {
   ])('refuses a bad %s', (_prop, props, message) => {
     const other = newStack();
     const backup = new BackupBucket(other, 'Backup');
-    expect(() => new LogSnapshotRole(stack, 'L', { bucket: backup, oidcProviderArn: OIDC_PROVIDER_ARN, namespace: 'logging', serviceAccountNames: ['elasticsearch'], ...props }))
+    expect(() => new LogSnapshotRole(other, 'L', { bucket: backup, oidcProviderArn: OIDC_PROVIDER_ARN, namespace: 'logging', serviceAccountNames: ['elasticsearch'], ...props }))
       .toThrow(message);
   });
 });
