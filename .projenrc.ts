@@ -190,7 +190,8 @@ const aws = new awscdk.AwsCdkConstructLibrary({
   constructsVersion: CONSTRUCTS,
   // cdk-nag 3 reads acknowledgements recorded with aws-cdk-lib's own Validations API,
   // so the constructs carry their suppressions without depending on cdk-nag.
-  devDeps: [...tsDeps, 'cdk-nag@^3.0.2', 'aws-cdk@^2.1100.0', 'ts-node@^10.9.2'],
+  // @aws-sdk/client-eks: types only for the scale-down Lambda; the Lambda Node.js runtime ships the SDK.
+  devDeps: [...tsDeps, 'cdk-nag@^3.0.2', 'aws-cdk@^2.1100.0', 'ts-node@^10.9.2', '@aws-sdk/client-eks@^3'],
   sampleCode: false,
   jestOptions: { jestConfig: { testTimeout: 120_000 } },
   tsconfigDev: { compilerOptions: {}, include: ['app/**/*.ts'] },

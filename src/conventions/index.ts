@@ -98,14 +98,22 @@ export class BackupConventions {
   public static readonly RTO_HOURS = 4;
   /** Recovery point objective in hours (the seed: 1 h). */
   public static readonly RPO_HOURS = 1;
+  /**
+   * Key prefix of the Elasticsearch (ECK) snapshot repository in the backup bucket: the log backup.
+   * Elasticsearch's snapshot lifecycle deletes old snapshots itself; the bucket sets no expiration
+   * on this prefix, because incremental snapshots reuse files older than any expiry date.
+   */
+  public static readonly LOGS_PREFIX = 'logs/';
   /** Object key prefixes inside the backup bucket, one per kind of backup. */
-  public static readonly PREFIXES = ['database/', 'wal/', 'config/', 'user-data/', 'logs/'];
+  public static readonly PREFIXES = ['database/', 'wal/', 'config/', 'user-data/', BackupConventions.LOGS_PREFIX];
   /** CloudFormation output of the AWS foundation stack holding the backup bucket name (the CronJobs' `bucketName`). */
   public static readonly OUTPUT_BUCKET_NAME = 'BackupBucketName';
   /** CloudFormation output holding the bucket's region (the CronJobs' `region`). */
   public static readonly OUTPUT_REGION = 'BackupRegion';
   /** CloudFormation output holding the IRSA role ARN (the CronJobs' `roleArn`, ServiceAccount annotation `eks.amazonaws.com/role-arn`). */
   public static readonly OUTPUT_ROLE_ARN = 'BackupRoleArn';
+  /** CloudFormation output holding the IRSA role ARN of the Elasticsearch snapshot repository (read/write on `LOGS_PREFIX` only). */
+  public static readonly OUTPUT_LOG_SNAPSHOT_ROLE_ARN = 'LogSnapshotRoleArn';
 }
 
 /** Cost guardrails (the seed's budget-alerts). */
@@ -116,6 +124,8 @@ export class CostConventions {
   public static readonly WARNING_THRESHOLD_PERCENT = 80;
   /** Share of the budget, in percent, that raises the critical alert (the seed: budget * 0.95). */
   public static readonly CRITICAL_THRESHOLD_PERCENT = 95;
+  /** Environments the critical threshold's scale-down action may never stop: scaling them to zero is an outage, which costs more than the overrun. */
+  public static readonly SCALE_DOWN_PROTECTED_ENVIRONMENTS = ['production'];
 }
 
 /** Component names: every pod carries `app.kubernetes.io/component: <name>`; NetworkPolicies select on it. */

@@ -14,9 +14,15 @@
  *                       defaults postgres-backup, application-backup, postgres-restore)
  *   account, region     deploy target (default: environment-agnostic)
  *   costCenter          value of the cost-center tag (default: none)
- *   budgetEmails        comma-separated budget alert addresses (default: none, SNS topic only)
- *   monthlyBudgetUsd    monthly budget (default: CostConventions.MONTHLY_BUDGET_USD)
+ *   slackWorkspaceId    Slack workspace ID authorized in AWS Chatbot: the warning's channel (an example when unset: synth warns)
+ *   slackChannelId      Slack channel ID of the warning (an example when unset: synth warns)
+ *   budgetEmails        comma-separated addresses of the critical alert (an example when unset: synth warns)
+ *   scaleDownCluster    EKS cluster whose node groups tagged with this environment are scaled to zero at the
+ *                       critical threshold (default: no scale-down; refused in production)
+ *   monthlyBudgetUsd    monthly budget of the environment (default: CostConventions.MONTHLY_BUDGET_USD)
  *   notifyOnForecast    'true' to alert on forecasted cost too
+ *   logSnapshotNamespace       namespace of the Elasticsearch cluster writing the log snapshots (default: logging)
+ *   logSnapshotServiceAccounts comma-separated ServiceAccounts of its pods (default: elasticsearch)
  */
 import { Annotations, App, AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -33,6 +39,16 @@ export const DEFAULT_BACKUP_SERVICE_ACCOUNTS = ['postgres-backup', 'application-
 /** AWS's documentation example: lets the app synthesize before a cluster exists. */
 export const EXAMPLE_OIDC_PROVIDER_ARN = 'arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
 
+/** Placeholders that let the app synthesize before the budget's receivers are known; synth warns about each. */
+export const EXAMPLE_BUDGET_RECEIVERS = {
+  slackWorkspaceId: 'T00EXAMPLE0',
+  slackChannelId: 'C00EXAMPLE0',
+  budgetEmails: 'budget-alerts@example.com',
+} as const;
+
+/** Default Elasticsearch namespace and ServiceAccounts of the log snapshot role. */
+export const DEFAULT_LOG_SNAPSHOTS = { namespace: 'logging', serviceAccountNames: ['elasticsearch'] };
+
 /** The app with its stack and the cdk-nag plugin, not yet synthesized (tests build it in-process). */
 export function createFoundationApp(props?: AppProps): App {
   const app = new App(props);
@@ -48,10 +64,12 @@ export function createFoundationApp(props?: AppProps): App {
   const region = setting('region');
   const oidcProviderArn = setting('oidcProviderArn') ?? EXAMPLE_OIDC_PROVIDER_ARN;
   const monthlyBudgetUsd = setting('monthlyBudgetUsd');
+  const receivers = Object.fromEntries(Object.entries(EXAMPLE_BUDGET_RECEIVERS).map(([key, example]) => [key, setting(key) ?? example])) as Record<keyof typeof EXAMPLE_BUDGET_RECEIVERS, string>;
+  const scaleDownCluster = setting('scaleDownCluster');
 
   const stack = new PlatformFoundationStack(app, `RauliVisionFoundation-${environment}`, {
     env: account || region ? { account, region } : undefined,
-    description: `RAULI-VISION ${environment}: backup bucket, backup jobs' IRSA role, cost budget`,
+    description: `RAULI-VISION ${environment}: backup bucket, backup jobs' and log snapshots' IRSA roles, cost budget`,
     environment,
     costCenter: setting('costCenter'),
     backupJobRole: {
@@ -61,10 +79,22 @@ export function createFoundationApp(props?: AppProps): App {
     },
     costGuardrails: {
       monthlyLimitUsd: monthlyBudgetUsd === undefined ? undefined : Number(monthlyBudgetUsd),
-      emailSubscribers: list(setting('budgetEmails')),
+      warningSlackChannel: { workspaceId: receivers.slackWorkspaceId, channelId: receivers.slackChannelId },
+      criticalEmailSubscribers: list(receivers.budgetEmails) ?? [],
       notifyOnForecast: setting('notifyOnForecast') === 'true',
+      scaleDown: scaleDownCluster === undefined ? undefined : { clusterName: scaleDownCluster },
+    },
+    logSnapshots: {
+      namespace: setting('logSnapshotNamespace') ?? DEFAULT_LOG_SNAPSHOTS.namespace,
+      serviceAccountNames: list(setting('logSnapshotServiceAccounts')) ?? DEFAULT_LOG_SNAPSHOTS.serviceAccountNames,
     },
   });
+  for (const [key, example] of Object.entries(EXAMPLE_BUDGET_RECEIVERS)) {
+    if (setting(key) === undefined) {
+      Annotations.of(stack).addWarningV2(`rauli-vision:example-${key}`,
+        `${key} is an example (${example}): the budget alerts reach nobody. Deploy with -c rauli-vision:${key}=<value>.`);
+    }
+  }
 
   if (oidcProviderArn === EXAMPLE_OIDC_PROVIDER_ARN) {
     Annotations.of(stack).addWarningV2('rauli-vision:example-oidc-provider',

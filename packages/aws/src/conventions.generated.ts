@@ -5,6 +5,7 @@ export const BackupConventions = {
   "DATABASE_SCHEDULE": "0 2 * * *",
   "RTO_HOURS": 4,
   "RPO_HOURS": 1,
+  "LOGS_PREFIX": "logs/",
   "PREFIXES": [
     "database/",
     "wal/",
@@ -14,13 +15,17 @@ export const BackupConventions = {
   ],
   "OUTPUT_BUCKET_NAME": "BackupBucketName",
   "OUTPUT_REGION": "BackupRegion",
-  "OUTPUT_ROLE_ARN": "BackupRoleArn"
+  "OUTPUT_ROLE_ARN": "BackupRoleArn",
+  "OUTPUT_LOG_SNAPSHOT_ROLE_ARN": "LogSnapshotRoleArn"
 } as const;
 
 export const CostConventions = {
   "MONTHLY_BUDGET_USD": 1000,
   "WARNING_THRESHOLD_PERCENT": 80,
-  "CRITICAL_THRESHOLD_PERCENT": 95
+  "CRITICAL_THRESHOLD_PERCENT": 95,
+  "SCALE_DOWN_PROTECTED_ENVIRONMENTS": [
+    "production"
+  ]
 } as const;
 
 export const Components = {

@@ -7,9 +7,13 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ts from 'typescript';
 import { CDK_JSON_CONTEXT, OIDC_ISSUER, OIDC_PROVIDER_ARN, PACKAGE_DIR } from './support';
 import { createFoundationApp, EXAMPLE_OIDC_PROVIDER_ARN } from '../app/foundation-app';
+import { PlatformFoundationStack } from '../src';
 import { BackupConventions } from '../src/conventions.generated';
 
-const OUTPUT_KEYS = [BackupConventions.OUTPUT_BUCKET_NAME, BackupConventions.OUTPUT_REGION, BackupConventions.OUTPUT_ROLE_ARN];
+const OUTPUT_KEYS = [
+  BackupConventions.OUTPUT_BUCKET_NAME, BackupConventions.OUTPUT_REGION, BackupConventions.OUTPUT_ROLE_ARN,
+  BackupConventions.OUTPUT_LOG_SNAPSHOT_ROLE_ARN,
+];
 
 const outdirs: string[] = [];
 function tempOutdir(): string {
@@ -20,14 +24,22 @@ function tempOutdir(): string {
 afterAll(() => outdirs.forEach(d => rmSync(d, { recursive: true, force: true })));
 
 describe('the CDK app, in-process with cdk.json\'s context', () => {
-  test('synthesizes the production stack, environment-agnostic, warning about the example OIDC provider', () => {
+  test('synthesizes the production stack, environment-agnostic, warning about the example OIDC provider and budget receivers', () => {
     const assembly = createFoundationApp({ context: CDK_JSON_CONTEXT, outdir: tempOutdir() }).synth();
     const stack = assembly.getStackByName('RauliVisionFoundation-production');
     expect(stack.environment).toEqual({ account: 'unknown-account', region: 'unknown-region', name: 'aws://unknown-account/unknown-region' });
     expect(Object.keys(stack.template.Outputs)).toEqual(OUTPUT_KEYS);
     expect(JSON.stringify(stack.template)).toContain(EXAMPLE_OIDC_PROVIDER_ARN);
     const warnings = stack.messages.filter(m => m.level === 'warning').map(m => String(m.entry.data));
-    expect(warnings).toEqual([expect.stringContaining('oidcProviderArn is an example')]);
+    expect(warnings).toHaveLength(4);
+    expect(warnings).toEqual(expect.arrayContaining([
+      expect.stringContaining('slackWorkspaceId is an example'),
+      expect.stringContaining('slackChannelId is an example'),
+      expect.stringContaining('budgetEmails is an example'),
+      expect.stringContaining('oidcProviderArn is an example'),
+    ]));
+    // Production: the critical threshold alerts, it never scales down.
+    expect(Object.values<any>(stack.template.Resources).filter(r => r.Type === 'AWS::Lambda::Function')).toEqual([]);
   });
 
   test('the cdk-nag plugin is wired: a non-compliant resource fails the synthesis', () => {
@@ -47,6 +59,9 @@ describe('the CDK app through the aws-cdk CLI', () => {
       '-c', 'rauli-vision:account=123456789012',
       '-c', 'rauli-vision:region=eu-west-1',
       '-c', 'rauli-vision:budgetEmails=ops@rauli-vision.com, finance@rauli-vision.com',
+      '-c', 'rauli-vision:slackWorkspaceId=T07EA123LEP',
+      '-c', 'rauli-vision:slackChannelId=C01ABCDEF23',
+      '-c', 'rauli-vision:scaleDownCluster=rauli-staging',
       '-c', 'rauli-vision:costCenter=platform',
     ], {
       cwd: PACKAGE_DIR,
@@ -56,7 +71,7 @@ describe('the CDK app through the aws-cdk CLI', () => {
       timeout: 280_000,
     });
     expect({ status: result.status, stderr: result.status === 0 ? '' : result.stderr }).toEqual({ status: 0, stderr: '' });
-    expect(result.stderr).not.toContain('oidcProviderArn is an example');
+    expect(result.stderr).not.toMatch(/is an example/);
 
     const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8'));
     const artifact = manifest.artifacts['RauliVisionFoundation-staging'];
@@ -70,10 +85,14 @@ describe('the CDK app through the aws-cdk CLI', () => {
     });
     const budget = resources.find(r => r.Type === 'AWS::Budgets::Budget');
     expect(budget.Properties.Budget.BudgetName).toBe('rauli-vision-staging-monthly-cost');
-    expect(budget.Properties.NotificationsWithSubscribers[0].Subscribers.filter((s: any) => s.SubscriptionType === 'EMAIL').map((s: any) => s.Address))
+    expect(budget.Properties.NotificationsWithSubscribers[1].Subscribers.filter((s: any) => s.SubscriptionType === 'EMAIL').map((s: any) => s.Address))
       .toEqual(['ops@rauli-vision.com', 'finance@rauli-vision.com']);
+    const slack = resources.find(r => r.Type === 'AWS::Chatbot::SlackChannelConfiguration');
+    expect(slack.Properties).toMatchObject({ SlackWorkspaceId: 'T07EA123LEP', SlackChannelId: 'C01ABCDEF23' });
+    const fn = resources.find(r => r.Type === 'AWS::Lambda::Function');
+    expect(fn.Properties.Environment.Variables).toEqual({ CLUSTER_NAME: 'rauli-staging', SELECTOR_TAG_KEY: 'environment', SELECTOR_TAG_VALUE: 'staging' });
     expect(budget.Properties.ResourceTags).toEqual(expect.arrayContaining([{ Key: 'environment', Value: 'staging' }, { Key: 'cost-center', Value: 'platform' }]));
-    expect(Object.keys(template.Outputs)).toEqual(OUTPUT_KEYS);
+    expect(Object.keys(template.Outputs)).toEqual([...OUTPUT_KEYS, PlatformFoundationStack.OUTPUT_SCALE_DOWN_FUNCTION_NAME]);
     expect(template.Outputs[BackupConventions.OUTPUT_REGION].Value).toBe('eu-west-1');
   }, 300_000);
 

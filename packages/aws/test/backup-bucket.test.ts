@@ -54,8 +54,8 @@ describe('BackupBucket defaults', () => {
 
   test('one expiration rule per conventions prefix after RETENTION_DAYS, with noncurrent versions and incomplete uploads', () => {
     const rules = bucket.Properties.LifecycleConfiguration.Rules;
-    const prefixRules = rules.filter((r: any) => r.Prefix !== undefined);
-    expect(prefixRules.map((r: any) => r.Prefix)).toEqual([...BackupConventions.PREFIXES]);
+    const prefixRules = rules.filter((r: any) => r.Prefix !== undefined && r.Prefix !== BackupConventions.LOGS_PREFIX);
+    expect(prefixRules.map((r: any) => r.Prefix)).toEqual(BackupConventions.PREFIXES.filter(p => p !== BackupConventions.LOGS_PREFIX));
     for (const rule of prefixRules) {
       expect(rule).toEqual({
         Id: `expire-${rule.Prefix.replace(/\/$/, '')}`,
@@ -69,6 +69,17 @@ describe('BackupBucket defaults', () => {
     expect(rules).toContainEqual({ Id: 'remove-expired-delete-markers', ExpiredObjectDeleteMarker: true, Status: 'Enabled' });
     expect(backup.retentionDays).toBe(30);
     expect(backup.prefixes).toEqual(['database/', 'wal/', 'config/', 'user-data/', 'logs/']);
+  });
+
+  test('no expiration by age under the log snapshots\' prefix (Elasticsearch deletes its own snapshots); deleted files still go after the noncurrent window', () => {
+    const rules = bucket.Properties.LifecycleConfiguration.Rules.filter((r: any) => r.Prefix === BackupConventions.LOGS_PREFIX);
+    expect(rules).toEqual([{
+      Id: 'clean-logs',
+      Prefix: 'logs/',
+      Status: 'Enabled',
+      NoncurrentVersionExpiration: { NoncurrentDays: BackupBucket.DEFAULT_NONCURRENT_VERSION_RETENTION_DAYS },
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: BackupBucket.DEFAULT_ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS },
+    }]);
   });
 
   test('server access logs go to a dedicated SSE-S3, TLS-only bucket kept as long as the backups', () => {

@@ -43,12 +43,14 @@ describe('BackupJobRole', () => {
     });
   });
 
-  test('may only put and get objects under the backup prefixes', () => {
+  test('may only put and get objects under the backup prefixes, not the log snapshots\' (Elasticsearch\'s)', () => {
     const objects = statements.find(s => s.Sid === 'ReadWriteBackupObjects');
     expect(objects.Effect).toBe('Allow');
     expect([objects.Action].flat().sort()).toEqual(['s3:GetObject', 's3:PutObject']);
-    expect(objects.Resource).toHaveLength(BackupConventions.PREFIXES.length);
-    expect(objects.Resource).toEqual(expect.arrayContaining(BackupConventions.PREFIXES.map(p => ({ 'Fn::Join': ['', [bucketArn, `/${p}*`]] }))));
+    expect(BackupJobRole.DEFAULT_PREFIXES).toEqual(['database/', 'wal/', 'config/', 'user-data/']);
+    expect(objects.Resource).toHaveLength(BackupJobRole.DEFAULT_PREFIXES.length);
+    expect(objects.Resource).toEqual(expect.arrayContaining(BackupJobRole.DEFAULT_PREFIXES.map(p => ({ 'Fn::Join': ['', [bucketArn, `/${p}*`]] }))));
+    expect(JSON.stringify(statements)).not.toContain(BackupConventions.LOGS_PREFIX);
   });
 
   test('may only list the backup prefixes (s3:prefix condition)', () => {
@@ -57,7 +59,7 @@ describe('BackupJobRole', () => {
       Effect: 'Allow',
       Action: 's3:ListBucket',
       Resource: bucketArn,
-      Condition: { StringLike: { 's3:prefix': BackupConventions.PREFIXES.map(p => `${p}*`) } },
+      Condition: { StringLike: { 's3:prefix': BackupJobRole.DEFAULT_PREFIXES.map(p => `${p}*`) } },
     });
   });
 

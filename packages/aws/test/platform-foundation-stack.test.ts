@@ -3,8 +3,8 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { IConstruct } from 'constructs';
-import { CostAllocationTags } from '../src';
-import { ENV, foundationStack, nagViolations, newApp } from './support';
+import { BudgetScaleDown, CostAllocationTags, PlatformFoundationStack } from '../src';
+import { BUDGET_RECEIVERS, ENV, foundationStack, nagViolations, newApp } from './support';
 import { BackupConventions } from '../src/conventions.generated';
 
 /** Every cdk-nag AwsSolutions acknowledgement recorded in the tree: `rule @ construct path` -> reason. */
@@ -34,8 +34,11 @@ describe.each([true, false])('PlatformFoundationStack with every option (cdk.jso
   const app = newApp({ featureFlags });
   // The DR bucket and key live elsewhere (another region, maybe another account): imported by ARN.
   const dr = new Stack(newApp(), 'DisasterRecovery', { env: { account: ENV.account, region: 'eu-central-1' } });
+  // Staging: production refuses the scale-down action.
   const stack = foundationStack({
+    environment: 'staging',
     costCenter: 'platform-ops',
+    logSnapshots: { namespace: 'logging', serviceAccountNames: ['elasticsearch'] },
     backupBucket: {
       objectLockDefaultRetention: s3.ObjectLockRetention.governance(Duration.days(7)),
       replication: {
@@ -43,7 +46,7 @@ describe.each([true, false])('PlatformFoundationStack with every option (cdk.jso
         destinationKmsKey: kms.Key.fromKeyArn(dr, 'Key', 'arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'),
       },
     },
-    costGuardrails: { notifyOnForecast: true, emailSubscribers: ['ops@rauli-vision.com'] },
+    costGuardrails: { ...BUDGET_RECEIVERS, notifyOnForecast: true, scaleDown: { clusterName: 'rauli-staging' } },
   }, { app });
   const template = Template.fromStack(stack);
 
@@ -64,8 +67,9 @@ describe.each([true, false])('PlatformFoundationStack with every option (cdk.jso
 
   test('every acknowledgement has a reason and silences a finding that really exists', () => {
     const acks = acknowledgements(stack);
-    // 5 prefixes on the backup role, 2 resources and 2 KMS actions on the replication role.
-    expect(acks.size).toBe(9);
+    // 4 prefixes on the backup role, 2 resources and 2 KMS actions on the replication role,
+    // logs/ on the log snapshot role, the cluster's node groups on the scale-down role.
+    expect(acks.size).toBe(10);
     for (const reason of acks.values()) expect(reason.length).toBeGreaterThan(40);
     dropAcknowledgements(stack);
     // A finding is reported on the CfnResource; its acknowledgement sits on the resource or an ancestor.
@@ -83,9 +87,11 @@ describe('PlatformFoundationStack', () => {
   const stack = foundationStack({ costCenter: 'platform-ops' });
   const template = Template.fromStack(stack);
 
-  test('composes the backup bucket, the IRSA role and the budget', () => {
+  test('composes the backup bucket, the IRSA role, the budget and its Slack channel', () => {
     template.resourceCountIs('AWS::S3::Bucket', 2);
-    template.resourceCountIs('AWS::IAM::Role', 1);
+    // The backup jobs' and AWS Chatbot's.
+    template.resourceCountIs('AWS::IAM::Role', 2);
+    template.resourceCountIs('AWS::Chatbot::SlackChannelConfiguration', 1);
     template.resourceCountIs('AWS::Budgets::Budget', 1);
     template.hasResourceProperties('AWS::Budgets::Budget', { Budget: { BudgetName: 'rauli-vision-production-monthly-cost' } });
   });
@@ -102,7 +108,7 @@ describe('PlatformFoundationStack', () => {
     const resources = template.toJSON().Resources;
     const taggable = stack.node.findAll()
       .filter((c): c is CfnResource => CfnResource.isCfnResource(c) && (TagManager.isTaggable(c) || TagManager.isTaggableV2(c)));
-    expect(new Set(taggable.map(r => r.cfnResourceType))).toEqual(new Set(['AWS::S3::Bucket', 'AWS::KMS::Key', 'AWS::IAM::Role', 'AWS::SNS::Topic', 'AWS::Budgets::Budget']));
+    expect(new Set(taggable.map(r => r.cfnResourceType))).toEqual(new Set(['AWS::S3::Bucket', 'AWS::KMS::Key', 'AWS::IAM::Role', 'AWS::SNS::Topic', 'AWS::Budgets::Budget', 'AWS::Chatbot::SlackChannelConfiguration']));
     for (const resource of taggable) {
       const properties = resources[stack.getLogicalId(resource)].Properties;
       expect(properties.Tags ?? properties.ResourceTags).toEqual(expect.arrayContaining([
@@ -118,7 +124,7 @@ describe('PlatformFoundationStack', () => {
       environment: 'staging',
       project: 'rauli',
       backupBucket: { retentionDays: 14, prefixes: ['database/', 'wal/'] },
-      costGuardrails: { monthlyLimitUsd: 300, emailSubscribers: ['ops@rauli-vision.com'] },
+      costGuardrails: { ...BUDGET_RECEIVERS, monthlyLimitUsd: 300 },
     });
     const t = Template.fromStack(custom);
     t.hasResourceProperties('AWS::S3::Bucket', { LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Prefix: 'wal/', ExpirationInDays: 14 })]) } });
@@ -126,6 +132,40 @@ describe('PlatformFoundationStack', () => {
     // The role follows the bucket's prefixes.
     t.hasResourceProperties('AWS::IAM::Role', { Policies: [{ PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Condition: { StringLike: { 's3:prefix': ['database/*', 'wal/*'] } } })]) } }] });
     expect(custom.backupJobRole.serviceAccountSubjects).toEqual(['postgres-backup', 'application-backup', 'postgres-restore'].map(n => `system:serviceaccount:rauli-vision-production:${n}`));
+  });
+
+  test('the budget counts only this environment\'s cost (project and environment tags)', () => {
+    template.hasResourceProperties('AWS::Budgets::Budget', {
+      Budget: {
+        FilterExpression: {
+          And: [
+            { Tags: { Key: 'project', Values: ['rauli-vision'], MatchOptions: ['EQUALS'] } },
+            { Tags: { Key: 'environment', Values: ['production'], MatchOptions: ['EQUALS'] } },
+          ],
+        },
+      },
+    });
+  });
+
+  test('the log snapshot role and the scale-down function are outputs; neither exists unless asked for', () => {
+    const outputs = template.toJSON().Outputs;
+    expect(Object.keys(outputs)).toEqual([BackupConventions.OUTPUT_BUCKET_NAME, BackupConventions.OUTPUT_REGION, BackupConventions.OUTPUT_ROLE_ARN]);
+    const full = foundationStack({
+      environment: 'staging',
+      logSnapshots: { namespace: 'logging', serviceAccountNames: ['elasticsearch'] },
+      costGuardrails: { scaleDown: { clusterName: 'rauli-staging' } },
+    });
+    const fullOutputs = Template.fromStack(full).toJSON().Outputs;
+    expect(fullOutputs[BackupConventions.OUTPUT_LOG_SNAPSHOT_ROLE_ARN].Value).toEqual({ 'Fn::GetAtt': [full.getLogicalId(full.logSnapshotRole!.role.node.defaultChild as CfnResource), 'Arn'] });
+    const fn = full.costGuardrails.scaleDown!.function.node.defaultChild as CfnResource;
+    expect(fullOutputs[PlatformFoundationStack.OUTPUT_SCALE_DOWN_FUNCTION_NAME].Value).toEqual({ Ref: full.getLogicalId(fn) });
+    expect(fullOutputs[PlatformFoundationStack.OUTPUT_SCALE_DOWN_FUNCTION_NAME].Description).toContain(`--payload '${BudgetScaleDown.RESTORE_EVENT}'`);
+    expect(full.logSnapshotRole!.serviceAccountSubjects).toEqual(['system:serviceaccount:logging:elasticsearch']);
+  });
+
+  test('refuses the scale-down action in production', () => {
+    expect(() => foundationStack({ costGuardrails: { scaleDown: { clusterName: 'rauli-production' } } }))
+      .toThrow(/Invalid scaleDown: "environment production"\. Expected no scale-down in production/);
   });
 
   test('refuses an environment that is not a DNS label', () => {

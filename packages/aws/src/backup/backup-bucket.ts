@@ -1,7 +1,8 @@
-import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { BackupConventions } from '../conventions.generated';
 import { unlessToken, validateKeyPrefixes } from '../core/aws-validate';
 import { acknowledgeWildcardActions, acknowledgeWildcardResources } from '../core/nag';
@@ -234,9 +235,12 @@ export class BackupBucket extends Construct {
       serverAccessLogsPrefix: props.serverAccessLogsPrefix ?? (props.serverAccessLogsBucket ? 'rauli-vision-backups/' : undefined),
       lifecycleRules: [
         ...prefixes.map((prefix): s3.LifecycleRule => ({
-          id: `expire-${prefix.replace(/\/$/, '').replace(/\//g, '-')}`,
+          id: `${prefix === BackupConventions.LOGS_PREFIX ? 'clean' : 'expire'}-${prefix.replace(/\/$/, '').replace(/\//g, '-')}`,
           prefix,
-          expiration: Duration.days(retentionDays),
+          // Elasticsearch snapshots are incremental: a new snapshot references files written by
+          // older ones, so expiring files by age corrupts the repository. Its snapshot lifecycle
+          // deletes expired snapshots (and only their unreferenced files) itself.
+          expiration: prefix === BackupConventions.LOGS_PREFIX ? undefined : Duration.days(retentionDays),
           noncurrentVersionExpiration: Duration.days(noncurrentDays),
           abortIncompleteMultipartUploadAfter: Duration.days(abortDays),
         })),
@@ -268,6 +272,46 @@ export class BackupBucket extends Construct {
           'S3 replication re-encrypts each replica with the destination key; the role CDK generates for it is limited to that one key.');
       }
     }
+  }
+
+  /**
+   * Lets `grantee` (the Elasticsearch snapshot repository's role, see
+   * LogSnapshotRole) keep snapshots under `BackupConventions.LOGS_PREFIX` and
+   * nowhere else: read, write and delete objects (the snapshot lifecycle
+   * deletes old snapshots), abort and list its multipart uploads, list the
+   * bucket only below the prefix, and use the bucket key only through S3.
+   */
+  public grantLogSnapshots(grantee: iam.IGrantable): iam.Grant {
+    const prefix = BackupConventions.LOGS_PREFIX;
+    if (!this.prefixes.includes(prefix)) {
+      throw new PropValidationError('prefixes', this.prefixes, `a list including '${prefix}' to grant log snapshots (the Elasticsearch snapshot repository lives there)`);
+    }
+    const objects = this.bucket.arnForObjects(`${prefix}*`);
+    let grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+      resourceArns: [objects],
+    }).combine(iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:ListBucket'],
+      resourceArns: [this.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } },
+    }));
+    if (this.encryptionKey) {
+      grant = grant.combine(iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resourceArns: [this.encryptionKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
+      }));
+    }
+    grant.assertSuccess();
+    const principal = grantee.grantPrincipal as iam.IPrincipal & Partial<IConstruct>;
+    if (principal.node) {
+      acknowledgeWildcardResources(principal as IConstruct, [objects],
+        'Elasticsearch names snapshot files itself (indices/<uuid>/<shard>/<blob>), so its repository needs every key under the log prefix and nothing outside it; ListBucket is limited to the same prefix by an s3:prefix condition.');
+    }
+    return grant;
   }
 
   private createAccessLogsBucket(retentionDays: number, removalPolicy: RemovalPolicy): s3.IBucket {

@@ -1,11 +1,11 @@
-import { CfnJson, Stack, Token } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { BackupConventions } from '../conventions.generated';
-import { unlessToken, validateKeyPrefixes, validateOidcProviderArn } from '../core/aws-validate';
+import { validateKeyPrefixes } from '../core/aws-validate';
+import { irsaTrust, STS_AUDIENCE } from '../core/irsa';
 import { acknowledgeWildcardResources } from '../core/nag';
-import { PropValidationError, validateDnsLabel, validateDnsSubdomain } from '../core/validate.generated';
 
 /** Who may assume the backup role and on which prefixes it works (everything but the bucket). */
 export interface BackupJobRoleOptions {
@@ -29,7 +29,7 @@ export interface BackupJobRoleOptions {
   /**
    * Key prefixes the jobs may read, write and list.
    *
-   * @default BackupConventions.PREFIXES (database/, wal/, config/, user-data/, logs/)
+   * @default BackupJobRole.DEFAULT_PREFIXES (database/, wal/, config/, user-data/: BackupConventions.PREFIXES without LOGS_PREFIX)
    */
   readonly prefixes?: string[];
 
@@ -60,7 +60,12 @@ export interface BackupJobRoleProps extends BackupJobRoleOptions {
  */
 export class BackupJobRole extends Construct {
   /** The audience EKS puts in projected ServiceAccount tokens for IRSA. */
-  public static readonly STS_AUDIENCE = 'sts.amazonaws.com';
+  public static readonly STS_AUDIENCE = STS_AUDIENCE;
+  /**
+   * Default of `prefixes`: every backup prefix but the log snapshots', which
+   * belong to Elasticsearch (a job writing there could corrupt its repository).
+   */
+  public static readonly DEFAULT_PREFIXES: string[] = BackupConventions.PREFIXES.filter(p => p !== BackupConventions.LOGS_PREFIX);
 
   /** The role. */
   public readonly role: iam.IRole;
@@ -76,26 +81,10 @@ export class BackupJobRole extends Construct {
   constructor(scope: Construct, id: string, props: BackupJobRoleProps) {
     super(scope, id);
 
-    unlessToken(props.oidcProviderArn, v => validateOidcProviderArn('oidcProviderArn', v));
-    unlessToken(props.namespace, v => validateDnsLabel('namespace', v));
+    const prefixes = validateKeyPrefixes('prefixes', props.prefixes ?? BackupJobRole.DEFAULT_PREFIXES);
     const names = props.serviceAccountNames;
-    if (names.length === 0 || new Set(names).size !== names.length) {
-      throw new PropValidationError('serviceAccountNames', names, 'a non-empty list of distinct ServiceAccount names');
-    }
-    names.forEach((n, i) => unlessToken(n, v => validateDnsSubdomain(`serviceAccountNames[${i}]`, v)));
-    const prefixes = validateKeyPrefixes('prefixes', props.prefixes ?? BackupConventions.PREFIXES);
-
-    this.serviceAccountSubjects = names.map(n => `system:serviceaccount:${props.namespace}:${n}`);
-    const provider = iam.OpenIdConnectProvider.fromOpenIdConnectProviderArn(this, 'OidcProvider', props.oidcProviderArn);
-    const conditionValues = {
-      // A list under StringEquals matches any one of them.
-      [`${provider.openIdConnectProviderIssuer}:sub`]: this.serviceAccountSubjects.length === 1 ? this.serviceAccountSubjects[0] : this.serviceAccountSubjects,
-      [`${provider.openIdConnectProviderIssuer}:aud`]: BackupJobRole.STS_AUDIENCE,
-    };
-    // Condition keys cannot hold a deploy-time reference; CfnJson resolves them at deploy time.
-    const stringEquals = Token.isUnresolved(props.oidcProviderArn)
-      ? new CfnJson(this, 'TrustConditions', { value: conditionValues })
-      : conditionValues;
+    const trust = irsaTrust(this, props.oidcProviderArn, props.namespace, names);
+    this.serviceAccountSubjects = trust.subjects;
 
     const key = props.bucket.encryptionKey;
     const objectArns = prefixes.map(p => props.bucket.arnForObjects(`${p}*`));
@@ -125,7 +114,7 @@ export class BackupJobRole extends Construct {
     const role = new iam.Role(this, 'Resource', {
       roleName: props.roleName,
       description: `RAULI-VISION backup jobs (IRSA: ${names.join(', ')} in ${props.namespace})`,
-      assumedBy: new iam.OpenIdConnectPrincipal(provider, { StringEquals: stringEquals }),
+      assumedBy: trust.principal,
       inlinePolicies: { BackupObjects: new iam.PolicyDocument({ statements }) },
     });
     this.role = role;

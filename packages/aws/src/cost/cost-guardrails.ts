@@ -1,15 +1,38 @@
-import { Stack, Token } from 'aws-cdk-lib';
+import { Names, Stack, Token } from 'aws-cdk-lib';
 import * as budgets from 'aws-cdk-lib/aws-budgets';
+import * as chatbot from 'aws-cdk-lib/aws-chatbot';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { CostConventions } from '../conventions.generated';
-import { unlessToken } from '../core/aws-validate';
+import { BudgetScaleDown, BudgetScaleDownOptions } from './budget-scale-down';
+import { CostAllocationTags } from './cost-allocation-tags';
+import { Components, CostConventions } from '../conventions.generated';
+import { unlessToken, validateTagValue } from '../core/aws-validate';
 import { PropValidationError, validateEmail, validateRange } from '../core/validate.generated';
 
-/** Properties of CostGuardrails. */
-export interface CostGuardrailsProps {
+/**
+ * A Slack channel that receives budget alerts through AWS Chatbot. The Slack
+ * workspace must have been authorized once in the AWS Chatbot console
+ * (an OAuth step CloudFormation cannot do); its ids are shown there.
+ */
+export interface BudgetSlackChannel {
+  /** ID of the Slack workspace, e.g. `T07EA123LEP` (AWS Chatbot console, Slack workspace details). */
+  readonly workspaceId: string;
+
+  /** ID of the Slack channel, e.g. `C01ABCDEF23` (Slack: channel details, at the bottom). */
+  readonly channelId: string;
+
+  /**
+   * Name of the AWS Chatbot channel configuration (unique in the account).
+   *
+   * @default - a unique name derived from the construct path
+   */
+  readonly configurationName?: string;
+}
+
+/** Settings of CostGuardrails other than what it measures (the cost filter). */
+export interface CostGuardrailsOptions {
   /**
    * Name of the budget (unique in the account).
    *
@@ -18,22 +41,22 @@ export interface CostGuardrailsProps {
   readonly budgetName?: string;
 
   /**
-   * Monthly cost limit in USD.
+   * Monthly cost limit in USD of the environment.
    *
    * @default CostConventions.MONTHLY_BUDGET_USD (1000, the seed's monthly_budget)
    */
   readonly monthlyLimitUsd?: number;
 
   /**
-   * Percentage of the limit that sends the warning (greater than 0, at most 100).
+   * Percentage of the limit (1 to 100) that sends the warning to `warningSlackChannel`.
    *
    * @default CostConventions.WARNING_THRESHOLD_PERCENT (80)
    */
   readonly warningThresholdPercent?: number;
 
   /**
-   * Percentage of the limit that sends the critical alert (greater than 0, at
-   * most 100, above the warning threshold).
+   * Percentage of the limit (1 to 100, above the warning) that sends the
+   * critical alert to `criticalEmailSubscribers` and runs `scaleDown`.
    *
    * @default CostConventions.CRITICAL_THRESHOLD_PERCENT (95)
    */
@@ -41,42 +64,51 @@ export interface CostGuardrailsProps {
 
   /**
    * Also notify when the month's FORECASTED cost crosses each threshold, so
-   * the alert comes before the money is spent.
+   * the alert comes before the money is spent. A forecast never scales down:
+   * only ACTUAL cost triggers `scaleDown`.
    *
    * @default false - only ACTUAL cost notifications
    */
   readonly notifyOnForecast?: boolean;
 
-  /**
-   * E-mail addresses AWS Budgets notifies directly (at most 10).
-   *
-   * @default - no e-mail subscribers
-   */
-  readonly emailSubscribers?: string[];
+  /** Slack channel (through AWS Chatbot) that receives the warning. */
+  readonly warningSlackChannel: BudgetSlackChannel;
+
+  /** E-mail addresses AWS Budgets sends the critical alert to (1 to 10). */
+  readonly criticalEmailSubscribers: string[];
 
   /**
-   * Create a KMS-encrypted, TLS-only SNS topic for the notifications (for
-   * chat integrations, paging or automation such as scaling down). Ignored
-   * when `topic` is given.
+   * Scale the environment's EKS node groups to zero when ACTUAL cost crosses
+   * the critical threshold (the guide's scale_down_resources); reversible,
+   * see BudgetScaleDown. Not allowed in `CostConventions.SCALE_DOWN_PROTECTED_ENVIRONMENTS`.
    *
-   * @default true
+   * @default - no automatic action, the critical alert only
    */
-  readonly createTopic?: boolean;
+  readonly scaleDown?: BudgetScaleDownOptions;
+}
+
+/** Properties of CostGuardrails. */
+export interface CostGuardrailsProps extends CostGuardrailsOptions {
+  /**
+   * The environment the budget measures: it counts only cost tagged
+   * `environment=<this>` (and `project`), the tags CostAllocationTags applies.
+   */
+  readonly environment: string;
 
   /**
-   * An existing topic to notify instead of creating one. A topic defined in
-   * this app gets the policy that lets AWS Budgets publish; an imported topic
-   * needs that policy (and, if encrypted, a key policy) already.
+   * Value of the `project` tag the budget counts.
    *
-   * @default - a new topic when `createTopic` is true
+   * @default Components.PART_OF ('rauli-vision')
    */
-  readonly topic?: sns.ITopic;
+  readonly project?: string;
 }
 
 /**
- * An AWS Budgets monthly COST budget with two notification levels, warning
- * (80 %) and critical (95 %) by default, on actual and optionally forecasted
- * cost, sent to e-mail subscribers and/or an encrypted SNS topic.
+ * A monthly COST budget for one environment, counting only cost tagged with
+ * the platform's cost-allocation tags (`project` and `environment`), with two
+ * channels: the warning (80 %) goes to Slack through AWS Chatbot, the
+ * critical alert (95 %) to e-mail and, optionally, to the automatic,
+ * reversible scale-down of the environment's node groups.
  */
 export class CostGuardrails extends Construct {
   /** Most e-mail subscribers AWS Budgets accepts per notification. */
@@ -84,8 +116,14 @@ export class CostGuardrails extends Construct {
 
   /** The budget. */
   public readonly budget: budgets.CfnBudget;
-  /** The topic notified (undefined when only e-mail is used). */
-  public readonly topic?: sns.ITopic;
+  /** The encrypted topic the warning is published on; AWS Chatbot forwards it to Slack. */
+  public readonly warningTopic: sns.ITopic;
+  /** The AWS Chatbot configuration of the warning's Slack channel. */
+  public readonly slackChannel: chatbot.ISlackChannelConfiguration;
+  /** The scale-down action (undefined without `scaleDown`). */
+  public readonly scaleDown?: BudgetScaleDown;
+  /** The topic the critical ACTUAL notification is published on to trigger the scale-down (undefined without `scaleDown`). */
+  public readonly actionTopic?: sns.ITopic;
   /** Monthly limit in USD. */
   public readonly monthlyLimitUsd: number;
   /** Warning threshold, percent of the limit. */
@@ -93,71 +131,100 @@ export class CostGuardrails extends Construct {
   /** Critical threshold, percent of the limit. */
   public readonly criticalThresholdPercent: number;
 
-  constructor(scope: Construct, id: string, props: CostGuardrailsProps = {}) {
-    super(scope, id);
+  private readonly key: kms.IKey;
 
-    const limit = unlessToken(props.monthlyLimitUsd ?? CostConventions.MONTHLY_BUDGET_USD,
-      v => validateRange('monthlyLimitUsd', v, 0, Number.MAX_SAFE_INTEGER, true));
-    const warning = unlessToken(props.warningThresholdPercent ?? CostConventions.WARNING_THRESHOLD_PERCENT,
-      v => validateRange('warningThresholdPercent', v, 0, 100, true));
-    const critical = unlessToken(props.criticalThresholdPercent ?? CostConventions.CRITICAL_THRESHOLD_PERCENT,
-      v => validateRange('criticalThresholdPercent', v, 0, 100, true));
-    if (!Token.isUnresolved(warning) && !Token.isUnresolved(critical) && warning >= critical) {
-      throw new PropValidationError('warningThresholdPercent', warning, `a percentage below criticalThresholdPercent (${critical})`);
-    }
-    const emails = props.emailSubscribers ?? [];
-    emails.forEach((e, i) => unlessToken(e, v => validateEmail(`emailSubscribers[${i}]`, v)));
-    if (emails.length > CostGuardrails.MAX_EMAIL_SUBSCRIBERS || new Set(emails).size !== emails.length) {
-      throw new PropValidationError('emailSubscribers', emails, `at most ${CostGuardrails.MAX_EMAIL_SUBSCRIBERS} distinct addresses (the AWS Budgets limit per notification)`);
-    }
-    const createTopic = props.createTopic ?? true;
-    if (emails.length === 0 && !props.topic && !createTopic) {
-      throw new PropValidationError('emailSubscribers', emails, 'at least one address when no topic is used (createTopic: false and no topic): the alerts would reach nobody');
-    }
+  constructor(scope: Construct, id: string, props: CostGuardrailsProps) {
+    super(scope, id);
+    const { limit, warning, critical } = this.validateAmounts(props);
+    const emails = this.validateReceivers(props);
+    const project = validateTagValue('project', props.project ?? Components.PART_OF);
+    const environment = validateTagValue('environment', props.environment);
     this.monthlyLimitUsd = limit;
     this.warningThresholdPercent = warning;
     this.criticalThresholdPercent = critical;
 
-    this.topic = props.topic ?? (createTopic ? this.createTopic() : undefined);
-    if (this.topic) {
-      const { account, partition } = Stack.of(this);
-      this.topic.addToResourcePolicy(new iam.PolicyStatement({
-        sid: 'AllowBudgetsToPublish',
-        principals: [new iam.ServicePrincipal('budgets.amazonaws.com')],
-        actions: ['sns:Publish'],
-        resources: [this.topic.topicArn],
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': account },
-          ArnLike: { 'aws:SourceArn': `arn:${partition}:budgets::${account}:*` },
-        },
-      }));
+    this.key = this.createKey();
+    this.warningTopic = this.createTopic('WarningTopic', 'RAULI-VISION budget warnings');
+    this.slackChannel = this.createSlackChannel(props.warningSlackChannel, this.warningTopic);
+    if (props.scaleDown) {
+      this.actionTopic = this.createTopic('ActionTopic', 'RAULI-VISION budget critical: scale-down');
+      this.scaleDown = new BudgetScaleDown(this, 'ScaleDown', { ...props.scaleDown, topic: this.actionTopic, environment });
     }
 
-    const subscribers: budgets.CfnBudget.SubscriberProperty[] = [
-      ...emails.map(address => ({ subscriptionType: 'EMAIL', address })),
-      ...(this.topic ? [{ subscriptionType: 'SNS', address: this.topic.topicArn }] : []),
-    ];
-    const types = props.notifyOnForecast ? ['ACTUAL', 'FORECASTED'] : ['ACTUAL'];
+    const warningTo = [{ subscriptionType: 'SNS', address: this.warningTopic.topicArn }];
+    const criticalTo = emails.map(address => ({ subscriptionType: 'EMAIL', address }));
+    const actionTo = this.actionTopic ? [{ subscriptionType: 'SNS', address: this.actionTopic.topicArn }] : [];
+    const notify = (notificationType: string, threshold: number, subscribers: budgets.CfnBudget.SubscriberProperty[]) => ({
+      notification: { notificationType, comparisonOperator: 'GREATER_THAN', threshold, thresholdType: 'PERCENTAGE' },
+      subscribers,
+    });
     this.budget = new budgets.CfnBudget(this, 'Resource', {
       budget: {
         budgetName: props.budgetName,
         budgetType: 'COST',
         timeUnit: 'MONTHLY',
         budgetLimit: { amount: limit, unit: 'USD' },
+        filterExpression: {
+          and: [
+            { tags: { key: CostAllocationTags.PROJECT_KEY, values: [project], matchOptions: ['EQUALS'] } },
+            { tags: { key: CostAllocationTags.ENVIRONMENT_KEY, values: [environment], matchOptions: ['EQUALS'] } },
+          ],
+        },
       },
-      notificationsWithSubscribers: types.flatMap(notificationType => [warning, critical].map(threshold => ({
-        notification: { notificationType, comparisonOperator: 'GREATER_THAN', threshold, thresholdType: 'PERCENTAGE' },
-        subscribers,
-      }))),
+      notificationsWithSubscribers: [
+        notify('ACTUAL', warning, warningTo),
+        notify('ACTUAL', critical, [...criticalTo, ...actionTo]),
+        ...(props.notifyOnForecast ? [notify('FORECASTED', warning, warningTo), notify('FORECASTED', critical, criticalTo)] : []),
+      ],
     });
-    // AWS Budgets checks that it may publish when the budget is created: the topic policy comes first.
-    if (this.topic) this.budget.node.addDependency(this.topic);
+    // AWS Budgets checks that it may publish when the budget is created: the topic policies come first.
+    this.budget.node.addDependency(this.warningTopic);
+    if (this.actionTopic) this.budget.node.addDependency(this.actionTopic);
   }
 
-  private createTopic(): sns.ITopic {
+  private validateAmounts(props: CostGuardrailsProps): { limit: number; warning: number; critical: number } {
+    const limit = unlessToken(props.monthlyLimitUsd ?? CostConventions.MONTHLY_BUDGET_USD,
+      v => validateRange('monthlyLimitUsd', v, 0, Number.MAX_SAFE_INTEGER, true));
+    const warning = unlessToken(props.warningThresholdPercent ?? CostConventions.WARNING_THRESHOLD_PERCENT,
+      v => validateRange('warningThresholdPercent', v, 1, 100));
+    const critical = unlessToken(props.criticalThresholdPercent ?? CostConventions.CRITICAL_THRESHOLD_PERCENT,
+      v => validateRange('criticalThresholdPercent', v, 1, 100));
+    if (!Token.isUnresolved(warning) && !Token.isUnresolved(critical) && warning >= critical) {
+      throw new PropValidationError('warningThresholdPercent', warning, `a percentage below criticalThresholdPercent (${critical})`);
+    }
+    return { limit, warning, critical };
+  }
+
+  private validateReceivers(props: CostGuardrailsProps): string[] {
+    const slack = props.warningSlackChannel as BudgetSlackChannel | undefined;
+    if (!slack) {
+      throw new PropValidationError('warningSlackChannel', slack, '{ workspaceId, channelId } of the Slack channel that receives the warning');
+    }
+    // The patterns CloudFormation enforces for AWS::Chatbot::SlackChannelConfiguration.
+    unlessToken(slack.workspaceId, v => {
+      if (typeof v !== 'string' || !/^[0-9A-Z]{1,255}$/.test(v)) throw new PropValidationError('warningSlackChannel.workspaceId', v, 'a Slack workspace ID such as T07EA123LEP (upper-case letters and digits)');
+    });
+    unlessToken(slack.channelId, v => {
+      if (typeof v !== 'string' || !/^[A-Za-z0-9]{1,256}$/.test(v)) throw new PropValidationError('warningSlackChannel.channelId', v, 'a Slack channel ID such as C01ABCDEF23 (letters and digits)');
+    });
+    if (slack.configurationName !== undefined) {
+      unlessToken(slack.configurationName, v => {
+        if (!/^[A-Za-z0-9_-]{1,128}$/.test(v)) throw new PropValidationError('warningSlackChannel.configurationName', v, '1 to 128 letters, digits, - and _');
+      });
+    }
+    const emails = (props.criticalEmailSubscribers as string[] | undefined) ?? [];
+    if (emails.length === 0 || emails.length > CostGuardrails.MAX_EMAIL_SUBSCRIBERS || new Set(emails).size !== emails.length) {
+      throw new PropValidationError('criticalEmailSubscribers', props.criticalEmailSubscribers,
+        `1 to ${CostGuardrails.MAX_EMAIL_SUBSCRIBERS} distinct e-mail addresses (the AWS Budgets limit per notification): the critical alert must reach someone`);
+    }
+    emails.forEach((e, i) => unlessToken(e, v => validateEmail(`criticalEmailSubscribers[${i}]`, v)));
+    return emails;
+  }
+
+  private createKey(): kms.IKey {
     const { account } = Stack.of(this);
     const key = new kms.Key(this, 'TopicKey', {
-      description: 'Encrypts the RAULI-VISION budget alerts topic',
+      description: 'Encrypts the RAULI-VISION budget alert topics',
       enableKeyRotation: true,
     });
     // AWS Budgets publishes as a service: it needs the key to encrypt the messages it sends.
@@ -168,10 +235,34 @@ export class CostGuardrails extends Construct {
       resources: ['*'],
       conditions: { StringEquals: { 'aws:SourceAccount': account } },
     }));
-    return new sns.Topic(this, 'Topic', {
-      displayName: 'RAULI-VISION budget alerts',
-      masterKey: key,
-      enforceSSL: true,
+    return key;
+  }
+
+  private createTopic(id: string, displayName: string): sns.ITopic {
+    const { account, partition } = Stack.of(this);
+    const topic = new sns.Topic(this, id, { displayName, masterKey: this.key, enforceSSL: true });
+    topic.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'AllowBudgetsToPublish',
+      principals: [new iam.ServicePrincipal('budgets.amazonaws.com')],
+      actions: ['sns:Publish'],
+      resources: [topic.topicArn],
+      conditions: {
+        StringEquals: { 'aws:SourceAccount': account },
+        ArnLike: { 'aws:SourceArn': `arn:${partition}:budgets::${account}:*` },
+      },
+    }));
+    return topic;
+  }
+
+  private createSlackChannel(slack: BudgetSlackChannel, topic: sns.ITopic): chatbot.ISlackChannelConfiguration {
+    return new chatbot.SlackChannelConfiguration(this, 'Slack', {
+      slackChannelConfigurationName: slack.configurationName ?? Names.uniqueResourceName(this, { maxLength: 128, separator: '-', allowedSpecialCharacters: '-_' }),
+      slackWorkspaceId: slack.workspaceId,
+      slackChannelId: slack.channelId,
+      notificationTopics: [topic],
+      // Without a guardrail Chatbot applies AdministratorAccess to what channel members may run;
+      // this channel only receives alerts, so it may run nothing.
+      guardrailPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AWSDenyAll')],
     });
   }
 }

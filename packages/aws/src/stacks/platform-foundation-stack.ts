@@ -2,10 +2,12 @@ import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { BackupBucket, BackupBucketProps } from '../backup/backup-bucket';
 import { BackupJobRole, BackupJobRoleOptions } from '../backup/backup-job-role';
+import { LogSnapshotRole } from '../backup/log-snapshot-role';
 import { BackupConventions, Components } from '../conventions.generated';
 import { validateDnsLabel } from '../core/validate.generated';
+import { BudgetScaleDown } from '../cost/budget-scale-down';
 import { CostAllocationTags } from '../cost/cost-allocation-tags';
-import { CostGuardrails, CostGuardrailsProps } from '../cost/cost-guardrails';
+import { CostGuardrails, CostGuardrailsOptions } from '../cost/cost-guardrails';
 
 /** Properties of a PlatformFoundationStack. */
 export interface PlatformFoundationStackProps extends StackProps {
@@ -37,11 +39,28 @@ export interface PlatformFoundationStackProps extends StackProps {
   readonly backupJobRole: BackupJobRoleOptions;
 
   /**
-   * The cost budget's settings.
-   *
-   * @default - CostGuardrails defaults: 1000 USD a month, 80 % and 95 % on actual cost, to a new encrypted topic
+   * The environment's cost budget: where its alerts go, its limit and
+   * thresholds, and the scale-down action. The stack fills in the cost
+   * filter (this environment's `project` and `environment` tags).
    */
-  readonly costGuardrails?: CostGuardrailsProps;
+  readonly costGuardrails: CostGuardrailsOptions;
+
+  /**
+   * The Elasticsearch ServiceAccounts (ECK) that keep the log snapshots under
+   * `BackupConventions.LOGS_PREFIX`: they get a LogSnapshotRole, trusted
+   * through the backup role's OIDC provider.
+   *
+   * @default - no log snapshot role
+   */
+  readonly logSnapshots?: LogSnapshotServiceAccounts;
+}
+
+/** The Elasticsearch pods' ServiceAccounts that write the log snapshots. */
+export interface LogSnapshotServiceAccounts {
+  /** Namespace of the Elasticsearch cluster. */
+  readonly namespace: string;
+  /** ServiceAccounts of its pods. */
+  readonly serviceAccountNames: string[];
 }
 
 /**
@@ -52,12 +71,17 @@ export interface PlatformFoundationStackProps extends StackProps {
  * `region` and `roleArn`.
  */
 export class PlatformFoundationStack extends Stack {
+  /** Output holding the name of the budget's scale-down function (what the restore is invoked on). */
+  public static readonly OUTPUT_SCALE_DOWN_FUNCTION_NAME = 'ScaleDownFunctionName';
+
   /** The backup bucket. */
   public readonly backupBucket: BackupBucket;
   /** The backup jobs' IRSA role. */
   public readonly backupJobRole: BackupJobRole;
-  /** The budget and its notifications. */
+  /** The budget, its two channels and its scale-down action. */
   public readonly costGuardrails: CostGuardrails;
+  /** The Elasticsearch snapshot repository's IRSA role (undefined without `logSnapshots`). */
+  public readonly logSnapshotRole?: LogSnapshotRole;
 
   constructor(scope: Construct, id: string, props: PlatformFoundationStackProps) {
     super(scope, id, props);
@@ -65,14 +89,23 @@ export class PlatformFoundationStack extends Stack {
 
     this.backupBucket = new BackupBucket(this, 'BackupBucket', props.backupBucket);
     this.backupJobRole = new BackupJobRole(this, 'BackupJobRole', {
-      prefixes: this.backupBucket.prefixes,
+      prefixes: this.backupBucket.prefixes.filter(p => p !== BackupConventions.LOGS_PREFIX),
       ...props.backupJobRole,
       bucket: this.backupBucket.bucket,
     });
     this.costGuardrails = new CostGuardrails(this, 'CostGuardrails', {
       budgetName: `${props.project ?? Components.PART_OF}-${props.environment}-monthly-cost`,
       ...props.costGuardrails,
+      environment: props.environment,
+      project: props.project,
     });
+    if (props.logSnapshots) {
+      this.logSnapshotRole = new LogSnapshotRole(this, 'LogSnapshotRole', {
+        ...props.logSnapshots,
+        oidcProviderArn: props.backupJobRole.oidcProviderArn,
+        bucket: this.backupBucket,
+      });
+    }
     CostAllocationTags.apply(this, { environment: props.environment, project: props.project, costCenter: props.costCenter });
 
     // Output ids are the keys in `cdk deploy --outputs-file`: the cdk8s app reads them by these names.
@@ -88,5 +121,17 @@ export class PlatformFoundationStack extends Stack {
       description: 'IRSA role of the backup jobs: the backup CronJobs\' roleArn (ServiceAccount annotation eks.amazonaws.com/role-arn)',
       value: this.backupJobRole.roleArn,
     });
+    if (this.logSnapshotRole) {
+      new CfnOutput(this, BackupConventions.OUTPUT_LOG_SNAPSHOT_ROLE_ARN, {
+        description: `IRSA role of the Elasticsearch snapshot repository (s3://<BackupBucketName>/${BackupConventions.LOGS_PREFIX} only): the Elasticsearch ServiceAccount's eks.amazonaws.com/role-arn`,
+        value: this.logSnapshotRole.roleArn,
+      });
+    }
+    if (this.costGuardrails.scaleDown) {
+      new CfnOutput(this, PlatformFoundationStack.OUTPUT_SCALE_DOWN_FUNCTION_NAME, {
+        description: `Budget scale-down function; undo with: aws lambda invoke --function-name <this> --cli-binary-format raw-in-base64-out --payload '${BudgetScaleDown.RESTORE_EVENT}' out.json`,
+        value: this.costGuardrails.scaleDown.functionName,
+      });
+    }
   }
 }
