@@ -1,7 +1,11 @@
 import { awscdk, cdk8s, github, javascript, typescript, YamlFile } from 'projen';
 import { ConventionsFile } from './projenrc/conventions-file';
 import { CopiedSourceFile } from './projenrc/copied-source-file';
+import { DeployWorkflow } from './projenrc/deploy-workflow';
 import { HelmChart } from './projenrc/helm-chart';
+import { ReleasePackages } from './projenrc/release-packages';
+import { NODE_MAJOR } from './src/project-type/dockerfile';
+import { ACTIONS } from './src/project-type/pipeline-workflow';
 import { BackupConventions, Components, CostConventions, DataConventions, EdgeConventions, MetricNames, RuntimeDefaults, SecurityHeaders, ServiceConventions, Slo } from './src/conventions';
 
 const author = 'rauli-vision';
@@ -11,15 +15,24 @@ const CDK8S = '2.70.106';
 const CDK8S_PLUS = '2.5.6';
 const CONSTRUCTS = '10.8.1';
 const PROJEN = '0.103.25';
+// Workflows and images run the active LTS line; the packages also support the
+// older lines that still get fixes and load ES modules with require() (jose 6 in
+// the Koa package needs it: Node 20.19+ and 22.12+), which is what tests run on here.
+const WORKFLOW_NODE = `${NODE_MAJOR}.x`;
+const NODE_ENGINES = `^20.19.0 || ^22.12.0 || >=${NODE_MAJOR}.0.0`;
 const common = {
   author,
   authorAddress,
   repositoryUrl,
   defaultReleaseBranch: 'main',
   packageManager: javascript.NodePackageManager.NPM,
+  // Scoped packages are restricted by default; services install these from the public registry.
+  npmAccess: javascript.NpmAccess.PUBLIC,
+  // One TypeScript line in all three packages. Pinned: `*` resolves to TypeScript 7,
+  // which ts-jest and ts-node do not support yet.
+  typescriptVersion: '~5.9.3',
 };
-// Pinned: `*` resolves to TypeScript 7, which ts-jest and ts-node do not support yet.
-const tsDeps = ['typescript@~5.9.3', '@types/node@^20'];
+const tsDeps = [`@types/node@^${NODE_MAJOR}`];
 
 // ---------------------------------------------------------------------------
 // @rauli-vision/platform: cdk8s constructs + the rauli-service project type.
@@ -33,6 +46,15 @@ const root = new cdk8s.ConstructLibraryCdk8s({
   cdk8sVersion: CDK8S,
   constructsVersion: CONSTRUCTS,
   projenVersion: PROJEN,
+  workflowNodeVersion: WORKFLOW_NODE,
+  // Published with a provenance statement, through npm trusted publishing (OIDC, no NPM_TOKEN).
+  npmProvenance: true,
+  npmTrustedPublishing: true,
+  // The release builds and tests all three packages, as the build workflow does.
+  releaseWorkflowSetupSteps: [
+    { name: 'Test services and tools', run: 'bash .ci/setup' },
+    { name: 'Install the packages', run: 'npx projen install:packages' },
+  ],
   peerDeps: [`cdk8s-plus-28@^${CDK8S_PLUS}`, `projen@^${PROJEN}`],
   devDeps: [
     ...tsDeps,
@@ -47,6 +69,9 @@ const root = new cdk8s.ConstructLibraryCdk8s({
     '@aws-cdk/lambda-layer-kubectl-v28@^2.2.1',
     'yaml@^2.6.0',
     'ioredis@^5.4.1',
+    // Offline schema and expression checks of the generated GitHub workflows (test/delivery).
+    '@action-validator/cli@0.6.0',
+    '@action-validator/core@0.6.0',
   ],
   keywords: ['cdk8s', 'kubernetes', 'rauli-vision', 'projen'],
   gitignore: ['/dist/', '/.tools/', '/.e2e/'],
@@ -90,12 +115,12 @@ manifests.addJobs({
     runsOn: ['ubuntu-latest'],
     permissions: { contents: github.workflows.JobPermission.READ },
     steps: [
-      { uses: 'actions/checkout@v4' },
-      { uses: 'actions/setup-node@v4', with: { 'node-version': '20.x', 'cache': 'npm' } },
+      { uses: ACTIONS.checkout },
+      { uses: ACTIONS.setupNode, with: { 'node-version': WORKFLOW_NODE, 'cache': 'npm' } },
       { name: 'Install', run: 'npm ci' },
       { name: 'Synthesize dev, staging and production', run: 'npx projen synth' },
       { name: 'Validate (schemas, Pod Security restricted, project checks)', run: 'npx jest test/validation test/platform --coverage=false' },
-      { uses: 'actions/upload-artifact@v4', with: { name: 'manifests', path: 'dist/*.k8s.yaml' } },
+      { uses: ACTIONS.uploadArtifact, with: { name: 'manifests', path: 'dist/*.k8s.yaml' } },
     ],
   },
 });
@@ -118,6 +143,9 @@ const koa = new typescript.TypeScriptProject({
   name: '@rauli-vision/koa',
   description: 'Production Koa middleware for RAULI-VISION services: headers, rate limit, cache, metrics, health, shutdown, JWT, database, config',
   projenVersion: PROJEN,
+  // An upgrade task of its own (no workflow: the root's upgrade runs it).
+  depsUpgradeOptions: { workflow: false },
+  depsUpgrade: true,
   deps: [
     'koa@^3.0.3',
     '@koa/router@^15.0.0',
@@ -183,6 +211,8 @@ const aws = new awscdk.AwsCdkConstructLibrary({
   name: '@rauli-vision/aws',
   description: 'aws-cdk-lib constructs for RAULI-VISION: backup storage, IAM for backup jobs, budgets',
   projenVersion: PROJEN,
+  depsUpgrade: true,
+  depsUpgradeOptions: { workflow: false },
   jsiiVersion: '~6.0.0',
   cdkVersion: '2.276.0',
   constructsVersion: CONSTRUCTS,
@@ -247,10 +277,19 @@ for (const phase of ['compile', 'test', 'package']) {
 
 // The README's test command: everything a fresh clone needs, then every suite.
 const testAll = root.addTask('test:all', {
-  description: 'Install the packages, build and test all three, then run the end-to-end tests',
+  description: 'Install the test tools and servers and the packages, build and test all three, then run the end-to-end tests',
 });
+// promtool, shellcheck, yamllint, PostgreSQL, Redis...: idempotent, quick when all is there.
+testAll.exec('bash .ci/setup');
 testAll.spawn(installPackages);
 testAll.spawn(root.buildTask);
 testAll.spawn(e2e);
+
+// Every package at one version, released together; each is upgraded by the root's upgrade.
+for (const p of [root, ...packages]) p.package.addEngine('node', NODE_ENGINES);
+for (const p of packages) root.tasks.tryFind('post-upgrade')!.exec('npx projen upgrade', { cwd: p.outdir.replace(`${root.outdir}/`, '') });
+new ReleasePackages(root, { packages, nodeVersion: WORKFLOW_NODE, trustedPublishing: true });
+// The platform's deploy pipeline: develop -> staging, main -> production (helm upgrade --install).
+new DeployWorkflow(root, { nodeVersion: WORKFLOW_NODE });
 
 root.synth();
