@@ -4,9 +4,9 @@ import { CopiedSourceFile } from './projenrc/copied-source-file';
 import { DeployWorkflow } from './projenrc/deploy-workflow';
 import { HelmChart } from './projenrc/helm-chart';
 import { ReleasePackages } from './projenrc/release-packages';
+import { BackupConventions, Components, CostConventions, DataConventions, EdgeConventions, MetricNames, RuntimeDefaults, SecurityHeaders, ServiceConventions, Slo } from './src/conventions';
 import { NODE_MAJOR } from './src/project-type/dockerfile';
 import { ACTIONS } from './src/project-type/pipeline-workflow';
-import { BackupConventions, Components, CostConventions, DataConventions, EdgeConventions, MetricNames, RuntimeDefaults, SecurityHeaders, ServiceConventions, Slo } from './src/conventions';
 
 const author = 'rauli-vision';
 const authorAddress = 'platform@rauli-vision.com';

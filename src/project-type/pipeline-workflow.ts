@@ -1,6 +1,7 @@
 import { Component, github, TextFile } from 'projen';
 import { TypeScriptProject } from 'projen/lib/typescript';
 import { ServiceConventions } from '../conventions';
+import { DEV_COMPOSE_FILE } from './dev-compose';
 import { NODE_MAJOR } from './dockerfile';
 import { DEPLOY_BRANCHES, ServiceEnvironment, ServiceSettings } from './service-settings';
 
@@ -100,6 +101,7 @@ export class PipelineWorkflow extends Component {
           { name: 'Fail if generated files are out of date (run "npx projen" and commit)', run: 'git diff --exit-code' },
         ],
       },
+      'compose-integration': this.composeJob(settings),
       'k8s-manifests': {
         name: 'cdk8s synth and validation',
         needs: ['build-and-test'],
@@ -115,7 +117,7 @@ export class PipelineWorkflow extends Component {
       },
       'image': {
         name: 'Build and push image',
-        needs: ['security-scan', 'build-and-test'],
+        needs: ['security-scan', 'build-and-test', 'compose-integration'],
         if: "github.event_name == 'push'",
         runsOn,
         permissions: { ...read, packages: github.workflows.JobPermission.WRITE },
@@ -176,6 +178,31 @@ export class PipelineWorkflow extends Component {
       jobs[`deploy-${env}`] = this.deployJob(settings, env, branch, nodeSetup);
     }
     wf.addJobs(jobs);
+  }
+
+  /**
+   * The service built from this commit with the data stores of
+   * docker-compose.dev.yml, then the same smoke tests as after a deploy.
+   * `--wait` returns once every container with a healthcheck is healthy.
+   */
+  private composeJob(settings: ServiceSettings): github.workflows.Job {
+    const compose = `docker compose -f ${DEV_COMPOSE_FILE}`;
+    return {
+      name: 'Integration tests (docker compose)',
+      needs: ['build-and-test'],
+      runsOn: ['ubuntu-latest'],
+      permissions: { contents: github.workflows.JobPermission.READ },
+      steps: [
+        { name: 'Checkout', uses: ACTIONS.checkout },
+        { name: 'Start the service and its data stores', run: `${compose} up --build --detach --wait --wait-timeout 180` },
+        {
+          name: 'Smoke tests',
+          run: `./${SMOKE_TEST_SCRIPT} http://127.0.0.1:${settings.servicePort} http://127.0.0.1:${settings.metricsPort}`,
+        },
+        { name: 'Service logs', if: 'failure()', run: `${compose} logs --no-color` },
+        { name: 'Stop', if: 'always()', run: `${compose} down --volumes` },
+      ],
+    };
   }
 
   private deployJob(settings: ServiceSettings, env: ServiceEnvironment, branch: string, nodeSetup: github.workflows.JobStep[]): github.workflows.Job {
