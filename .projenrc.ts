@@ -68,6 +68,8 @@ const root = new cdk8s.ConstructLibraryCdk8s({
     '@monokle/validation@0.33.0',
     '@aws-cdk/lambda-layer-kubectl-v28@^2.2.1',
     'yaml@^2.6.0',
+    // The harness compiles CRD schemas (src/validation/crd-schema.ts).
+    'ajv@^8.17.1',
     'ioredis@^5.4.1',
     // Offline schema and expression checks of the generated GitHub workflows (test/delivery).
     '@action-validator/cli@0.6.0',

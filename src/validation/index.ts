@@ -2,16 +2,19 @@
  * The validation harness: every synthesized object must pass it before it
  * ships. Not exported from the jsii entry point (its validators are not jsii
  * modules); import it as `@rauli-vision/platform/lib/validation` with
- * kubernetes-models, the @kubernetes-models CRD packages and
+ * kubernetes-models, the @kubernetes-models CRD packages, ajv and
  * @monokle/validation installed as devDependencies.
  */
 import { execFileSync } from 'child_process';
 import * as path from 'path';
 import { Chart, Testing, Yaml } from 'cdk8s';
 import { duplicateErrors, projectChecks } from './checks';
+import { CrdSchemas } from './crd-schema';
 import { isCoreGroup, isCoreKind, schemaErrors, unknownFields } from './schema';
 
 type Json = any;
+
+export { CrdSchemas } from './crd-schema';
 
 export interface ValidationReport {
   /** Problems that would break or weaken a deployment. */
@@ -23,6 +26,21 @@ export interface ValidationReport {
 export interface ValidateOptions {
   /** Run Pod Security Standards (restricted) and best-practice rules. Default true. */
   readonly podSecurity?: boolean;
+  /**
+   * CustomResourceDefinition files (operator release manifests, or
+   * `kubectl get crd -o yaml` of your cluster). Objects of the kinds they
+   * define are validated against them instead of the bundled models, and
+   * their unknown fields are errors. Default: none.
+   */
+  readonly crdFiles?: string[];
+}
+
+const crdCache = new Map<string, CrdSchemas>();
+function crdSchemas(files: string[] | undefined): CrdSchemas | undefined {
+  if (!files?.length) return undefined;
+  const key = files.join('\0');
+  if (!crdCache.has(key)) crdCache.set(key, CrdSchemas.fromFiles(files));
+  return crdCache.get(key);
 }
 
 const id = (d: Json) => `${d?.kind ?? '?'}/${d?.metadata?.namespace ? d.metadata.namespace + '/' : ''}${d?.metadata?.name ?? '?'}`;
@@ -31,6 +49,7 @@ export function validateManifests(input: Json[], options: ValidateOptions = {}):
   const docs = input.filter(d => d !== null && d !== undefined);
   const errors: string[] = [];
   const warnings: string[] = [];
+  const crds = crdSchemas(options.crdFiles);
   errors.push(...duplicateErrors(docs));
   for (const doc of docs) {
     if (typeof doc !== 'object' || !doc.apiVersion || !doc.kind) {
@@ -41,7 +60,7 @@ export function validateManifests(input: Json[], options: ValidateOptions = {}):
     if (isCoreGroup(doc.apiVersion) && !isCoreKind(doc.apiVersion, doc.kind) && !doc.apiVersion.includes('gateway.networking.k8s.io')) {
       push([`${doc.apiVersion} ${doc.kind} is not served by Kubernetes 1.28`]);
     }
-    push(schemaErrors(doc));
+    push(crds?.covers(doc.apiVersion, doc.kind) ? crds.errors(doc) : schemaErrors(doc));
     push(unknownFields(doc).map(f => `unknown field ${f}`));
     push(projectChecks(doc, docs));
   }
