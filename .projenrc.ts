@@ -74,6 +74,8 @@ const root = new cdk8s.ConstructLibraryCdk8s({
     // Offline schema and expression checks of the generated GitHub workflows (test/delivery).
     '@action-validator/cli@0.6.0',
     '@action-validator/core@0.6.0',
+    // Flux's HelmRelease/HelmRepository schemas for the cluster add-ons chart; 2.3.4 is the last CommonJS release.
+    '@kubernetes-models/flux-cd@2.3.4',
   ],
   keywords: ['cdk8s', 'kubernetes', 'rauli-vision', 'projen'],
   gitignore: ['/dist/', '/.tools/', '/.e2e/'],
