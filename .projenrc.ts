@@ -251,11 +251,12 @@ root.addTask('synth:aws', {
   steps: [{ exec: 'npx projen synth', cwd: 'packages/aws' }],
 });
 
-// End to end (test/e2e, outside the root jest run): builds the platform and Koa
-// tarballs, scaffolds a rauli-service from them, then builds, tests,
-// synthesizes, validates and runs the new service.
+// End to end (test/e2e, outside the root jest run): publishes the three packages,
+// built at one version as the release does, to a local registry (verdaccio), runs
+// the README's `projen new --from` against it, then builds, tests, synthesizes,
+// validates and runs the new service.
 const e2e = root.addTask('test:e2e', {
-  description: 'Scaffold a rauli-service from local builds of the packages; build, test, synth and run it',
+  description: 'Publish the three packages to a local registry, scaffold a rauli-service from it with the README command; build, test, synth and run it',
   // Its own report file, so .ci/run counts it next to the root suites instead of over them.
   env: { JEST_JUNIT_OUTPUT_NAME: 'junit-e2e.xml' },
   exec: "jest --coverage=false --runInBand --testTimeout 600000 --testPathIgnorePatterns /node_modules/ --testMatch '<rootDir>/test/e2e/**/*.test.ts'",
