@@ -166,7 +166,12 @@ export class DeployWorkflow extends Component {
         {
           id: 'previous',
           name: 'Record the revision to roll back to',
-          run: 'echo "revision=$(helm history "$RELEASE" -n "$NAMESPACE" --max 1 -o json 2>/dev/null | jq -r \'.[0].revision // empty\')" >> "$GITHUB_OUTPUT"',
+          // No release yet (first install) is not an error: the rollback step then has nothing to go back to.
+          run: [
+            'set -euo pipefail',
+            'revision="$(helm history "$RELEASE" -n "$NAMESPACE" --max 1 -o json 2>/dev/null | jq -r \'.[0].revision // empty\' || true)"',
+            'echo "revision=$revision" >> "$GITHUB_OUTPUT"',
+          ].join('\n'),
         },
         {
           id: 'deploy',
