@@ -222,6 +222,24 @@ describe('deploy workflow', () => {
     expect(JSON.stringify(docs)).toContain(`rauli-vision-${env}`);
   });
 
+  test.each([
+    ['an earlier release', '[{"revision":7,"status":"deployed"}]', 0, 'revision=7\n'],
+    ['a first install (helm history fails: no release)', 'Error: release: not found', 1, 'revision=\n'],
+  ])('the revision to roll back to, after %s', (_what, helmOut, helmStatus, expected) => {
+    const step = wf.jobs['deploy-staging'].steps.find((s: any) => s.id === 'previous');
+    // No cluster here: a `helm` on PATH answers as `helm history` would; jq is the real one.
+    const bin = fs.mkdtempSync(path.join(tmp, 'history-'));
+    fs.writeFileSync(path.join(bin, 'helm'), `#!/usr/bin/env bash\necho '${helmOut}'\nexit ${helmStatus}\n`, { mode: 0o755 });
+    const out = path.join(bin, 'output');
+    const r = spawnSync('bash', ['-e', '-c', step.run], {
+      encoding: 'utf-8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: `${bin}:${process.env.PATH}`, GITHUB_OUTPUT: out, RELEASE: 'rauli-vision-staging', NAMESPACE: 'rauli-vision-staging' },
+    });
+    expect(r.status).toBe(0);
+    expect(fs.readFileSync(out, 'utf-8')).toBe(expected);
+  });
+
   test('production is the apex domain, staging its own host', () => {
     expect(wf.jobs['deploy-production'].environment.url).toBe('https://rauli-vision.com');
     expect(wf.jobs['deploy-staging'].environment.url).toBe('https://staging.rauli-vision.com');
