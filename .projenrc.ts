@@ -1,8 +1,12 @@
 import { awscdk, cdk8s, github, javascript, typescript, YamlFile } from 'projen';
 import { ConventionsFile } from './projenrc/conventions-file';
 import { CopiedSourceFile } from './projenrc/copied-source-file';
+import { DeployWorkflow } from './projenrc/deploy-workflow';
 import { HelmChart } from './projenrc/helm-chart';
+import { ReleasePackages } from './projenrc/release-packages';
 import { BackupConventions, Components, CostConventions, DataConventions, EdgeConventions, MetricNames, RuntimeDefaults, SecurityHeaders, ServiceConventions, Slo } from './src/conventions';
+import { NODE_MAJOR } from './src/project-type/dockerfile';
+import { ACTIONS } from './src/project-type/pipeline-workflow';
 
 const author = 'rauli-vision';
 const authorAddress = 'platform@rauli-vision.com';
@@ -11,15 +15,24 @@ const CDK8S = '2.70.106';
 const CDK8S_PLUS = '2.5.6';
 const CONSTRUCTS = '10.8.1';
 const PROJEN = '0.103.25';
+// Workflows and images run the active LTS line; the packages also support the
+// older lines that still get fixes and load ES modules with require() (jose 6 in
+// the Koa package needs it: Node 20.19+ and 22.12+), which is what tests run on here.
+const WORKFLOW_NODE = `${NODE_MAJOR}.x`;
+const NODE_ENGINES = `^20.19.0 || ^22.12.0 || >=${NODE_MAJOR}.0.0`;
 const common = {
   author,
   authorAddress,
   repositoryUrl,
   defaultReleaseBranch: 'main',
   packageManager: javascript.NodePackageManager.NPM,
+  // Scoped packages are restricted by default; services install these from the public registry.
+  npmAccess: javascript.NpmAccess.PUBLIC,
+  // One TypeScript line in all three packages. Pinned: `*` resolves to TypeScript 7,
+  // which ts-jest and ts-node do not support yet.
+  typescriptVersion: '~5.9.3',
 };
-// Pinned: `*` resolves to TypeScript 7, which ts-jest and ts-node do not support yet.
-const tsDeps = ['typescript@~5.9.3', '@types/node@^20'];
+const tsDeps = [`@types/node@^${NODE_MAJOR}`];
 
 // ---------------------------------------------------------------------------
 // @rauli-vision/platform: cdk8s constructs + the rauli-service project type.
@@ -33,6 +46,15 @@ const root = new cdk8s.ConstructLibraryCdk8s({
   cdk8sVersion: CDK8S,
   constructsVersion: CONSTRUCTS,
   projenVersion: PROJEN,
+  workflowNodeVersion: WORKFLOW_NODE,
+  // Published with a provenance statement, through npm trusted publishing (OIDC, no NPM_TOKEN).
+  npmProvenance: true,
+  npmTrustedPublishing: true,
+  // The release builds and tests all three packages, as the build workflow does.
+  releaseWorkflowSetupSteps: [
+    { name: 'Test services and tools', run: 'bash .ci/setup' },
+    { name: 'Install the packages', run: 'npx projen install:packages' },
+  ],
   peerDeps: [`cdk8s-plus-28@^${CDK8S_PLUS}`, `projen@^${PROJEN}`],
   devDeps: [
     ...tsDeps,
@@ -49,6 +71,11 @@ const root = new cdk8s.ConstructLibraryCdk8s({
     // The harness compiles CRD schemas (src/validation/crd-schema.ts).
     'ajv@^8.17.1',
     'ioredis@^5.4.1',
+    // Offline schema and expression checks of the generated GitHub workflows (test/delivery).
+    '@action-validator/cli@0.6.0',
+    '@action-validator/core@0.6.0',
+    // Flux's HelmRelease/HelmRepository schemas for the cluster add-ons chart; 2.3.4 is the last CommonJS release.
+    '@kubernetes-models/flux-cd@2.3.4',
   ],
   keywords: ['cdk8s', 'kubernetes', 'rauli-vision', 'projen'],
   gitignore: ['/dist/', '/.tools/', '/.e2e/'],
@@ -92,12 +119,12 @@ manifests.addJobs({
     runsOn: ['ubuntu-latest'],
     permissions: { contents: github.workflows.JobPermission.READ },
     steps: [
-      { uses: 'actions/checkout@v4' },
-      { uses: 'actions/setup-node@v4', with: { 'node-version': '20.x', 'cache': 'npm' } },
+      { uses: ACTIONS.checkout },
+      { uses: ACTIONS.setupNode, with: { 'node-version': WORKFLOW_NODE, 'cache': 'npm' } },
       { name: 'Install', run: 'npm ci' },
       { name: 'Synthesize dev, staging and production', run: 'npx projen synth' },
       { name: 'Validate (schemas, Pod Security restricted, project checks)', run: 'npx jest test/validation test/platform --coverage=false' },
-      { uses: 'actions/upload-artifact@v4', with: { name: 'manifests', path: 'dist/*.k8s.yaml' } },
+      { uses: ACTIONS.uploadArtifact, with: { name: 'manifests', path: 'dist/*.k8s.yaml' } },
     ],
   },
 });
@@ -120,6 +147,9 @@ const koa = new typescript.TypeScriptProject({
   name: '@rauli-vision/koa',
   description: 'Production Koa middleware for RAULI-VISION services: headers, rate limit, cache, metrics, health, shutdown, JWT, database, config',
   projenVersion: PROJEN,
+  // An upgrade task of its own (no workflow: the root's upgrade runs it).
+  depsUpgradeOptions: { workflow: false },
+  depsUpgrade: true,
   deps: [
     'koa@^3.0.3',
     '@koa/router@^15.0.0',
@@ -185,6 +215,8 @@ const aws = new awscdk.AwsCdkConstructLibrary({
   name: '@rauli-vision/aws',
   description: 'aws-cdk-lib constructs for RAULI-VISION: backup storage, IAM for backup jobs, budgets',
   projenVersion: PROJEN,
+  depsUpgrade: true,
+  depsUpgradeOptions: { workflow: false },
   jsiiVersion: '~6.0.0',
   cdkVersion: '2.276.0',
   constructsVersion: CONSTRUCTS,
@@ -220,11 +252,12 @@ root.addTask('synth:aws', {
   steps: [{ exec: 'npx projen synth', cwd: 'packages/aws' }],
 });
 
-// End to end (test/e2e, outside the root jest run): builds the platform and Koa
-// tarballs, scaffolds a rauli-service from them, then builds, tests,
-// synthesizes, validates and runs the new service.
+// End to end (test/e2e, outside the root jest run): publishes the three packages,
+// built at one version as the release does, to a local registry (verdaccio), runs
+// the README's `projen new --from` against it, then builds, tests, synthesizes,
+// validates and runs the new service.
 const e2e = root.addTask('test:e2e', {
-  description: 'Scaffold a rauli-service from local builds of the packages; build, test, synth and run it',
+  description: 'Publish the three packages to a local registry, scaffold a rauli-service from it with the README command; build, test, synth and run it',
   // Its own report file, so .ci/run counts it next to the root suites instead of over them.
   env: { JEST_JUNIT_OUTPUT_NAME: 'junit-e2e.xml' },
   exec: "jest --coverage=false --runInBand --testTimeout 600000 --testPathIgnorePatterns /node_modules/ --testMatch '<rootDir>/test/e2e/**/*.test.ts'",
@@ -250,10 +283,19 @@ for (const phase of ['compile', 'test', 'package']) {
 
 // The README's test command: everything a fresh clone needs, then every suite.
 const testAll = root.addTask('test:all', {
-  description: 'Install the packages, build and test all three, then run the end-to-end tests',
+  description: 'Install the test tools and servers and the packages, build and test all three, then run the end-to-end tests',
 });
+// promtool, shellcheck, yamllint, PostgreSQL, Redis...: idempotent, quick when all is there.
+testAll.exec('bash .ci/setup');
 testAll.spawn(installPackages);
 testAll.spawn(root.buildTask);
 testAll.spawn(e2e);
+
+// Every package at one version, released together; each is upgraded by the root's upgrade.
+for (const p of [root, ...packages]) p.package.addEngine('node', NODE_ENGINES);
+for (const p of packages) root.tasks.tryFind('post-upgrade')!.exec('npx projen upgrade', { cwd: p.outdir.replace(`${root.outdir}/`, '') });
+new ReleasePackages(root, { packages, nodeVersion: WORKFLOW_NODE, trustedPublishing: true });
+// The platform's deploy pipeline: develop -> staging, main -> production (helm upgrade --install).
+new DeployWorkflow(root, { nodeVersion: WORKFLOW_NODE });
 
 root.synth();

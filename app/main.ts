@@ -9,7 +9,7 @@
  */
 import * as fs from 'fs';
 import { App, YamlOutputType } from 'cdk8s';
-import { BackupConventions, BackupStorage, EdgeEnvironments, Environments, RauliVisionChart } from '../src';
+import { BackupConventions, BackupStorage, ClusterAddonsChart, EdgeEnvironments, Environments, RauliVisionChart } from '../src';
 
 const registry = process.env.IMAGE_REGISTRY ?? 'ghcr.io/rauli-vision';
 const tag = process.env.IMAGE_TAG ?? '1.0.0';
@@ -40,4 +40,6 @@ for (const environment of Environments.NAMES) {
     backup: { storage: backupStorage(environment) },
   });
 }
+// The controllers and operators the charts above need, installed by Flux (dist/cluster-addons.k8s.yaml).
+new ClusterAddonsChart(app, 'cluster-addons');
 app.synth();

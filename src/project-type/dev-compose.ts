@@ -6,6 +6,9 @@ import { ServiceSettings } from './service-settings';
 export const DEV_POSTGRES_IMAGE = 'postgres:15.14-alpine';
 export const DEV_REDIS_IMAGE = 'redis:7.4.6-alpine';
 
+/** The compose file of local development; the pipeline's integration job runs it too. */
+export const DEV_COMPOSE_FILE = 'docker-compose.dev.yml';
+
 /** Credentials of the throw-away development database; never used outside docker-compose.dev.yml. */
 const DEV_DB = { user: 'rauli', password: 'rauli-dev-only', database: 'rauli_dev' };
 
@@ -61,7 +64,7 @@ export class DevCompose extends Component {
       };
     }
 
-    new YamlFile(project, 'docker-compose.dev.yml', {
+    new YamlFile(project, DEV_COMPOSE_FILE, {
       obj: {
         name: settings.serviceName,
         services: {

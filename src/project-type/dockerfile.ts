@@ -3,8 +3,14 @@ import { ServiceConventions } from '../conventions';
 import { ServiceSettings } from './service-settings';
 import { NON_ROOT_ID } from '../workload/security';
 
-/** Node base image of the build and runtime stages: an exact version, never a floating tag. */
-export const NODE_IMAGE = 'node:20.20.2-bookworm-slim';
+/**
+ * Node base image of the build and runtime stages: an exact release of the
+ * active LTS line (Node 20 reached end of life in April 2026), never a floating tag.
+ */
+export const NODE_VERSION = '24.21.0';
+export const NODE_IMAGE = `node:${NODE_VERSION}-bookworm-slim`;
+/** Major version of that release: the workflows set up the same line. */
+export const NODE_MAJOR = Number(NODE_VERSION.split('.')[0]);
 
 /**
  * Multi-stage Dockerfile and .dockerignore: the build stage compiles with all

@@ -1,25 +1,31 @@
 import { Component, github, TextFile } from 'projen';
 import { TypeScriptProject } from 'projen/lib/typescript';
 import { ServiceConventions } from '../conventions';
+import { DEV_COMPOSE_FILE } from './dev-compose';
+import { NODE_MAJOR } from './dockerfile';
 import { DEPLOY_BRANCHES, ServiceEnvironment, ServiceSettings } from './service-settings';
 
 /**
- * Actions the pipeline uses, never a moving branch such as `@master`.
- * GitHub's own actions: released major versions (Node 24 runtime). Third-party
- * actions: full commit SHAs, because tags can be moved (trivy-action's tags
- * were force-pushed in the March 2026 supply-chain attack); the released
- * version each SHA points to is noted beside it.
+ * Actions the pipelines use (the scaffold's and the platform's own deploy
+ * workflow): full commit SHAs, or GitHub "immutable" releases whose tags cannot
+ * be moved, never a moving tag such as `@v4` or `@master` (trivy-action's tags
+ * were force-pushed in the March 2026 supply-chain attack). GitHub's own
+ * actions come from projen's reviewed `ActionRefs`, so an upgrade of projen
+ * moves them together with projen's own workflows; the released version each
+ * other SHA points to is noted beside it.
  */
 export const ACTIONS = {
-  checkout: 'actions/checkout@v6',
-  setupNode: 'actions/setup-node@v6',
-  uploadArtifact: 'actions/upload-artifact@v6',
-  uploadSarif: 'github/codeql-action/upload-sarif@v4',
+  checkout: github.ActionRefs.ACTIONS_CHECKOUT, // v7.0.1
+  setupNode: github.ActionRefs.ACTIONS_SETUP_NODE, // v7.0.0 (immutable release)
+  uploadArtifact: github.ActionRefs.ACTIONS_UPLOAD_ARTIFACT, // v7.0.1
+  downloadArtifact: github.ActionRefs.ACTIONS_DOWNLOAD_ARTIFACT, // v8.0.1
+  uploadSarif: 'github/codeql-action/upload-sarif@5d4e8d1aca955e8d8589aabd499c5cae939e33c7', // v4.31.9
   trivy: 'aquasecurity/trivy-action@ed142fd0673e97e23eac54620cfb913e5ce36c25', // v0.36.0 (first release after the incident)
   setupBuildx: 'docker/setup-buildx-action@4d04d5d9486b7bd6fa91e7baf45bbb4f8b9deedd', // v4
   login: 'docker/login-action@4907a6ddec9925e35a0a9e82d7399ccc52663121', // v4
   metadata: 'docker/metadata-action@030e881283bb7a6894de51c315a6bfe6a94e05cf', // v6
   buildPush: 'docker/build-push-action@bcafcacb16a39f128d818304e6c9c0c18556b85f', // v7
+  sonarScan: 'SonarSource/sonarqube-scan-action@fd88b7d7ccbaefd23d8f36f73b59db7a3d246602', // v6.0.0
 } as const;
 
 export const SMOKE_TEST_SCRIPT = 'scripts/smoke-test.sh';
@@ -59,7 +65,7 @@ export class PipelineWorkflow extends Component {
 
     const nodeSetup: github.workflows.JobStep[] = [
       { name: 'Checkout', uses: ACTIONS.checkout },
-      { name: 'Set up Node.js', uses: ACTIONS.setupNode, with: { 'node-version': '20', 'cache': 'npm' } },
+      { name: 'Set up Node.js', uses: ACTIONS.setupNode, with: { 'node-version': String(NODE_MAJOR), 'cache': 'npm' } },
       { name: 'Install dependencies', run: 'npm ci' },
     ];
     const read = { contents: github.workflows.JobPermission.READ };
@@ -95,6 +101,7 @@ export class PipelineWorkflow extends Component {
           { name: 'Fail if generated files are out of date (run "npx projen" and commit)', run: 'git diff --exit-code' },
         ],
       },
+      'compose-integration': this.composeJob(settings),
       'k8s-manifests': {
         name: 'cdk8s synth and validation',
         needs: ['build-and-test'],
@@ -110,7 +117,7 @@ export class PipelineWorkflow extends Component {
       },
       'image': {
         name: 'Build and push image',
-        needs: ['security-scan', 'build-and-test'],
+        needs: ['security-scan', 'build-and-test', 'compose-integration'],
         if: "github.event_name == 'push'",
         runsOn,
         permissions: { ...read, packages: github.workflows.JobPermission.WRITE },
@@ -173,6 +180,31 @@ export class PipelineWorkflow extends Component {
     wf.addJobs(jobs);
   }
 
+  /**
+   * The service built from this commit with the data stores of
+   * docker-compose.dev.yml, then the same smoke tests as after a deploy.
+   * `--wait` returns once every container with a healthcheck is healthy.
+   */
+  private composeJob(settings: ServiceSettings): github.workflows.Job {
+    const compose = `docker compose -f ${DEV_COMPOSE_FILE}`;
+    return {
+      name: 'Integration tests (docker compose)',
+      needs: ['build-and-test'],
+      runsOn: ['ubuntu-latest'],
+      permissions: { contents: github.workflows.JobPermission.READ },
+      steps: [
+        { name: 'Checkout', uses: ACTIONS.checkout },
+        { name: 'Start the service and its data stores', run: `${compose} up --build --detach --wait --wait-timeout 180` },
+        {
+          name: 'Smoke tests',
+          run: `./${SMOKE_TEST_SCRIPT} http://127.0.0.1:${settings.servicePort} http://127.0.0.1:${settings.metricsPort}`,
+        },
+        { name: 'Service logs', if: 'failure()', run: `${compose} logs --no-color` },
+        { name: 'Stop', if: 'always()', run: `${compose} down --volumes` },
+      ],
+    };
+  }
+
   private deployJob(settings: ServiceSettings, env: ServiceEnvironment, branch: string, nodeSetup: github.workflows.JobStep[]): github.workflows.Job {
     const ns = namespaceFor(env);
     const workload = `deployment/${settings.serviceName}`;
@@ -182,7 +214,8 @@ export class PipelineWorkflow extends Component {
       if: `github.event_name == 'push' && github.ref == 'refs/heads/${branch}'`,
       runsOn: ['ubuntu-latest'],
       environment: env,
-      concurrency: { group: `deploy-${env}`, cancelInProgress: false },
+      // Written as is (projen does not rename keys inside `concurrency`).
+      concurrency: { 'group': `deploy-${env}`, 'cancel-in-progress': false },
       permissions: { contents: github.workflows.JobPermission.READ },
       env: { IMAGE_TAG: '${{ needs.image.outputs.tag }}' },
       steps: [

@@ -4,7 +4,7 @@ import * as http from 'http';
 import type { AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { Testing } from 'projen';
+import { github, Testing } from 'projen';
 import * as YAML from 'yaml';
 import { RauliServiceProject, RauliServiceProjectOptions } from '../../src/project-type';
 import { ENV_VARIABLES } from '../../src/project-type/env-example';
@@ -93,7 +93,7 @@ describe('pipeline workflow', () => {
   const wf = YAML.parse(synth()['.github/workflows/pipeline.yml']);
 
   test('has the seed jobs, deploying staging from develop and production from main', () => {
-    expect(Object.keys(wf.jobs)).toEqual(['security-scan', 'build-and-test', 'k8s-manifests', 'image', 'deploy-staging', 'deploy-production']);
+    expect(Object.keys(wf.jobs)).toEqual(['security-scan', 'build-and-test', 'compose-integration', 'k8s-manifests', 'image', 'deploy-staging', 'deploy-production']);
     expect(wf.jobs['deploy-staging'].if).toContain("refs/heads/develop'");
     expect(wf.jobs['deploy-production'].if).toContain("refs/heads/main'");
     expect(wf.jobs['deploy-production'].environment).toBe('production');
@@ -103,6 +103,25 @@ describe('pipeline workflow', () => {
     }
   });
 
+  test('runs the compose integration tests (the dev compose file plus the service, then the smoke tests) before pushing an image', () => {
+    const job = wf.jobs['compose-integration'];
+    expect(wf.jobs.image.needs).toContain('compose-integration');
+    const runs: string[] = job.steps.map((s: any) => s.run ?? '');
+    const up = runs.findIndex(r => r.startsWith('docker compose -f docker-compose.dev.yml up --build') && r.includes('--wait'));
+    const smoke = runs.findIndex(r => r.startsWith('./scripts/smoke-test.sh http://127.0.0.1:8080 http://127.0.0.1:9090'));
+    const down = runs.findIndex(r => r.includes('docker compose -f docker-compose.dev.yml down'));
+    expect(up).toBeGreaterThan(-1);
+    expect(smoke).toBeGreaterThan(up);
+    expect(down).toBeGreaterThan(smoke);
+    expect(job.steps[down].if).toBe('always()');
+  });
+
+  test('runs Node.js 24 (the active LTS line), as the Dockerfile does', () => {
+    const versions = Object.values<any>(wf.jobs).flatMap(j => j.steps).filter((s: any) => s.with?.['node-version']).map((s: any) => s.with['node-version']);
+    expect(versions.length).toBeGreaterThan(0);
+    expect(new Set(versions)).toEqual(new Set(['24']));
+  });
+
   test('tags images with docker/metadata-action and never latest', () => {
     const meta = wf.jobs.image.steps.find((s: any) => s.id === 'meta');
     expect(meta.uses).toMatch(/^docker\/metadata-action@[0-9a-f]{40}$/);
@@ -110,11 +129,12 @@ describe('pipeline workflow', () => {
     expect(meta.with.flavor).toBe('latest=false');
   });
 
-  test('pins GitHub actions to released versions and third-party actions to commit SHAs', () => {
+  test('pins every action to a commit SHA, or to an immutable release projen has reviewed', () => {
     const uses: string[] = Object.values<any>(wf.jobs).flatMap(j => j.steps).map((s: any) => s.uses).filter(Boolean);
     expect(uses.length).toBeGreaterThan(10);
+    const immutable = new Set<string>(Object.values(github.ActionRefs).filter(r => /@v\d+\.\d+\.\d+$/.test(r)));
     for (const u of uses) {
-      expect(u).toMatch(/^(actions|github)\//.test(u) ? /@v\d+(\.\d+){0,2}$/ : /@[0-9a-f]{40}$/);
+      if (!immutable.has(u)) expect(u).toMatch(/@[0-9a-f]{40}$/);
     }
     expect(new Set(uses)).toEqual(new Set(Object.values(ACTIONS).filter(a => uses.includes(a))));
   });

@@ -1,12 +1,17 @@
 /**
- * End to end: build the platform and Koa packages, scaffold a service from the
- * local tarballs with `projen new --from`, then in the new repository build,
- * test, synthesize and validate its manifests, start it against the real
- * Redis and PostgreSQL of this machine and run its own smoke tests.
+ * End to end, the golden path from a registry: a real npm registry
+ * (verdaccio on 127.0.0.1:22873, everything but our scope proxied from the
+ * normal registry) receives the three packages built and packed exactly as
+ * the release does it (one version written by the bump task's steps, the
+ * subpackages' tarballs collected by package:collect); then the README's
+ * `projen new --from @rauli-vision/platform rauli-service`, unchanged, runs
+ * against it, and in the new repository the test builds, tests, synthesizes
+ * and validates, starts the service against the real Redis and PostgreSQL of
+ * this machine and runs its own smoke tests.
  *
- * Run with `npx projen test:e2e` (not part of the root jest run: it needs the
- * built tarballs and takes minutes). Set RAULI_E2E_PLATFORM_TGZ and
- * RAULI_E2E_KOA_TGZ to reuse tarballs, RAULI_E2E_KEEP=1 to keep the scaffold.
+ * Run with `npx projen test:e2e` (part of `npx projen test:all`; not in the
+ * root jest run: it rebuilds the packages and takes minutes). Set
+ * RAULI_E2E_KEEP=1 to keep the scaffold and the registry storage.
  */
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import { randomBytes } from 'crypto';
@@ -15,10 +20,12 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
+import { Registry, startVerdaccio } from './support/verdaccio';
 import { ServiceConventions } from '../../src/conventions';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const KOA = path.join(ROOT, 'packages', 'koa');
+const REGISTRY_PORT = 22873;
+const SCOPE = '@rauli-vision';
 const PROJEN_VERSION = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf-8')).devDependencies.projen;
 const SERVICE = 'orders';
 const REDIS_URL = process.env.RAULI_E2E_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -29,10 +36,30 @@ const DATABASE_URL = process.env.RAULI_E2E_DATABASE_URL ?? 'postgresql://postgre
  * with CI set, `projen new` installs with `npm ci`, which needs the lockfile a
  * new repository does not have yet.
  */
-const childEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('JEST_') && k !== 'NODE_ENV' && k !== 'CI'));
+const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('JEST_') && k !== 'NODE_ENV' && k !== 'CI'));
+/**
+ * What every child process gets: the base environment, and once the registry
+ * runs, npm pointed at it. prefer-online: packuments of an earlier run's
+ * registry (same URL, other storage) must not come from npm's cache. yes: npx
+ * installs projen without asking (a user answers the prompt). A git identity
+ * for the scaffold's first commit on machines without one.
+ */
+let childEnv: NodeJS.ProcessEnv = baseEnv;
+function useRegistry(registry: Registry) {
+  childEnv = {
+    ...baseEnv,
+    ...registry.npmEnv,
+    npm_config_prefer_online: 'true',
+    npm_config_yes: 'true',
+    GIT_AUTHOR_NAME: 'e2e',
+    GIT_AUTHOR_EMAIL: 'e2e@example.com',
+    GIT_COMMITTER_NAME: 'e2e',
+    GIT_COMMITTER_EMAIL: 'e2e@example.com',
+  };
+}
 
 function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): string {
-  const r = spawnSync(cmd, args, { cwd, env: { ...childEnv, ...env }, encoding: 'utf-8', maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync(cmd, args, { cwd, env: { ...childEnv, ...env }, encoding: 'utf-8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
   if (r.status !== 0) {
     const tail = (s: string) => s.split('\n').slice(-60).join('\n');
     throw new Error(`${cmd} ${args.join(' ')} (in ${cwd}) exited ${r.status}\n--- stdout\n${tail(r.stdout)}\n--- stderr\n${tail(r.stderr)}`);
@@ -49,26 +76,44 @@ function timed<T>(label: string, timings: Record<string, number>, fn: () => T): 
   }
 }
 
-function newestTgz(dir: string): string {
-  const files = fs.readdirSync(dir).filter(f => f.endsWith('.tgz')).map(f => path.join(dir, f));
-  if (!files.length) throw new Error(`no tarball in ${dir}`);
-  return files.sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
+const tasks = JSON.parse(fs.readFileSync(path.join(ROOT, '.projen', 'tasks.json'), 'utf-8')).tasks;
+/** The steps of a root task that run in a package folder (the version sync of bump and unbump). */
+function packageSteps(task: string): { exec: string; cwd: string }[] {
+  return tasks[task].steps.filter((s: any) => s.exec && s.cwd);
 }
 
-/** Builds the two tarballs the scaffold installs (only these packages, not packages/aws). */
-function buildTarballs(): { platform: string; koa: string } {
-  if (process.env.RAULI_E2E_PLATFORM_TGZ && process.env.RAULI_E2E_KOA_TGZ) {
-    return { platform: process.env.RAULI_E2E_PLATFORM_TGZ, koa: process.env.RAULI_E2E_KOA_TGZ };
+/**
+ * Builds and packs the three packages at `version` as the release does: the
+ * root's version is set (the bump's own write), the bump task's package steps
+ * copy it into the subpackages, then compile, the post-compile copies into
+ * lib/, and package (which collects the subpackages' tarballs). Versions are
+ * put back afterwards with the unbump task's steps.
+ */
+function buildRelease(version: string): string[] {
+  const manifest = path.join(ROOT, 'package.json');
+  const saved = fs.readFileSync(manifest, 'utf-8');
+  try {
+    fs.writeFileSync(manifest, JSON.stringify({ ...JSON.parse(saved), version }, undefined, 2) + '\n');
+    for (const s of packageSteps('bump')) run('bash', ['-c', s.exec], path.join(ROOT, s.cwd));
+    run('npx', ['projen', 'compile'], ROOT);
+    for (const s of tasks['post-compile'].steps.filter((x: any) => x.exec)) run('bash', ['-c', s.exec], ROOT);
+    fs.rmSync(path.join(ROOT, 'dist', 'js'), { recursive: true, force: true });
+    for (const p of ['koa', 'aws']) fs.rmSync(path.join(ROOT, 'packages', p, 'dist', 'js'), { recursive: true, force: true });
+    run('npx', ['projen', 'package'], ROOT);
+  } finally {
+    for (const s of packageSteps('unbump')) run('bash', ['-c', s.exec], path.join(ROOT, s.cwd));
+    fs.writeFileSync(manifest, saved);
   }
-  run('npx', ['jsii', '--silence-warnings=reserved-word'], ROOT);
-  run('cp', ['src/validation/pss-runner.mjs', 'lib/validation/'], ROOT);
-  fs.rmSync(path.join(ROOT, 'dist', 'js'), { recursive: true, force: true });
-  run('npx', ['jsii-pacmak', '--target', 'js'], ROOT);
-  run('npx', ['tsc', '--build'], KOA);
-  fs.rmSync(path.join(KOA, 'dist', 'js'), { recursive: true, force: true });
-  fs.mkdirSync(path.join(KOA, 'dist', 'js'), { recursive: true });
-  run('npm', ['pack', '--pack-destination', 'dist/js'], KOA);
-  return { platform: newestTgz(path.join(ROOT, 'dist', 'js')), koa: newestTgz(path.join(KOA, 'dist', 'js')) };
+  const dir = (d: string) => fs.readdirSync(path.join(ROOT, d)).filter(f => f.endsWith('.tgz')).map(f => path.join(ROOT, d, f));
+  return [...dir('dist/js'), ...dir('dist/packages')];
+}
+
+/** The README's scaffolding command, exactly as written there. */
+function readmeScaffoldCommand(): string {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf-8');
+  const commands = readme.split('\n').filter(l => /^npx projen@\S+ new --from @rauli-vision\/platform rauli-service\b/.test(l));
+  if (commands.length !== 1) throw new Error(`expected one registry scaffolding command in README.md, found ${commands.length}`);
+  return commands[0];
 }
 
 async function freePort(): Promise<number> {
@@ -126,42 +171,55 @@ function podConfigs(dir: string): Record<string, any> {
   return JSON.parse(run('node', ['-e', script], dir));
 }
 
-describe('rauli-service scaffold', () => {
+describe('rauli-service from a registry', () => {
   const timings: Record<string, number> = {};
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'rauli-e2e-'));
   const dir = path.join(work, SERVICE);
-  let tarballs: { platform: string; koa: string };
+  // One version for the three packages; new on every run, as a release's would be.
+  const version = `0.1.${Date.now()}`;
+  const started = Date.now();
+  let registry: Registry | undefined;
 
-  beforeAll(() => {
-    const built = timed('build tarballs', timings, buildTarballs);
-    // Copies under unique names: npm must install this run's content, not a cached one.
-    tarballs = {
-      platform: path.join(work, `platform-${path.basename(built.platform)}`),
-      koa: path.join(work, `koa-${path.basename(built.koa)}`),
-    };
-    fs.copyFileSync(built.platform, tarballs.platform);
-    fs.copyFileSync(built.koa, tarballs.koa);
+  beforeAll(async () => {
+    const start = Date.now();
+    registry = await startVerdaccio(work, REGISTRY_PORT, SCOPE);
+    timings['start registry'] = (Date.now() - start) / 1000;
+    useRegistry(registry);
     fs.mkdirSync(dir);
   });
 
-  afterAll(() => {
+  afterAll(async () => {
+    await registry?.stop();
+    timings.total = (Date.now() - started) / 1000;
     console.log(`rauli-service e2e timings (s): ${JSON.stringify(timings)}\n`
       + `scaffold + first green build: ${((timings.scaffold ?? 0) + (timings['first build'] ?? 0)).toFixed(1)} s (target < 90 s with a warm npm cache)`);
     if (!process.env.RAULI_E2E_KEEP) fs.rmSync(work, { recursive: true, force: true });
   });
 
-  test('scaffolds from the local tarballs', () => {
-    // --yes: on a fresh machine projen is not in npx's cache, and with CI=true npx refuses to prompt.
-    timed('scaffold', timings, () => run('npx', [
-      '--yes', `projen@${PROJEN_VERSION}`, 'new',
-      '--from', `@rauli-vision/platform@file:${tarballs.platform}`, 'rauli-service',
-      '--projen-version', PROJEN_VERSION,
-      '--koa-package-spec', `@rauli-vision/koa@file:${tarballs.koa}`,
-      '--no-git',
-    ], dir));
+  test('the release build packs the three packages at one version, and they publish together', () => {
+    const tarballs = timed('build release', timings, () => buildRelease(version));
+    expect(tarballs.map(t => path.basename(t)).sort()).toEqual([`aws@${version}.jsii.tgz`, `platform@${version}.jsii.tgz`, `rauli-vision-koa-${version}.tgz`]);
+    timed('publish', timings, () => tarballs.forEach(t => run('npm', ['publish', t, '--access', 'public'], work)));
+    for (const name of ['platform', 'koa', 'aws']) {
+      expect(JSON.parse(run('npm', ['view', `${SCOPE}/${name}`, 'dist-tags', '--json'], work))).toEqual({ latest: version });
+    }
+    // The repository is back at 0.0.0 everywhere.
+    for (const d of ['.', 'packages/koa', 'packages/aws']) {
+      expect(JSON.parse(fs.readFileSync(path.join(ROOT, d, 'package.json'), 'utf-8')).version).toBe('0.0.0');
+    }
+  });
+
+  test('the README\'s command scaffolds from the registry, on the released versions', () => {
+    const command = readmeScaffoldCommand();
+    expect(command).toBe(`npx projen@${PROJEN_VERSION} new --from @rauli-vision/platform rauli-service --projen-version ${PROJEN_VERSION}`);
+    timed('scaffold', timings, () => run('bash', ['-c', command], dir));
     const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf-8'));
-    expect(pkg.dependencies['@rauli-vision/koa']).toBe(`file:${tarballs.koa}`);
-    expect(pkg.devDependencies['@rauli-vision/platform']).toBe(`file:${tarballs.platform}`);
+    // The platform's default spec for the Koa package is the version released with it.
+    expect(pkg.dependencies['@rauli-vision/koa']).toBe(`^${version}`);
+    expect(pkg.devDependencies['@rauli-vision/platform']).toMatch(new RegExp(`^\\^?${version.replace(/\./g, '\\.')}$`));
+    for (const name of ['platform', 'koa']) {
+      expect(JSON.parse(fs.readFileSync(path.join(dir, 'node_modules', SCOPE, name, 'package.json'), 'utf-8')).version).toBe(version);
+    }
     expect(fs.existsSync(path.join(dir, 'node_modules', 'aws-cdk-lib'))).toBe(false);
     expect(fs.readFileSync(path.join(dir, '.projenrc.ts'), 'utf-8')).toContain('new RauliServiceProject(');
   });
