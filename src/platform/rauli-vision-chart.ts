@@ -59,8 +59,8 @@ export interface RauliVisionChartProps extends ChartProps {
    */
   readonly existingSecret?: string;
   /**
-   * Namespace of the ingress controller or Gateway.
-   * @default 'ingress-nginx'
+   * Namespace of the edge's proxies (ingress-nginx controller or Envoy Gateway's proxies).
+   * @default - the edge's (`envoy-gateway-system` for Gateway API, `ingress-nginx` for ingress-nginx), or 'ingress-nginx' without an edge
    */
   readonly ingressNamespace?: string;
   /**
@@ -69,7 +69,7 @@ export interface RauliVisionChartProps extends ChartProps {
    */
   readonly monitoringNamespace?: string;
   /**
-   * Public edge: TLS, `/` -> frontend, `/api/` -> Go backend, on ingress-nginx or Gateway API.
+   * Public edge: TLS, `/` -> frontend, `/api/` -> Go backend, on Gateway API (Envoy Gateway) or ingress-nginx.
    * @default - no edge
    */
   readonly edge?: EdgeOptions;
@@ -192,7 +192,8 @@ export class RauliVisionChart extends Chart {
     this.monitoring = new Monitoring(this, 'Monitoring', props.monitoring);
 
     new PlatformNetworkPolicies(this, 'NetworkPolicies', {
-      ingressNamespace: props.ingressNamespace,
+      // Traffic into the apps comes from the proxies of whichever edge runs.
+      ingressNamespace: props.ingressNamespace ?? this.edge?.proxyNamespace,
       monitoringNamespace: props.monitoringNamespace,
     });
   }

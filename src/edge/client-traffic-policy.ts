@@ -1,0 +1,87 @@
+import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import { validateCidr, validateDuration, validateOneOf } from '../core/validate';
+
+// TLS versions the edge may negotiate (1.0 and 1.1 are deprecated by RFC 8996).
+const TLS_VERSIONS = ['1.2', '1.3'];
+
+/** Props of {@link EdgeClientTrafficPolicy}. */
+export interface EdgeClientTrafficPolicyProps {
+  /** Name of the policy. */
+  readonly name: string;
+  /** Namespace of the Gateway. */
+  readonly namespace: string;
+  /** The Gateway it applies to. */
+  readonly gatewayName: string;
+  /**
+   * Oldest TLS version: '1.2' or '1.3'.
+   * @default '1.2'
+   */
+  readonly tlsMinVersion?: string;
+  /**
+   * Newest TLS version: '1.2' or '1.3'.
+   * @default '1.3'
+   */
+  readonly tlsMaxVersion?: string;
+  /**
+   * Ranges of a CDN or load balancer in front whose X-Forwarded-For is trusted.
+   * @default - none: the client is the connection's source address
+   */
+  readonly trustedCidrs?: string[];
+  /**
+   * Longest wait for a client's request headers (slow clients hold a connection otherwise).
+   * @default '10s'
+   */
+  readonly requestHeadersTimeout?: string;
+  /**
+   * Idle client connections are closed after this long (nginx's `keepalive_timeout` default).
+   * @default '75s'
+   */
+  readonly idleTimeout?: string;
+  /** Labels of the policy. */
+  readonly labels?: { [key: string]: string };
+}
+
+/**
+ * Envoy Gateway ClientTrafficPolicy for the client side of the edge: the TLS
+ * versions, HTTP/2 through ALPN, where the client address comes from, and
+ * client timeouts.
+ */
+export class EdgeClientTrafficPolicy extends Construct {
+  /** The policy (escape hatch). */
+  public readonly apiObject: ApiObject;
+
+  constructor(scope: Construct, id: string, props: EdgeClientTrafficPolicyProps) {
+    super(scope, id);
+    const minVersion = validateOneOf('tls.minVersion', props.tlsMinVersion ?? '1.2', TLS_VERSIONS);
+    const maxVersion = validateOneOf('tls.maxVersion', props.tlsMaxVersion ?? '1.3', TLS_VERSIONS);
+    if (Number(maxVersion) < Number(minVersion)) {
+      validateOneOf('tls.maxVersion', maxVersion, TLS_VERSIONS.filter(v => Number(v) >= Number(minVersion)));
+    }
+    const cidrs = (props.trustedCidrs ?? []).map((c, i) => validateCidr(`edge.cdn.cidrs[${i}]`, c));
+    this.apiObject = new ApiObject(this, 'Resource', {
+      apiVersion: 'gateway.envoyproxy.io/v1alpha1',
+      kind: 'ClientTrafficPolicy',
+      metadata: { name: props.name, namespace: props.namespace, labels: props.labels },
+      spec: {
+        targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: props.gatewayName }],
+        tls: { minVersion, maxVersion, alpnProtocols: ['h2', 'http/1.1'] },
+        ...this.clientIPDetection(cidrs),
+        timeout: {
+          http: {
+            requestHeadersReceivedTimeout: validateDuration('requestHeadersTimeout', props.requestHeadersTimeout ?? '10s'),
+            idleTimeout: validateDuration('idleTimeout', props.idleTimeout ?? '75s'),
+          },
+        },
+      },
+    });
+  }
+
+  /**
+   * Behind a CDN the client is the right-most address the CDN did not add;
+   * without one, X-Forwarded-For is whatever the client wrote, so it is ignored.
+   */
+  private clientIPDetection(cidrs: string[]): object {
+    return cidrs.length === 0 ? {} : { clientIPDetection: { xForwardedFor: { trustedCIDRs: cidrs } } };
+  }
+}
