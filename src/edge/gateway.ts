@@ -214,11 +214,11 @@ function groupRoutes(r: ResolvedRouting): RouteGroup[] {
   });
 }
 
-/** The group's rate-limited routes, and the login path wherever the group routes it. */
+/** The group's rate-limited routes, and the login path where a rate-limited (API) route serves it. */
 function rateLimitsOf(r: ResolvedRouting, group: RouteGroup): EdgePathRateLimit[] {
   const limits: EdgePathRateLimit[] = group.routes.filter(x => x.rateLimit)
     .map(x => ({ path: x.pathPrefix, requestsPerSecond: x.rateLimit!.requestsPerSecond }));
-  if (routeFor(r, group.hosts[0], r.paths.login)) {
+  if (routeFor(r, group.hosts[0], r.paths.login)?.rateLimit) {
     limits.push({ path: r.paths.login, exact: true, requestsPerSecond: r.loginRateLimit.requestsPerSecond });
   }
   return limits;

@@ -136,7 +136,7 @@ export class EdgeIngress extends Construct {
     });
     ingress('login', { ...customHeaders(headers), ...limit(r.loginRateLimit) }, r.allHosts.flatMap(host => {
       const route = routeFor(r, host, r.paths.login);
-      return route ? [[host, r.paths.login, 'Exact', route.backend] as [string, string, 'Exact', EdgeBackend]] : [];
+      return route?.rateLimit ? [[host, r.paths.login, 'Exact', route.backend] as [string, string, 'Exact', EdgeBackend]] : [];
     }));
     ingress('assets', customHeaders(assetHeaders), r.allHosts.flatMap(host => {
       const route = routeFor(r, host, r.paths.assets);

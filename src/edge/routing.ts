@@ -106,7 +106,8 @@ export interface EdgeRoutingOptions {
    */
   readonly apiRateLimit?: EdgeRateLimit;
   /**
-   * Per-client limit on the login endpoint (EdgeConventions.LOGIN_PATH).
+   * Per-client limit on the login endpoint (EdgeConventions.LOGIN_PATH), on
+   * every host where a rate-limited (API) route serves that path.
    * @default 1 request/s, burst 5
    */
   readonly loginRateLimit?: EdgeRateLimit;
