@@ -16,7 +16,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, Testing } from 'cdk8s';
 import { BackupConventions, ServiceConventions } from '../conventions';
-import { Edge, EdgeEnvironments } from '../edge';
+import { Edge, EdgeEnvironments, EdgeGateway, EdgeGatewayClass, EdgeKind } from '../edge';
 import { emitDocument, Expr, If, Interpolated, MERGE_KEY, Node, Range, TEMPLATED_KEYS, ToYaml } from './template-yaml';
 import { EDGE_DEFAULTS } from '../edge/private/routing';
 import { MAX_UID_LENGTH } from '../observability/dashboards/builder';
@@ -49,7 +49,13 @@ const S = {
   schedule: '7 7 7 7 *',
   scrapeInterval: '3333s',
   release: 'sentinel-prometheus-release',
+  gatewayClass: 'sentinel-gateway-class',
+  proxyNamespace: 'sentinel-proxy-ns',
 };
+
+/** values.yaml's `edge.kind`, per edge implementation. */
+const EDGE_KINDS: Array<[string, EdgeKind]> = [['gateway', EdgeKind.GATEWAY_API], ['ingress-nginx', EdgeKind.INGRESS_NGINX]];
+const edgeIs = (kind: string) => `(eq ${V('edge.kind')} ${JSON.stringify(kind)})`;
 
 const V = (p: string) => `$.Values.${p}`;
 
@@ -107,6 +113,12 @@ export function valuesFor(environment: string): Json {
       tls: [{ secretName: EDGE_DEFAULTS.tlsSecretName, hosts: [...routing.hosts!, ...routing.apiHosts!] }],
       clusterIssuer: { create: false, name: EDGE_DEFAULTS.clusterIssuerName, email: 'platform@rauli-vision.com' },
     },
+    edge: {
+      kind: 'gateway',
+      gatewayClass: { create: false, name: 'envoy' },
+      gateway: { proxyNamespace: EdgeGatewayClass.ENVOY_PROXY_NAMESPACE },
+      ingressNginx: { namespace: Edge.INGRESS_NGINX_NAMESPACE },
+    },
     resources: go.resources,
     autoscaling: go.autoscaling,
     frontend: service(preset.frontend),
@@ -128,7 +140,7 @@ export function valuesFor(environment: string): Json {
  * (such as connection pool sizes) differ between the two without being a
  * sentinel: the chart keeps the preset's result for them.
  */
-function charts(): { chart: RauliVisionChart; real: RauliVisionChart; scalars: Map<string | number, string> } {
+function charts(kind: EdgeKind = EdgeKind.GATEWAY_API): { chart: RauliVisionChart; real: RauliVisionChart; scalars: Map<string | number, string> } {
   const scalars = new Map<string | number, string>();
   const overrides: { [prop: string]: HttpServiceSettings } = {};
   for (const s of SERVICES) {
@@ -152,6 +164,9 @@ function charts(): { chart: RauliVisionChart; real: RauliVisionChart; scalars: M
       clusterIssuerName: S.issuer,
       ingressClassName: S.ingressClass,
       acmeEmail: S.email,
+      kind,
+      gatewayClass: EdgeGatewayClass.envoy(S.gatewayClass, S.proxyNamespace),
+      ingressControllerNamespace: S.proxyNamespace,
     },
     backup: { storage: { bucketName: S.bucket }, schedule: S.schedule },
     monitoring: { scrapeInterval: S.scrapeInterval, release: S.release },
@@ -159,6 +174,12 @@ function charts(): { chart: RauliVisionChart; real: RauliVisionChart; scalars: M
   const chart = new RauliVisionChart(Testing.app(), 'rauli-vision', { ...props, ...overrides });
   const real = new RauliVisionChart(Testing.app(), 'rauli-vision', props);
   return { chart, real, scalars };
+}
+
+/** Synthesized documents with their preset twins, for one edge implementation. */
+function edgeDocs(kind: EdgeKind) {
+  const { chart, real, scalars } = charts(kind);
+  return { chart, scalars, docs: chart.toJson() as Json[], realDocs: new Map<string, Json>(real.toJson().map((d: Json) => [key(d), d])) };
 }
 
 /** Identity of a synthesized object. */
@@ -226,12 +247,18 @@ interface Template {
 
 /** Builds the templates from the sentinel chart. */
 export function buildTemplates(): Template[] {
-  const { chart, real, scalars } = charts();
-  const docs: Json[] = chart.toJson();
-  const realDocs = new Map<string, Json>(real.toJson().map((d: Json) => [key(d), d]));
+  // Everything from the Gateway API chart; the edge objects of both implementations, each under its `edge.kind`.
+  const byKind = EDGE_KINDS.map(([value, kind]) => ({ value, ...edgeDocs(kind) }));
+  const { chart, scalars } = byKind[0];
+  const sources: Array<{ raw: Json; real: Json; edgeKind?: string; edge?: Edge }> = [];
+  for (const k of byKind) {
+    const objects = objectsUnder(k.chart.edge!);
+    for (const raw of k.docs) {
+      const isEdge = objects.has(key(raw));
+      if (isEdge || k === byKind[0]) sources.push({ raw, real: k.realDocs.get(key(raw)), edgeKind: isEdge ? k.value : undefined, edge: isEdge ? k.chart.edge : undefined });
+    }
+  }
   const found = new Set<string | number>();
-  const edge = chart.edge as Edge;
-  const edgeObjects = objectsUnder(edge);
   const data = chart.data;
   const backupObjects = new Set([data.databaseBackup, data.applicationBackup, data.disasterRecoveryPlan]
     .flatMap(c => c ? [...objectsUnder(c)] : []));
@@ -247,11 +274,14 @@ export function buildTemplates(): Template[] {
     [S.email, V('ingress.clusterIssuer.email')], [S.issuer, V('ingress.clusterIssuer.name')],
     [S.ingressClass, V('ingress.className')], [S.bucket, V('backup.storage.bucketName')], [S.schedule, V('backup.schedule')],
     [S.scrapeInterval, V('monitoring.serviceMonitor.interval')], [S.release, V('monitoring.release')],
+    [S.gatewayClass, V('edge.gatewayClass.name')],
+    [S.proxyNamespace, `(ternary ${V('edge.gateway.proxyNamespace')} ${V('edge.ingressNginx.namespace')} ${edgeIs('gateway')})`],
   ].sort((a, b) => b[0].length - a[0].length) as Array<[string, string]>;
   const monitoringObjects = objectsUnder(chart.monitoring);
   const templates: Template[] = [];
 
-  for (const raw of docs) {
+  const files = new Set<string>();
+  for (const { raw, real, edgeKind, edge } of sources) {
     const doc: Json = JSON.parse(JSON.stringify(raw));
     let condition: string | undefined;
     const prefix = services.get(doc.metadata?.name);
@@ -282,10 +312,12 @@ export function buildTemplates(): Template[] {
       doc.data.DATABASE_POOL_SIZE = new Expr('include "rauli-vision.databasePoolSize" $ | quote');
     } else if (doc.kind === 'NetworkPolicy') {
       replacePorts(doc.spec, ServiceConventions.HTTP_PORT, targetPort);
-    } else if (edgeObjects.has(key(doc))) {
-      condition = V('ingress.enabled');
-      if (doc.kind === 'ClusterIssuer') condition = `and ${V('ingress.enabled')} ${V('ingress.clusterIssuer.create')}`;
+    } else if (edgeKind && edge) {
+      condition = `and ${V('ingress.enabled')} ${edgeIs(edgeKind)}`;
+      if (doc.kind === 'ClusterIssuer') condition = `${condition} ${V('ingress.clusterIssuer.create')}`;
+      if (doc.kind === 'GatewayClass') condition = `${condition} ${V('edge.gatewayClass.create')}`;
       if (doc.kind === 'Ingress') templateIngress(doc, edge);
+      if (edge.gateway) condition = templateGateway(doc, edge.gateway, condition);
     } else if (monitoringObjects.has(key(doc))) {
       condition = doc.kind === 'ServiceMonitor' || doc.kind === 'PodMonitor'
         ? `and ${V('monitoring.enabled')} ${V('monitoring.serviceMonitor.enabled')}`
@@ -314,9 +346,12 @@ export function buildTemplates(): Template[] {
       };
     }
 
-    const objectName = doc.kind === 'Namespace' ? 'release' : doc.kind === 'ClusterIssuer' ? 'letsencrypt' : doc.metadata.name;
-    const name = `${doc.kind.toLowerCase()}-${objectName}.yaml`.replace(/[^a-z0-9.-]/g, '-');
-    templates.push({ file: name, condition, doc: substitute(doc, realDocs.get(key(raw)), scalars, strings, found, doc.kind === 'HorizontalPodAutoscaler') as { [key: string]: Node } });
+    const objectName = doc.kind === 'Namespace' ? 'release' : doc.kind === 'ClusterIssuer' ? 'letsencrypt' : doc.kind === 'GatewayClass' ? 'class' : doc.metadata.name;
+    let name = `${doc.kind.toLowerCase()}-${objectName}.yaml`.replace(/[^a-z0-9.-]/g, '-');
+    // Both edges emit a ClusterIssuer of the same name (different solvers).
+    if (files.has(name)) name = name.replace(/\.yaml$/, `-${edgeKind}.yaml`);
+    files.add(name);
+    templates.push({ file: name, condition, doc: substitute(doc, real, scalars, strings, found, doc.kind === 'HorizontalPodAutoscaler') as { [key: string]: Node } });
   }
 
   // Hosts and the TLS secret are rebuilt structurally (ranges, toYaml), not substituted.
@@ -357,6 +392,40 @@ function replacePorts(node: Json, port: number, expr: Expr): void {
     if (k === 'port' && v === port) node[k] = expr;
     else replacePorts(v, port, expr);
   }
+}
+
+/**
+ * Hosts, listeners, the TLS secret and backend ports of the Gateway API edge,
+ * rebuilt from `ingress.hosts`, `ingress.apiHosts` and `ingress.tls`. Returns
+ * the template's condition: the API host's route and policy need API hosts.
+ */
+function templateGateway(doc: Json, gateway: EdgeGateway, condition: string): string {
+  const byHost = (hosts: string[], item: (host: string) => Node): Node[] => hosts.map(h => {
+    if (h === S.host) return new Range(V('ingress.hosts'), item('.host'));
+    if (h === S.apiHost) return new Range(V('ingress.apiHosts'), item('.'));
+    throw new Error(`unexpected host ${h} in ${doc.kind} ${doc.metadata.name}`);
+  });
+  const listenerOf = (h: string) => new Expr(`printf "${EdgeGateway.listenerName('%s')}" ${h} | quote`);
+  const hostOfListener = (name: string) => [S.host, S.apiHost].find(h => EdgeGateway.listenerName(h) === name);
+  if (doc.kind === 'Gateway') {
+    doc.spec.listeners = doc.spec.listeners.flatMap((l: Json) => !l.hostname ? [l] : byHost([l.hostname], h => ({
+      ...l,
+      name: listenerOf(h),
+      hostname: new Expr(`${h} | quote`),
+      tls: { ...l.tls, certificateRefs: l.tls.certificateRefs.map((ref: Json) => ({ ...ref, name: new Expr(`(index ${V('ingress.tls')} 0).secretName | quote`) })) },
+    })));
+  }
+  if (doc.kind === 'HTTPRoute') {
+    doc.spec.hostnames = byHost(doc.spec.hostnames, h => new Expr(`${h} | quote`));
+    doc.spec.parentRefs = doc.spec.parentRefs.flatMap((p: Json) => {
+      const host = hostOfListener(p.sectionName);
+      return host ? byHost([host], h => ({ ...p, sectionName: listenerOf(h) })) : [p];
+    });
+    for (const rule of doc.spec.rules) for (const ref of rule.backendRefs ?? []) ref.port = new Expr(V('service.port'));
+  }
+  const api = gateway.routes.api?.name;
+  return api !== undefined && doc.metadata.name === api && ['HTTPRoute', 'BackendTrafficPolicy'].includes(doc.kind)
+    ? `${condition} (not (empty ${V('ingress.apiHosts')}))` : condition;
 }
 
 /** Hosts, TLS, class, backend ports and the owner's annotations of one edge Ingress. */
@@ -404,9 +473,11 @@ function valuesYaml(environment: string): string {
     '# image: repository prefix, tag and pull policy of all three images (<repository>/frontend,',
     '# <repository>/backend, <repository>/cliente-local).',
     '# service: type and port of the three Services; targetPort is the container port (and PORT).',
-    '# ingress: ingress-nginx Ingresses (web, api, login, assets). `hosts[].paths` route to the',
-    '# frontend; /api/, the login path and /assets/ are routed on every host; `apiHosts` send',
-    '# everything to the Go API. `annotations` go on the web Ingress, which owns the certificate.',
+    '# edge.kind: `gateway` (Gateway API on Envoy Gateway, the default) or `ingress-nginx`.',
+    '# ingress: hosts, TLS and issuer of either edge. With ingress-nginx, Ingresses web, api, login,',
+    '# assets: `hosts[].paths` route to the frontend; /api/, the login path and /assets/ are routed on',
+    '# every host; `apiHosts` send everything to the Go API. `annotations` go on the web Ingress,',
+    '# which owns the certificate.',
     '# The ClusterIssuer is cluster-scoped: create it from one release only.',
     '# monitoring / backup: switch the ServiceMonitors, rules, dashboards and backup jobs.',
     '',
@@ -453,6 +524,10 @@ const SCHEMA_RULES: { [path: string]: object } = {
   'ingress.hosts.*.paths.*.pathType': { enum: ['Prefix', 'Exact', 'ImplementationSpecific'] },
   'ingress.apiHosts': { type: 'array', items: { type: 'string', pattern: DNS_NAME } },
   'ingress.annotations': { type: 'object', additionalProperties: { type: 'string' } },
+  'edge.kind': { enum: EDGE_KINDS.map(([value]) => value) },
+  'edge.gatewayClass.name': { pattern: DNS_NAME },
+  'edge.gateway.proxyNamespace': { pattern: DNS_NAME },
+  'edge.ingressNginx.namespace': { pattern: DNS_NAME },
   'monitoring.serviceMonitor.interval': { pattern: '^([0-9]+(ms|s|m|h))+$' },
   'backup.schedule': { pattern: '^\\S+( \\S+){4}$' },
   'backup.retention': { pattern: '^[0-9]+d$' },
@@ -487,12 +562,17 @@ const DESCRIPTIONS: { [path: string]: string } = {
   'service.type': 'Type of the three application Services',
   'service.port': 'HTTP port of the three Services (the Ingress backends follow it)',
   'service.targetPort': 'Container port of the three apps; also their `PORT` variable and the NetworkPolicy ports',
-  'ingress.enabled': 'Render the Ingresses and their header ConfigMaps',
-  'ingress.className': 'IngressClass of every Ingress (and of the ClusterIssuer\'s HTTP-01 solver)',
+  'edge.kind': 'Edge implementation: `gateway` (Gateway API on Envoy Gateway: Gateway, HTTPRoutes, ClientTrafficPolicy, BackendTrafficPolicies) or `ingress-nginx` (Ingresses; the controller needs the settings under "Edge prerequisites")',
+  'edge.gatewayClass.create': 'Render the cluster-scoped GatewayClass (Envoy Gateway\'s controller); enable it in one release per cluster only',
+  'edge.gatewayClass.name': 'GatewayClass the Gateway attaches to',
+  'edge.gateway.proxyNamespace': 'Namespace of Envoy Gateway\'s proxies, which the NetworkPolicies admit (`edge.kind: gateway`)',
+  'edge.ingressNginx.namespace': 'Namespace of the ingress-nginx controller, which the NetworkPolicies admit (`edge.kind: ingress-nginx`)',
+  'ingress.enabled': 'Render the edge (Gateway API objects or Ingresses, per `edge.kind`)',
+  'ingress.className': 'IngressClass of every Ingress (and of the ClusterIssuer\'s HTTP-01 solver), with `edge.kind: ingress-nginx`',
   'ingress.annotations': 'Annotations of the web Ingress, which owns the certificate; they win over the generated ones',
-  'ingress.hosts': 'Public hosts; `paths` route to the frontend, `/api/`, the login path and `/assets/` are added on every host',
+  'ingress.hosts': 'Public hosts; `paths` route to the frontend (ingress-nginx; the Gateway routes `/`), `/api/`, the login path and `/assets/` are added on every host',
   'ingress.apiHosts': 'Hosts whose every path goes to the Go API (such as `api.rauli-vision.com`)',
-  'ingress.tls': 'TLS entries of every Ingress; cert-manager fills the secret',
+  'ingress.tls': 'TLS entries of every Ingress; cert-manager fills the secret (the Gateway\'s listeners use the first entry\'s secret)',
   'ingress.clusterIssuer.create': 'Render the cluster-scoped ClusterIssuer; enable it in one release per cluster only',
   'ingress.clusterIssuer.name': 'Name of the ClusterIssuer',
   'ingress.clusterIssuer.email': 'ACME account e-mail',
@@ -527,7 +607,7 @@ function readme(controllerConfig: { [key: string]: string }): string {
     '# rauli-vision Helm chart',
     '',
     'The RAULI-VISION platform (frontend, Go API, Python service, PostgreSQL, Redis Cluster, backups,',
-    'monitoring, ingress-nginx edge) for Helm users. It is generated from the cdk8s constructs: with the',
+    'monitoring, and the edge on Gateway API with Envoy Gateway or on ingress-nginx) for Helm users. It is generated from the cdk8s constructs: with the',
     'default values, `helm template` renders exactly what `RauliVisionChart` synthesizes for production',
     '(a test holds them equal), and values.yaml keys are the seed\'s.',
     '',
@@ -549,8 +629,12 @@ function readme(controllerConfig: { [key: string]: string }): string {
     '',
     '## Edge prerequisites',
     '',
-    'ingress-nginx (retired upstream in March 2026; the constructs offer Gateway API as the alternative)',
-    'and cert-manager. No snippet annotation is used: security headers and the assets\' `Cache-Control` come',
+    '`edge.kind: gateway` (the default): Envoy Gateway v1.9 (Gateway API v1.6) and cert-manager with',
+    '`--enable-gateway-api`. The policies carry the seed\'s nginx.conf directive by directive (docs/edge.md',
+    'in the repository). Set `edge.gatewayClass.create=true` in one release per cluster, or install the',
+    '`envoy` GatewayClass yourself.',
+    '',
+    '`edge.kind: ingress-nginx`: ingress-nginx (retired upstream in March 2026) and cert-manager. No snippet annotation is used: security headers and the assets\' `Cache-Control` come',
     'from ConfigMaps through the `custom-headers` annotation, which the controller only honours for header',
     'names it allows. Its ConfigMap (ingress-nginx chart: `controller.config`) needs:',
     '',
@@ -597,7 +681,7 @@ export interface GenerateOptions {
 export function generateChart(options: GenerateOptions): string[] {
   const templates = buildTemplates();
   const controllerConfig = new RauliVisionChart(Testing.app(), 'edge', {
-    environment: 'production', namespace: 'ns', images: { frontend: 'x/f:1', backendGo: 'x/b:1', backendPython: 'x/p:1' }, edge: {},
+    environment: 'production', namespace: 'ns', images: { frontend: 'x/f:1', backendGo: 'x/b:1', backendPython: 'x/p:1' }, edge: { kind: EdgeKind.INGRESS_NGINX },
   }).edge!.ingress!.controllerConfig;
   const postgres = new RauliVisionChart(Testing.app(), 'pool', {
     environment: 'production', images: { frontend: 'x/f:1', backendGo: 'x/b:1', backendPython: 'x/p:1' },
