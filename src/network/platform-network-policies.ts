@@ -3,6 +3,9 @@ import { Construct } from 'constructs';
 import { Components, DataConventions, ServiceConventions } from '../conventions';
 import { validateDnsLabel } from '../core/validate';
 
+/** Port cert-manager's HTTP-01 solver pods serve the challenge on. */
+const ACME_SOLVER_PORT = 8089;
+
 export interface PlatformNetworkPoliciesProps {
   /**
    * Namespace of the ingress controller (or Gateway) that reaches the frontend and the Go backend.
@@ -23,7 +26,8 @@ export interface PlatformNetworkPoliciesProps {
 
 /**
  * Default deny for the whole namespace, then exactly the flows the
- * architecture needs: edge -> frontend and Go backend, Go backend -> Python
+ * architecture needs: edge -> frontend, Go backend and cert-manager's HTTP-01
+ * solver, Go backend -> Python
  * backend, backends -> PostgreSQL and Redis, Prometheus -> metrics ports, and
  * DNS. The data tier's own ingress rules live with its constructs.
  */
@@ -52,6 +56,12 @@ export class PlatformNetworkPolicies extends Construct {
       podSelector: { matchExpressions: [{ key: Components.LABEL, operator: 'In', values: [Components.FRONTEND, Components.BACKEND_GO] }] },
       policyTypes: ['Ingress'],
       ingress: [{ from: [fromNamespace(ingressNs)], ports: [tcp(httpPort)] }],
+    });
+    // cert-manager's HTTP-01 solver pods run in this namespace; the edge must reach them or no certificate is issued.
+    policy('allow-edge-to-acme-solver', {
+      podSelector: { matchLabels: { 'acme.cert-manager.io/http01-solver': 'true' } },
+      policyTypes: ['Ingress'],
+      ingress: [{ from: [fromNamespace(ingressNs)], ports: [tcp(ACME_SOLVER_PORT)] }],
     });
     policy('allow-go-to-python', {
       podSelector: component(Components.BACKEND_PYTHON),

@@ -105,6 +105,11 @@ test('network policies: default deny, then only the architecture\'s flows', () =
   expect(byName['default-deny']).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
   expect(byName['allow-dns'].egress[0].ports.map((p: any) => p.port)).toEqual([53, 53]);
   expect(byName['allow-edge-to-web'].ingress[0].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name']).toBe('ingress-nginx');
+  expect(byName['allow-edge-to-acme-solver']).toEqual({
+    podSelector: { matchLabels: { 'acme.cert-manager.io/http01-solver': 'true' } },
+    policyTypes: ['Ingress'],
+    ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }], ports: [{ protocol: 'TCP', port: 8089 }] }],
+  });
   expect(byName['allow-backends-egress'].egress.map((e: any) => e.ports[0].port)).toEqual([5432, 6379, 8080]);
   expect(byName['allow-monitoring-scrape'].ingress[0].ports.map((p: any) => p.port)).toEqual([9090, 9187, 9121]);
 });
