@@ -188,8 +188,8 @@ export function validateCidr(prop: string, value: string): string {
   if (!m || (!v4 && !v6) || bits > (v4 ? 32 : 128)) throw new PropValidationError(prop, value, expected);
   const value128 = v4 ? BigInt(address.split('.').reduce((n, o) => n * 256 + Number(o), 0)) : ipv6ToBigInt(address);
   const width = v4 ? 32 : 128;
-  const hostMask = (BigInt(1) << BigInt(width - bits)) - BigInt(1);
-  if ((value128 & hostMask) !== BigInt(0)) throw new PropValidationError(prop, value, `${expected} (host bits are set)`);
+  // Host bits are the low (width - bits) bits: set when the address is not a multiple of the block size.
+  if (value128 % (BigInt(2) ** BigInt(width - bits)) !== BigInt(0)) throw new PropValidationError(prop, value, `${expected} (host bits are set)`);
   return value;
 }
 

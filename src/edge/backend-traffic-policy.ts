@@ -71,7 +71,7 @@ export class EdgeBackendTrafficPolicy extends Construct {
   constructor(scope: Construct, id: string, props: EdgeBackendTrafficPolicyProps) {
     super(scope, id);
     validateInteger('connectTimeoutSeconds', props.connectTimeoutSeconds, 1, 3600);
-    validateInteger('gzipMinLength', props.gzipMinLength, 30, 1 << 30);
+    validateInteger('gzipMinLength', props.gzipMinLength, 30, 1_073_741_824);
     const limits = props.rateLimits ?? [];
     if (limits.length * ALL_CLIENTS.length > 16) {
       throw new PropValidationError('rateLimits', limits.length, `at most ${16 / ALL_CLIENTS.length} limits (Envoy Gateway takes 16 rules)`);

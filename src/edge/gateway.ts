@@ -47,6 +47,11 @@ interface RouteGroup {
  * docs/edge.md maps every directive of the seed's nginx.conf onto these fields.
  */
 export class EdgeGateway extends Construct {
+  /** Listener of one host: named after it, so templates need no index. */
+  public static listenerName(host: string): string {
+    return `https-${host}`;
+  }
+
   /** Name of the Gateway. */
   public readonly gatewayName: string;
   /** Namespace of the Gateway. */
@@ -100,11 +105,6 @@ export class EdgeGateway extends Construct {
         labels: r.labels,
       });
     }
-  }
-
-  /** Listener of one host: named after it, so templates need no index. */
-  public static listenerName(host: string): string {
-    return `https-${host}`;
   }
 
   private buildGatewayClass(r: ResolvedRouting): ApiObject {

@@ -255,7 +255,8 @@ export function buildTemplates(): Template[] {
     const objects = objectsUnder(k.chart.edge!);
     for (const raw of k.docs) {
       const isEdge = objects.has(key(raw));
-      if (isEdge || k === byKind[0]) sources.push({ raw, real: k.realDocs.get(key(raw)), edgeKind: isEdge ? k.value : undefined, edge: isEdge ? k.chart.edge : undefined });
+      if (!isEdge && k !== byKind[0]) continue;
+      sources.push({ raw, real: k.realDocs.get(key(raw)), edgeKind: isEdge ? k.value : undefined, edge: isEdge ? k.chart.edge : undefined });
     }
   }
   const found = new Set<string | number>();

@@ -9,8 +9,8 @@ import { execFileSync } from 'child_process';
 import * as path from 'path';
 import { Chart, Testing, Yaml } from 'cdk8s';
 import { duplicateErrors, projectChecks } from './checks';
-import { ingressControllerErrors } from './ingress-nginx';
 import { CrdSchemas } from './crd-schema';
+import { ingressControllerErrors } from './ingress-nginx';
 import { isCoreGroup, isCoreKind, schemaErrors, unknownFields } from './schema';
 
 type Json = any;

@@ -375,10 +375,13 @@ describe('Edge', () => {
 describe('RauliVisionChart edge', () => {
   const images = { frontend: 'ghcr.io/rauli-vision/frontend:1.0.0', backendGo: 'ghcr.io/rauli-vision/backend:1.0.0', backendPython: 'ghcr.io/rauli-vision/cliente-local:1.0.0' };
   const servicesOf = (docs: any[]) => new Map(docs.filter(d => d.kind === 'Service').map(d => [d.metadata.name, d.spec.ports.map((p: any) => p.port)]));
-  const edgePolicy = (docs: any[]) => find(docs, 'NetworkPolicy', 'allow-edge-to-web').spec.ingress[0].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name'];
+  const edgePolicy = (docs: any[]) =>
+    find(docs, 'NetworkPolicy', 'allow-edge-to-web').spec.ingress[0].from[0]
+      .namespaceSelector.matchLabels['kubernetes.io/metadata.name'];
 
-  test.each(['dev', 'staging', 'production'])('%s: HTTPRoutes reach the chart\'s Services, Envoy\'s namespace may reach the pods, 0 harness errors', environment => {
-    const docs = Testing.synth(new RauliVisionChart(Testing.app(), environment, { environment, images, edge: EdgeEnvironments.routing(environment) }));
+  test.each(['dev', 'staging', 'production'])('%s: HTTPRoutes reach the Services, Envoy\'s namespace may reach the pods, 0 harness errors', environment => {
+    const chart = new RauliVisionChart(Testing.app(), environment, { environment, images, edge: EdgeEnvironments.routing(environment) });
+    const docs = Testing.synth(chart);
     const services = servicesOf(docs);
     const refs = docs.filter(d => d.kind === 'HTTPRoute').flatMap(d => d.spec.rules.flatMap((r: any) => r.backendRefs ?? []));
     expect(refs.length).toBeGreaterThan(2);

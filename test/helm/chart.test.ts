@@ -3,10 +3,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
+import { EdgeKind } from '../../src/edge';
 import { generateChart } from '../../src/helm/chart-generator';
 import { RauliVisionChart } from '../../src/platform/rauli-vision-chart';
 import { validateManifests } from '../../src/validation';
-import { EdgeKind } from '../../src/edge';
 import { allCrdFiles } from '../support/crds';
 import { helm, helmTemplate } from '../support/helm';
 
@@ -261,14 +261,16 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
   },
   {
     key: 'ingress.className',
-    base: ['edge.kind=ingress-nginx'], set: ['ingress.className=internal-nginx'],
+    base: ['edge.kind=ingress-nginx'],
+    set: ['ingress.className=internal-nginx'],
     check: d => {
       for (const i of ingresses(d)) expect(i.spec.ingressClassName).toBe('internal-nginx');
     },
   },
   {
     key: 'ingress.annotations',
-    base: ['edge.kind=ingress-nginx'], set: ['ingress.annotations.nginx\\.ingress\\.kubernetes\\.io/proxy-body-size=50m', 'ingress.annotations.cert-manager\\.io/cluster-issuer=letsencrypt-staging'],
+    base: ['edge.kind=ingress-nginx'],
+    set: ['ingress.annotations.nginx\\.ingress\\.kubernetes\\.io/proxy-body-size=50m', 'ingress.annotations.cert-manager\\.io/cluster-issuer=letsencrypt-staging'],
     check: d => {
       const a = get(d, 'Ingress', 'rauli-vision-web').metadata.annotations;
       expect([a['nginx.ingress.kubernetes.io/proxy-body-size'], a['cert-manager.io/cluster-issuer']]).toEqual(['50m', 'letsencrypt-staging']);
@@ -276,7 +278,8 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
   },
   {
     key: 'ingress.hosts',
-    base: ['edge.kind=ingress-nginx'], set: ['ingress.hosts[0].host=example.org', 'ingress.hosts[0].paths[0].path=/app'],
+    base: ['edge.kind=ingress-nginx'],
+    set: ['ingress.hosts[0].host=example.org', 'ingress.hosts[0].paths[0].path=/app'],
     check: d => {
       for (const i of ingresses(d)) expect(i.spec.rules.map((r: Doc) => r.host)).toEqual(['example.org']);
       expect(get(d, 'Ingress', 'rauli-vision-web').spec.rules[0].http.paths.map((p: Doc) => p.path)).toEqual(['/app']);
@@ -284,7 +287,8 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
   },
   {
     key: 'ingress.hosts (host only)',
-    base: ['edge.kind=ingress-nginx'], set: ['ingress.hosts[0].host=example.org'],
+    base: ['edge.kind=ingress-nginx'],
+    set: ['ingress.hosts[0].host=example.org'],
     check: d => {
       const paths = [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'frontend', port: { number: 80 } } } }];
       expect(get(d, 'Ingress', 'rauli-vision-web').spec.rules).toEqual([{ host: 'example.org', http: { paths } }]);
@@ -292,7 +296,8 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
   },
   {
     key: 'ingress.apiHosts',
-    base: ['edge.kind=ingress-nginx'], set: ['ingress.apiHosts={api.rauli-vision.com}'],
+    base: ['edge.kind=ingress-nginx'],
+    set: ['ingress.apiHosts={api.rauli-vision.com}'],
     check: d => {
       const api = get(d, 'Ingress', 'rauli-vision-api').spec.rules;
       expect(api.map((r: Doc) => `${r.host}${r.http.paths[0].path} -> ${r.http.paths[0].backend.service.name}`))
@@ -302,7 +307,8 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
   },
   {
     key: 'ingress.tls',
-    base: ['edge.kind=ingress-nginx'], set: ['ingress.tls[0].secretName=edge-tls', 'ingress.tls[0].hosts={rauli-vision.com,www.rauli-vision.com}'],
+    base: ['edge.kind=ingress-nginx'],
+    set: ['ingress.tls[0].secretName=edge-tls', 'ingress.tls[0].hosts={rauli-vision.com,www.rauli-vision.com}'],
     check: d => {
       for (const i of ingresses(d)) expect(i.spec.tls).toEqual([{ secretName: 'edge-tls', hosts: ['rauli-vision.com', 'www.rauli-vision.com'] }]);
     },

@@ -2,7 +2,8 @@ import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Components, EdgeConventions, RuntimeDefaults, SecurityHeaders } from '../../conventions';
 import {
-  PropValidationError, parseDurationSeconds, validateCidr, validateDnsLabel, validateDnsSubdomain, validateHttpPath, validateInteger, validateNginxSize,
+  PropValidationError, parseDurationSeconds, validateCidr, validateDnsLabel, validateDnsSubdomain, validateHttpPath,
+  validateInteger, validateNginxSize,
 } from '../../core/validate';
 import { EdgeRateLimit, EdgeRoute, EdgeRoutingProps } from '../routing';
 
