@@ -1,9 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { validateCidr, validateDuration, validateOneOf } from '../core/validate';
-
-// TLS versions the edge may negotiate (1.0 and 1.1 are deprecated by RFC 8996).
-const TLS_VERSIONS = ['1.2', '1.3'];
+import { validateCidr, validateDuration } from '../core/validate';
+import { validateTls } from './private/routing';
 
 /** Props of {@link EdgeClientTrafficPolicy}. */
 export interface EdgeClientTrafficPolicyProps {
@@ -53,11 +51,7 @@ export class EdgeClientTrafficPolicy extends Construct {
 
   constructor(scope: Construct, id: string, props: EdgeClientTrafficPolicyProps) {
     super(scope, id);
-    const minVersion = validateOneOf('tls.minVersion', props.tlsMinVersion ?? '1.2', TLS_VERSIONS);
-    const maxVersion = validateOneOf('tls.maxVersion', props.tlsMaxVersion ?? '1.3', TLS_VERSIONS);
-    if (Number(maxVersion) < Number(minVersion)) {
-      validateOneOf('tls.maxVersion', maxVersion, TLS_VERSIONS.filter(v => Number(v) >= Number(minVersion)));
-    }
+    const { minVersion, maxVersion } = validateTls({ minVersion: props.tlsMinVersion, maxVersion: props.tlsMaxVersion });
     const cidrs = (props.trustedCidrs ?? []).map((c, i) => validateCidr(`edge.cdn.cidrs[${i}]`, c));
     this.apiObject = new ApiObject(this, 'Resource', {
       apiVersion: 'gateway.envoyproxy.io/v1alpha1',

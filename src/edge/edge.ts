@@ -3,7 +3,7 @@ import { LetsEncryptClusterIssuer } from './cluster-issuer';
 import { EdgeGateway } from './gateway';
 import { EdgeGatewayClass } from './gateway-class';
 import { EdgeIngress } from './ingress';
-import { EdgeBackend, EdgeRoutingOptions, EdgeTlsOptions } from './routing';
+import { EdgeBackend, EdgeRoutingOptions } from './routing';
 
 /** Which edge implementation routes traffic into the cluster. */
 export enum EdgeKind {
@@ -56,11 +56,6 @@ export interface EdgeOptions extends EdgeRoutingOptions {
    * @default EdgeGatewayClass.envoy()
    */
   readonly gatewayClass?: EdgeGatewayClass;
-  /**
-   * TLS versions offered to clients (Gateway API only; ingress-nginx's default is already 1.2 and 1.3).
-   * @default 1.2 to 1.3
-   */
-  readonly tls?: EdgeTlsOptions;
 }
 
 /** Props of {@link Edge}. */

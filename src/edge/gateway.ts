@@ -4,7 +4,7 @@ import { EdgeBackendTrafficPolicy, EdgePathRateLimit } from './backend-traffic-p
 import { EdgeClientTrafficPolicy } from './client-traffic-policy';
 import { EdgeGatewayClass } from './gateway-class';
 import { EDGE_DEFAULTS, ResolvedRoute, ResolvedRouting, nginxSizeToQuantity, resolveRouting, routeFor } from './private/routing';
-import { EdgeRoutingProps, EdgeTlsOptions } from './routing';
+import { EdgeRoutingProps } from './routing';
 
 /** Props of {@link EdgeGateway}. */
 export interface EdgeGatewayProps extends EdgeRoutingProps {
@@ -13,11 +13,6 @@ export interface EdgeGatewayProps extends EdgeRoutingProps {
    * @default EdgeGatewayClass.envoy() (created with the edge)
    */
   readonly gatewayClass?: EdgeGatewayClass;
-  /**
-   * TLS versions offered to clients.
-   * @default 1.2 to 1.3
-   */
-  readonly tls?: EdgeTlsOptions;
 }
 
 /** Name of the plain-HTTP listener (redirects, and cert-manager's HTTP-01 challenges). */
@@ -84,8 +79,8 @@ export class EdgeGateway extends Construct {
       name: r.name,
       namespace: r.namespace,
       gatewayName: r.name,
-      tlsMinVersion: props.tls?.minVersion,
-      tlsMaxVersion: props.tls?.maxVersion,
+      tlsMinVersion: r.tls.minVersion,
+      tlsMaxVersion: r.tls.maxVersion,
       trustedCidrs: r.cdnCidrs,
       labels: r.labels,
     });

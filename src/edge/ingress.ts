@@ -6,6 +6,7 @@ import { EdgeBackend, EdgeRateLimit, EdgeRoutingProps } from './routing';
 import { SecurityHeadersConfigMap } from './security-headers';
 
 const NGINX = 'nginx.ingress.kubernetes.io';
+const TLS_NAMES = ['1.2', '1.3'];
 
 /** Props of {@link EdgeIngress}. */
 export interface EdgeIngressProps extends EdgeRoutingProps {
@@ -157,6 +158,8 @@ function controllerConfig(r: ResolvedRouting, headerConfigMaps: SecurityHeadersC
     'allow-snippet-annotations': 'false',
     'global-allowed-response-headers': [...allowed].join(','),
     'limit-req-status-code': '429',
+    'ssl-protocols': TLS_NAMES.filter(v => Number(v) >= Number(r.tls.minVersion) && Number(v) <= Number(r.tls.maxVersion)).map(v => `TLSv${v}`).join(' '),
+    'use-http2': 'true',
     'use-gzip': 'true',
     'gzip-min-length': String(EDGE_DEFAULTS.gzipMinLength),
     'gzip-types': EDGE_DEFAULTS.gzipTypes.join(' '),

@@ -117,6 +117,11 @@ export interface EdgeRoutingOptions {
    */
   readonly maxBodySize?: string;
   /**
+   * TLS versions offered to clients (Gateway API: ClientTrafficPolicy; ingress-nginx: the controller's `ssl-protocols`).
+   * @default 1.2 to 1.3
+   */
+  readonly tls?: EdgeTlsOptions;
+  /**
    * Set the shared security headers at the edge as well as in the app.
    * @default true
    */

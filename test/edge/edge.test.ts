@@ -99,7 +99,10 @@ describe('EdgeIngress', () => {
       'gzip-types': 'text/plain text/css application/json application/javascript text/xml application/xml application/xml+rss text/javascript',
       'use-forwarded-headers': 'false',
       'allow-snippet-annotations': 'false',
+      'ssl-protocols': 'TLSv1.2 TLSv1.3',
+      'use-http2': 'true',
     });
+    expect(new EdgeIngress(chart, 'tls13', { ...routing, tls: { minVersion: '1.3' } }).controllerConfig['ssl-protocols']).toBe('TLSv1.3');
     expect(e.controllerConfig['proxy-real-ip-cidr']).toBeUndefined();
     expect(e.controllerValues()).toEqual({ controller: { config: e.controllerConfig } });
   });
@@ -155,6 +158,7 @@ describe('EdgeIngress', () => {
     [{ annotations: { [`${NGINX}/configuration-snippet`]: 'more_set_headers "X: y";' } }, /snippet/],
     [{ apiRateLimit: { requestsPerSecond: 0, burst: 0 } }, /apiRateLimit.requestsPerSecond: 0/],
     [{ cdn: { cidrs: ['10.0.0.0/33'] } }, /edge.cdn.cidrs\[0\]: "10.0.0.0\/33".*CIDR/],
+    [{ tls: { minVersion: '1.0' } }, /Invalid tls.minVersion: "1.0"/],
   ])('refuses %j', (bad, message) => {
     const chart = new Chart(Testing.app(), 't', { namespace: 'x' });
     expect(() => new EdgeIngress(chart, 'edge', { ...routing, ...bad } as any)).toThrow(message);

@@ -3,9 +3,12 @@ import { Construct } from 'constructs';
 import { Components, EdgeConventions, RuntimeDefaults, SecurityHeaders } from '../../conventions';
 import {
   PropValidationError, parseDurationSeconds, validateCidr, validateDnsLabel, validateDnsSubdomain, validateHttpPath,
-  validateInteger, validateNginxSize,
+  validateInteger, validateNginxSize, validateOneOf,
 } from '../../core/validate';
-import { EdgeRateLimit, EdgeRoute, EdgeRoutingProps } from '../routing';
+import { EdgeRateLimit, EdgeRoute, EdgeRoutingProps, EdgeTlsOptions } from '../routing';
+
+// TLS versions the edge may negotiate (1.0 and 1.1 are deprecated by RFC 8996).
+const TLS_VERSIONS = ['1.2', '1.3'];
 
 /** Defaults of the edge, from the seed's nginx configuration. */
 export const EDGE_DEFAULTS = {
@@ -60,6 +63,8 @@ export interface ResolvedRouting {
   readonly maxBodySize: string;
   /** Trusted CDN ranges; empty without a CDN. */
   readonly cdnCidrs: string[];
+  /** TLS versions, oldest and newest. */
+  readonly tls: { minVersion: string; maxVersion: string };
 }
 
 export function resolveRouting(scope: Construct, props: EdgeRoutingProps): ResolvedRouting {
@@ -104,6 +109,7 @@ export function resolveRouting(scope: Construct, props: EdgeRoutingProps): Resol
     loginRateLimit,
     maxBodySize: validateNginxSize('maxBodySize', props.maxBodySize ?? EDGE_DEFAULTS.maxBodySize),
     cdnCidrs: resolveCdn(props),
+    tls: validateTls(props.tls ?? {}),
   };
 }
 
@@ -166,6 +172,13 @@ function resolveCdn(props: EdgeRoutingProps): string[] {
 export function routeFor(routing: ResolvedRouting, host: string, path: string): ResolvedRoute | undefined {
   return routing.routes.filter(r => r.host === host && path.startsWith(r.pathPrefix))
     .sort((a, b) => b.pathPrefix.length - a.pathPrefix.length)[0];
+}
+
+/** TLS 1.2 or 1.3 at both ends, the newest not older than the oldest. */
+export function validateTls(tls: EdgeTlsOptions): { minVersion: string; maxVersion: string } {
+  const minVersion = validateOneOf('tls.minVersion', tls.minVersion ?? '1.2', TLS_VERSIONS);
+  const maxVersion = validateOneOf('tls.maxVersion', tls.maxVersion ?? '1.3', TLS_VERSIONS.filter(v => Number(v) >= Number(minVersion)));
+  return { minVersion, maxVersion };
 }
 
 export function validateRateLimit(prop: string, limit: EdgeRateLimit): EdgeRateLimit {
