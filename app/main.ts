@@ -3,13 +3,19 @@
  * (`npx projen synth`, which runs `cdk8s synth`).
  *
  * - Image tags come from IMAGE_TAG so CI deploys the commit it built.
+ * - EDGE_KIND selects the edge: `gateway-api` (Envoy Gateway, the default) or
+ *   `ingress-nginx`, for which `<env>.ingress-nginx.values.yaml` beside the
+ *   manifests configures the controller the Ingresses depend on
+ *   (`helm upgrade --install ingress-nginx ingress-nginx/ingress-nginx -f dist/<env>.ingress-nginx.values.yaml`).
  * - Backup storage comes from the AWS package's stack outputs when
  *   AWS_OUTPUTS_FILE points at `cdk deploy --outputs-file` JSON; otherwise the
  *   seed's bucket with credentials from the `backup-s3` Secret.
  */
 import * as fs from 'fs';
-import { App, YamlOutputType } from 'cdk8s';
-import { BackupConventions, BackupStorage, ClusterAddonsChart, EdgeEnvironments, Environments, RauliVisionChart } from '../src';
+import * as path from 'path';
+import { App, Yaml, YamlOutputType } from 'cdk8s';
+import { BackupConventions, BackupStorage, ClusterAddonsChart, EdgeEnvironments, EdgeKind, Environments, RauliVisionChart } from '../src';
+import { validateOneOf } from '../src/core/validate';
 
 const registry = process.env.IMAGE_REGISTRY ?? 'ghcr.io/rauli-vision';
 const tag = process.env.IMAGE_TAG ?? '1.0.0';
@@ -27,8 +33,19 @@ function backupStorage(environment: string): BackupStorage {
   return { bucketName: process.env.BACKUP_BUCKET ?? 'rauli-vision-backups', region: process.env.AWS_REGION ?? 'us-east-1', credentialsSecret: 'backup-s3' };
 }
 
+function edgeKindFromEnv(): EdgeKind {
+  try {
+    return validateOneOf('EDGE_KIND', process.env.EDGE_KIND || EdgeKind.GATEWAY_API, Object.values(EdgeKind)) as EdgeKind;
+  } catch (e) {
+    // A setting typo, not a bug: the message without a stack trace.
+    console.error((e as Error).message);
+    process.exit(1);
+  }
+}
+const edgeKind = edgeKindFromEnv();
+
 const app = new App({ yamlOutputType: YamlOutputType.FILE_PER_CHART });
-for (const environment of Environments.NAMES) {
+const charts = Environments.NAMES.map(environment =>
   new RauliVisionChart(app, environment, {
     environment,
     images: {
@@ -36,10 +53,13 @@ for (const environment of Environments.NAMES) {
       backendGo: `${registry}/backend:${tag}`,
       backendPython: `${registry}/cliente-local:${tag}`,
     },
-    edge: { ...EdgeEnvironments.routing(environment), tlsSecretName: `rauli-vision-${environment}-tls` },
+    edge: { ...EdgeEnvironments.routing(environment), tlsSecretName: `rauli-vision-${environment}-tls`, kind: edgeKind },
     backup: { storage: backupStorage(environment) },
-  });
-}
+  }));
 // The controllers and operators the charts above need, installed by Flux (dist/cluster-addons.k8s.yaml).
 new ClusterAddonsChart(app, 'cluster-addons');
 app.synth();
+for (const chart of charts) {
+  const ingress = chart.edge?.ingress;
+  if (ingress) Yaml.save(path.join(app.outdir, `${chart.preset.name}.ingress-nginx.values.yaml`), [ingress.controllerValues()]);
+}

@@ -1,15 +1,16 @@
 import { Construct } from 'constructs';
 import { LetsEncryptClusterIssuer } from './cluster-issuer';
 import { EdgeGateway } from './gateway';
+import { EdgeGatewayClass } from './gateway-class';
 import { EdgeIngress } from './ingress';
-import { EdgeRateLimit, EdgeRoutingOptions, EdgeServiceRoute } from './routing';
+import { EdgeRoutingOptions } from './routing';
 import { HttpService } from '../workload/http-service';
 
 /** Which edge implementation routes traffic into the cluster. */
 export enum EdgeKind {
   /** ingress-nginx Ingresses (retired upstream in March 2026: no more security fixes). */
   INGRESS_NGINX = 'ingress-nginx',
-  /** Gateway API Gateway + HTTPRoutes, the maintained path. */
+  /** Gateway API Gateway + HTTPRoutes on Envoy Gateway, the maintained path. */
   GATEWAY_API = 'gateway-api',
 }
 
@@ -17,7 +18,7 @@ export enum EdgeKind {
 export interface EdgeOptions extends EdgeRoutingOptions {
   /**
    * Edge implementation.
-   * @default EdgeKind.INGRESS_NGINX
+   * @default EdgeKind.GATEWAY_API
    */
   readonly kind?: EdgeKind;
   /**
@@ -42,20 +43,10 @@ export interface EdgeOptions extends EdgeRoutingOptions {
    */
   readonly ingressClassName?: string;
   /**
-   * API rate limit (ingress-nginx only).
-   * @default 10 requests/s, burst 20
+   * Namespace the ingress-nginx controller runs in (ingress-nginx only): network policies admit traffic from it.
+   * @default 'ingress-nginx'
    */
-  readonly apiRateLimit?: EdgeRateLimit;
-  /**
-   * Login rate limit (ingress-nginx only).
-   * @default 1 request/s, burst 5
-   */
-  readonly loginRateLimit?: EdgeRateLimit;
-  /**
-   * Largest request body (ingress-nginx only).
-   * @default '10m'
-   */
-  readonly maxBodySize?: string;
+  readonly ingressControllerNamespace?: string;
   /**
    * Extra annotations of the Ingress that owns the certificate (ingress-nginx only).
    * @default - none
@@ -63,50 +54,58 @@ export interface EdgeOptions extends EdgeRoutingOptions {
   readonly annotations?: { [key: string]: string };
   /**
    * GatewayClass (Gateway API only).
-   * @default 'nginx'
+   * @default EdgeGatewayClass.envoy()
    */
-  readonly gatewayClassName?: string;
+  readonly gatewayClass?: EdgeGatewayClass;
 }
 
 /** Props of {@link Edge}. */
 export interface EdgeProps extends EdgeOptions {
-  /** The site (the React frontend): serves `/` and the static assets. */
-  readonly frontend: HttpService;
-  /** The API (the Go backend): serves `/api/` (and `/` on the API hosts). */
-  readonly backend: HttpService;
   /**
-   * More path prefixes routed to other services (API rate limit and security headers apply).
-   * @default - none
+   * The site (the React frontend): serves `/` and the static assets.
+   * @default - required unless `routes` is set
    */
-  readonly routes?: EdgeServiceRoute[];
+  readonly frontend?: HttpService;
+  /**
+   * The API (the Go backend): serves `/api/` (and `/` on the API hosts).
+   * @default - required unless `routes` is set
+   */
+  readonly backend?: HttpService;
 }
 
 /**
  * The public edge of one environment: TLS from Let's Encrypt through
- * cert-manager, `/` to the frontend, `/api/` to the Go backend, on
- * ingress-nginx or on Gateway API.
+ * cert-manager and the routing table, on Gateway API with Envoy Gateway (the
+ * default) or on ingress-nginx.
  */
 export class Edge extends Construct {
+  /** Namespace the ingress-nginx controller runs in by default (its Helm chart's usual release namespace). */
+  public static readonly INGRESS_NGINX_NAMESPACE = 'ingress-nginx';
+
   /** The implementation in use. */
   public readonly kind: EdgeKind;
   /** The Ingresses, with EdgeKind.INGRESS_NGINX. */
   public readonly ingress?: EdgeIngress;
-  /** The Gateway and routes, with EdgeKind.GATEWAY_API. */
+  /** The Gateway, routes and policies, with EdgeKind.GATEWAY_API. */
   public readonly gateway?: EdgeGateway;
   /** The ClusterIssuer, unless `createClusterIssuer` is false. */
   public readonly clusterIssuer?: LetsEncryptClusterIssuer;
   /** Hosts served. */
   public readonly hosts: string[];
+  /** Namespace the edge's proxies run in: traffic into the application arrives from there. */
+  public readonly proxyNamespace: string;
 
   constructor(scope: Construct, id: string, props: EdgeProps) {
     super(scope, id);
-    this.kind = props.kind ?? EdgeKind.INGRESS_NGINX;
+    this.kind = props.kind ?? EdgeKind.GATEWAY_API;
     if (this.kind === EdgeKind.GATEWAY_API) {
-      this.gateway = new EdgeGateway(this, 'Gateway', { ...props, gatewayClassName: props.gatewayClassName });
+      this.gateway = new EdgeGateway(this, 'Gateway', props);
       this.hosts = this.gateway.hosts;
+      this.proxyNamespace = this.gateway.gatewayClass.proxyNamespace;
     } else {
       this.ingress = new EdgeIngress(this, 'Ingress', { ...props, className: props.ingressClassName });
       this.hosts = this.ingress.hosts;
+      this.proxyNamespace = props.ingressControllerNamespace ?? Edge.INGRESS_NGINX_NAMESPACE;
     }
     if (props.createClusterIssuer ?? true) {
       this.clusterIssuer = new LetsEncryptClusterIssuer(this, 'ClusterIssuer', {

@@ -1,16 +1,53 @@
 import { HttpService } from '../workload/http-service';
 
-/** One more path the edge sends to a service, besides the site and the API. */
-export interface EdgeServiceRoute {
-  /** The service routed to (its HTTP Service port). */
-  readonly service: HttpService;
-  /** Path prefix, such as `/reports/`. */
+/**
+ * One entry of the edge's routing table: requests for `host` whose path starts
+ * with `pathPrefix` go to `backend`. The shape of a service catalog entry, so a
+ * catalog maps onto it one to one.
+ */
+export interface EdgeRoute {
+  /** The service that serves the route (the edge sends to its HTTP Service port). */
+  readonly backend: HttpService;
+  /** Public host name. */
+  readonly host: string;
+  /** Path prefix, such as `/` or `/api/`. */
   readonly pathPrefix: string;
   /**
-   * Host the path is routed on; one of `hosts` or `apiHosts`.
-   * @default - every host in `hosts`
+   * Per-client limit on this route.
+   * @default - none (the API prefix and the login path keep their own limits)
    */
-  readonly host?: string;
+  readonly rateLimit?: EdgeRateLimit;
+  /**
+   * The backend serves content-hashed build output under
+   * EdgeConventions.STATIC_ASSETS_PATH: the edge marks it cacheable for a year, immutable.
+   * @default false
+   */
+  readonly staticAssets?: boolean;
+}
+
+/**
+ * A CDN or load balancer in front of the edge (the seed's Cloudflare). The
+ * edge takes the client address from `X-Forwarded-For` only when the request
+ * comes from one of these ranges, so clients cannot pick their own identity
+ * (and dodge per-client limits) by sending the header themselves.
+ */
+export interface CdnOptions {
+  /** Address ranges the CDN connects from, as IPv4 or IPv6 CIDR blocks. */
+  readonly cidrs: string[];
+}
+
+/** TLS protocol versions the edge negotiates with clients. */
+export interface EdgeTlsOptions {
+  /**
+   * Oldest version accepted: '1.2' or '1.3' (1.0 and 1.1 are deprecated by RFC 8996).
+   * @default '1.2'
+   */
+  readonly minVersion?: string;
+  /**
+   * Newest version accepted: '1.2' or '1.3'.
+   * @default '1.3'
+   */
+  readonly maxVersion?: string;
 }
 
 /** A per-client request rate limit enforced at the edge. */
@@ -58,10 +95,42 @@ export interface EdgeRoutingOptions {
    */
   readonly requestTimeout?: string;
   /**
+   * Per-client limit on the API (`/api/` and the API hosts).
+   * @default 10 requests/s, burst 20 (the seed)
+   */
+  readonly apiRateLimit?: EdgeRateLimit;
+  /**
+   * Per-client limit on the login endpoint (EdgeConventions.LOGIN_PATH), on
+   * every host where a rate-limited (API) route serves that path.
+   * @default 1 request/s, burst 5
+   */
+  readonly loginRateLimit?: EdgeRateLimit;
+  /**
+   * Largest request body the edge accepts (nginx size syntax: bytes, or a number with k, m or g; '0' for no limit).
+   * @default '10m'
+   */
+  readonly maxBodySize?: string;
+  /**
+   * TLS versions offered to clients (Gateway API: ClientTrafficPolicy; ingress-nginx: the controller's `ssl-protocols`).
+   * @default 1.2 to 1.3
+   */
+  readonly tls?: EdgeTlsOptions;
+  /**
    * Set the shared security headers at the edge as well as in the app.
    * @default true
    */
   readonly securityHeaders?: boolean;
+  /**
+   * The routing table. Two routes may not share a host and path prefix.
+   * @default - built from `hosts`, `apiHosts`, `frontend` and `backend`:
+   * `/` -> frontend and `/api/` -> backend on every host, `/` -> backend on the API hosts
+   */
+  readonly routes?: EdgeRoute[];
+  /**
+   * A CDN or load balancer in front of the edge, whose `X-Forwarded-For` is trusted.
+   * @default - none: the client address is the connection's source address
+   */
+  readonly cdn?: CdnOptions;
   /**
    * Namespace of the edge objects and of the Services (ingress-nginx resolves
    * the custom-headers ConfigMap by `namespace/name`).
@@ -72,13 +141,14 @@ export interface EdgeRoutingOptions {
 
 /** Routing settings plus the services routed to. */
 export interface EdgeRoutingProps extends EdgeRoutingOptions {
-  /** The site (the React frontend): serves `/` and the static assets. */
-  readonly frontend: HttpService;
-  /** The API (the Go backend): serves `/api/` (and `/` on the API hosts). */
-  readonly backend: HttpService;
   /**
-   * More path prefixes routed to other services.
-   * @default - none
+   * The site (the React frontend): serves `/` and the static assets.
+   * @default - required unless `routes` is set
    */
-  readonly routes?: EdgeServiceRoute[];
+  readonly frontend?: HttpService;
+  /**
+   * The API (the Go backend): serves `/api/` (and `/` on the API hosts).
+   * @default - required unless `routes` is set
+   */
+  readonly backend?: HttpService;
 }

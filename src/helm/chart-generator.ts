@@ -16,7 +16,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, Testing } from 'cdk8s';
 import { BackupConventions, ScrapeIntervals, ServiceConventions } from '../conventions';
-import { Edge, EdgeEnvironments } from '../edge';
+import { Edge, EdgeEnvironments, EdgeGateway, EdgeGatewayClass, EdgeKind } from '../edge';
 import { emitDocument, Expr, If, Interpolated, MERGE_KEY, Node, Range, TEMPLATED_KEYS, ToYaml } from './template-yaml';
 import { deepMerge } from '../core/merge';
 import { EDGE_DEFAULTS } from '../edge/private/routing';
@@ -100,6 +100,8 @@ const S = {
   schedule: '7 7 7 7 *',
   scrapeInterval: '3333s',
   release: 'sentinel-prometheus-release',
+  gatewayClass: 'sentinel-gateway-class',
+  proxyNamespace: 'sentinel-proxy-ns',
 };
 
 /** Template reference to a values path; `services.<name>` keys hold dashes, so they go through `index`. */
@@ -107,6 +109,10 @@ const V = (p: string, root = '$.Values') => {
   const m = /^services\.([^.]+)\.(.+)$/.exec(p);
   return m ? `(index ${root}.services ${JSON.stringify(m[1])}).${m[2]}` : `${root}.${p}`;
 };
+
+/** values.yaml's `edge.kind`, per edge implementation. */
+const EDGE_KINDS: Array<[string, EdgeKind]> = [['gateway', EdgeKind.GATEWAY_API], ['ingress-nginx', EdgeKind.INGRESS_NGINX]];
+const edgeIs = (kind: string) => `(eq ${V('edge.kind')} ${JSON.stringify(kind)})`;
 
 /** Sentinels of one service's resources, autoscaling and scrape interval, and the values they stand for. */
 function serviceSentinels(n: number, prefix: string, scraped: boolean) {
@@ -164,6 +170,12 @@ export function valuesFor(environment: string, entries: ServiceEntry[] = default
       tls: [{ secretName: EDGE_DEFAULTS.tlsSecretName, hosts: [...routing.hosts!, ...routing.apiHosts!] }],
       clusterIssuer: { create: false, name: EDGE_DEFAULTS.clusterIssuerName, email: 'platform@rauli-vision.com' },
     },
+    edge: {
+      kind: 'gateway',
+      gatewayClass: { create: false, name: 'envoy' },
+      gateway: { proxyNamespace: EdgeGatewayClass.ENVOY_PROXY_NAMESPACE },
+      ingressNginx: { namespace: Edge.INGRESS_NGINX_NAMESPACE },
+    },
     services: Object.fromEntries(catalog.entries.map(e => [e.name, service(catalog.settings(e.name, preset.name), e)])),
     monitoring: { enabled: true, release: 'kube-prometheus-stack', serviceMonitor: { enabled: true, interval: ScrapeIntervals.DEFAULT } },
     backup: {
@@ -182,7 +194,7 @@ export function valuesFor(environment: string, entries: ServiceEntry[] = default
  * (such as connection pool sizes) differ between the two without being a
  * sentinel: the chart keeps the preset's result for them.
  */
-function charts(services: ChartService[]): { chart: RauliVisionChart; real: RauliVisionChart; scalars: Map<string | number, string> } {
+function charts(services: ChartService[], kind: EdgeKind = EdgeKind.GATEWAY_API): { chart: RauliVisionChart; real: RauliVisionChart; scalars: Map<string | number, string> } {
   const scalars = new Map<string | number, string>();
   const image = (s: ChartService) => `${S.repository}/${s.imageName}:${S.tag}`;
   const sentinelEntries = services.map(s => {
@@ -205,6 +217,9 @@ function charts(services: ChartService[]): { chart: RauliVisionChart; real: Raul
       clusterIssuerName: S.issuer,
       ingressClassName: S.ingressClass,
       acmeEmail: S.email,
+      kind,
+      gatewayClass: EdgeGatewayClass.envoy(S.gatewayClass, S.proxyNamespace),
+      ingressControllerNamespace: S.proxyNamespace,
     },
     backup: { storage: { bucketName: S.bucket }, schedule: S.schedule },
     monitoring: { scrapeInterval: S.scrapeInterval, release: S.release },
@@ -212,6 +227,12 @@ function charts(services: ChartService[]): { chart: RauliVisionChart; real: Raul
   const chart = new RauliVisionChart(Testing.app(), 'rauli-vision', { ...props, services: sentinelEntries });
   const real = new RauliVisionChart(Testing.app(), 'rauli-vision', { ...props, services: services.map(s => ({ ...s.entry, image: image(s) })) });
   return { chart, real, scalars };
+}
+
+/** Synthesized documents with their preset twins, for one edge implementation. */
+function edgeDocs(services: ChartService[], kind: EdgeKind) {
+  const { chart, real, scalars } = charts(services, kind);
+  return { chart, scalars, docs: chart.toJson() as Json[], realDocs: new Map<string, Json>(real.toJson().map((d: Json) => [key(d), d])) };
 }
 
 /** Identity of a synthesized object. */
@@ -280,12 +301,19 @@ interface Template {
 /** Builds the templates from the sentinel chart. */
 export function buildTemplates(entries: ServiceEntry[] = defaultServices()): Template[] {
   const chartServiceList = chartServices(entries);
-  const { chart, real, scalars } = charts(chartServiceList);
-  const docs: Json[] = chart.toJson();
-  const realDocs = new Map<string, Json>(real.toJson().map((d: Json) => [key(d), d]));
+  // Everything from the Gateway API chart; the edge objects of both implementations, each under its `edge.kind`.
+  const byKind = EDGE_KINDS.map(([value, kind]) => ({ value, ...edgeDocs(chartServiceList, kind) }));
+  const { chart, scalars } = byKind[0];
+  const sources: Array<{ raw: Json; real: Json; edgeKind?: string; edge?: Edge }> = [];
+  for (const k of byKind) {
+    const objects = objectsUnder(k.chart.edge!);
+    for (const raw of k.docs) {
+      const isEdge = objects.has(key(raw));
+      if (!isEdge && k !== byKind[0]) continue;
+      sources.push({ raw, real: k.realDocs.get(key(raw)), edgeKind: isEdge ? k.value : undefined, edge: isEdge ? k.chart.edge : undefined });
+    }
+  }
   const found = new Set<string | number>();
-  const edge = chart.edge as Edge;
-  const edgeObjects = objectsUnder(edge);
   const data = chart.data;
   const backupObjects = new Set([data.databaseBackup, data.applicationBackup, data.disasterRecoveryPlan]
     .flatMap(c => c ? [...objectsUnder(c)] : []));
@@ -301,11 +329,14 @@ export function buildTemplates(entries: ServiceEntry[] = defaultServices()): Tem
     [S.email, V('ingress.clusterIssuer.email')], [S.issuer, V('ingress.clusterIssuer.name')],
     [S.ingressClass, V('ingress.className')], [S.bucket, V('backup.storage.bucketName')], [S.schedule, V('backup.schedule')],
     [S.scrapeInterval, V('monitoring.serviceMonitor.interval')], [S.release, V('monitoring.release')],
+    [S.gatewayClass, V('edge.gatewayClass.name')],
+    [S.proxyNamespace, `(ternary ${V('edge.gateway.proxyNamespace')} ${V('edge.ingressNginx.namespace')} ${edgeIs('gateway')})`],
   ].sort((a, b) => b[0].length - a[0].length) as Array<[string, string]>;
   const monitoringObjects = objectsUnder(chart.monitoring);
   const templates: Template[] = [];
 
-  for (const raw of docs) {
+  const files = new Set<string>();
+  for (const { raw, real, edgeKind, edge } of sources) {
     const doc: Json = JSON.parse(JSON.stringify(raw));
     let condition: string | undefined;
     const service = services.get(doc.metadata?.name);
@@ -338,10 +369,12 @@ export function buildTemplates(entries: ServiceEntry[] = defaultServices()): Tem
       doc.data.DATABASE_POOL_SIZE = new Expr('include "rauli-vision.databasePoolSize" $ | quote');
     } else if (doc.kind === 'NetworkPolicy') {
       replacePorts(doc.spec, ServiceConventions.HTTP_PORT, targetPort);
-    } else if (edgeObjects.has(key(doc))) {
-      condition = V('ingress.enabled');
-      if (doc.kind === 'ClusterIssuer') condition = `and ${V('ingress.enabled')} ${V('ingress.clusterIssuer.create')}`;
+    } else if (edgeKind && edge) {
+      condition = `and ${V('ingress.enabled')} ${edgeIs(edgeKind)}`;
+      if (doc.kind === 'ClusterIssuer') condition = `${condition} ${V('ingress.clusterIssuer.create')}`;
+      if (doc.kind === 'GatewayClass') condition = `${condition} ${V('edge.gatewayClass.create')}`;
       if (doc.kind === 'Ingress') templateIngress(doc, edge);
+      if (edge.gateway) condition = templateGateway(doc, edge.gateway, condition);
     } else if (monitoringObjects.has(key(doc))) {
       condition = doc.kind === 'ServiceMonitor' || doc.kind === 'PodMonitor'
         ? `and ${V('monitoring.enabled')} ${V('monitoring.serviceMonitor.enabled')}`
@@ -370,9 +403,12 @@ export function buildTemplates(entries: ServiceEntry[] = defaultServices()): Tem
       };
     }
 
-    const objectName = doc.kind === 'Namespace' ? 'release' : doc.kind === 'ClusterIssuer' ? 'letsencrypt' : doc.metadata.name;
-    const name = `${doc.kind.toLowerCase()}-${objectName}.yaml`.replace(/[^a-z0-9.-]/g, '-');
-    templates.push({ file: name, condition, doc: substitute(doc, realDocs.get(key(raw)), scalars, strings, found, doc.kind === 'HorizontalPodAutoscaler') as { [key: string]: Node } });
+    const objectName = doc.kind === 'Namespace' ? 'release' : doc.kind === 'ClusterIssuer' ? 'letsencrypt' : doc.kind === 'GatewayClass' ? 'class' : doc.metadata.name;
+    let name = `${doc.kind.toLowerCase()}-${objectName}.yaml`.replace(/[^a-z0-9.-]/g, '-');
+    // Both edges emit a ClusterIssuer of the same name (different solvers).
+    if (files.has(name)) name = name.replace(/\.yaml$/, `-${edgeKind}.yaml`);
+    files.add(name);
+    templates.push({ file: name, condition, doc: substitute(doc, real, scalars, strings, found, doc.kind === 'HorizontalPodAutoscaler') as { [key: string]: Node } });
   }
 
   // Hosts and the TLS secret are rebuilt structurally (ranges, toYaml), not substituted.
@@ -413,6 +449,43 @@ function replacePorts(node: Json, port: number, expr: Expr): void {
     if (k === 'port' && v === port) node[k] = expr;
     else replacePorts(v, port, expr);
   }
+}
+
+/**
+ * Hosts, listeners, the TLS secret and backend ports of the Gateway API edge,
+ * rebuilt from `ingress.hosts`, `ingress.apiHosts` and `ingress.tls`. Returns
+ * the template's condition: the API host's route and policy need API hosts.
+ */
+function templateGateway(doc: Json, gateway: EdgeGateway, condition: string): string {
+  const byHost = (hosts: string[], item: (host: string) => Node): Node[] => hosts.map(h => {
+    if (h === S.host) return new Range(V('ingress.hosts'), item('.host'));
+    if (h === S.apiHost) return new Range(V('ingress.apiHosts'), item('.'));
+    throw new Error(`unexpected host ${h} in ${doc.kind} ${doc.metadata.name}`);
+  });
+  const listenerOf = (h: string) => new Expr(`printf "${EdgeGateway.listenerName('%s')}" ${h} | quote`);
+  const hostOfListener = (name: string) => [S.host, S.apiHost].find(h => EdgeGateway.listenerName(h) === name);
+  if (doc.kind === 'Gateway') {
+    doc.spec.listeners = doc.spec.listeners.flatMap((l: Json) => !l.hostname ? [l] : byHost([l.hostname], h => ({
+      ...l,
+      name: listenerOf(h),
+      hostname: new Expr(`${h} | quote`),
+      tls: { ...l.tls, certificateRefs: l.tls.certificateRefs.map((ref: Json) => ({ ...ref, name: new Expr(`(index ${V('ingress.tls')} 0).secretName | quote`) })) },
+    })));
+  }
+  if (doc.kind === 'HTTPRoute') {
+    doc.spec.hostnames = byHost(doc.spec.hostnames, h => new Expr(`${h} | quote`));
+    doc.spec.parentRefs = doc.spec.parentRefs.flatMap((p: Json) => {
+      const host = hostOfListener(p.sectionName);
+      return host ? byHost([host], h => ({ ...p, sectionName: listenerOf(h) })) : [p];
+    });
+    // Services with their own port keep it; the others follow `service.port`.
+    for (const rule of doc.spec.rules) {
+      for (const ref of rule.backendRefs ?? []) if (ref.port === DEFAULT_SERVICE_PORT) ref.port = new Expr(V('service.port'));
+    }
+  }
+  const api = gateway.routes.api?.name;
+  return api !== undefined && doc.metadata.name === api && ['HTTPRoute', 'BackendTrafficPolicy'].includes(doc.kind)
+    ? `${condition} (not (empty ${V('ingress.apiHosts')}))` : condition;
 }
 
 /** Hosts, TLS, class, backend ports and the owner's annotations of one edge Ingress. */
@@ -462,9 +535,11 @@ function valuesYaml(environment: string, entries: ServiceEntry[]): string {
     `# image: repository prefix, tag and pull policy of every service\'s image (${entries.map(e => `<repository>/${imageNameOf(e)}`).join(', ')}).`,
     '# service: type and port of the Services; targetPort is the container port (and PORT) of the',
     '# services on the platform\'s default ports.',
-    '# ingress: ingress-nginx Ingresses (web, api, login, assets). `hosts[].paths` route to the',
-    '# frontend; /api/, the login path and /assets/ are routed on every host; `apiHosts` send',
-    '# everything to the Go API. `annotations` go on the web Ingress, which owns the certificate.',
+    '# edge.kind: `gateway` (Gateway API on Envoy Gateway, the default) or `ingress-nginx`.',
+    '# ingress: hosts, TLS and issuer of either edge. With ingress-nginx, Ingresses web, api, login,',
+    '# assets: `hosts[].paths` route to the frontend; /api/, the login path and /assets/ are routed on',
+    '# every host; `apiHosts` send everything to the API. `annotations` go on the web Ingress,',
+    '# which owns the certificate.',
     '# The ClusterIssuer is cluster-scoped: create it from one release only.',
     '# monitoring / backup: switch the ServiceMonitors, rules, dashboards and backup jobs;',
     '# monitoring.serviceMonitor.interval is the data-tier exporters\' scrape interval.',
@@ -512,6 +587,10 @@ const SCHEMA_RULES: { [path: string]: object } = {
   'ingress.hosts.*.paths.*.pathType': { enum: ['Prefix', 'Exact', 'ImplementationSpecific'] },
   'ingress.apiHosts': { type: 'array', items: { type: 'string', pattern: DNS_NAME } },
   'ingress.annotations': { type: 'object', additionalProperties: { type: 'string' } },
+  'edge.kind': { enum: EDGE_KINDS.map(([value]) => value) },
+  'edge.gatewayClass.name': { pattern: DNS_NAME },
+  'edge.gateway.proxyNamespace': { pattern: DNS_NAME },
+  'edge.ingressNginx.namespace': { pattern: DNS_NAME },
   'monitoring.serviceMonitor.interval': { pattern: '^([0-9]+(ms|s|m|h))+$' },
   'services.*.scrapeInterval': { pattern: '^([0-9]+(ms|s|m|h))+$' },
   'backup.schedule': { pattern: '^\\S+( \\S+){4}$' },
@@ -546,12 +625,17 @@ const DESCRIPTIONS: { [path: string]: string } = {
   'service.type': 'Type of the application Services',
   'service.port': 'HTTP port of the Services on the platform\'s default port (the Ingress backends follow it)',
   'service.targetPort': 'Container port of the services on the platform\'s default port; also their `PORT` variable and the NetworkPolicy ports',
-  'ingress.enabled': 'Render the Ingresses and their header ConfigMaps',
-  'ingress.className': 'IngressClass of every Ingress (and of the ClusterIssuer\'s HTTP-01 solver)',
+  'edge.kind': 'Edge implementation: `gateway` (Gateway API on Envoy Gateway: Gateway, HTTPRoutes, ClientTrafficPolicy, BackendTrafficPolicies) or `ingress-nginx` (Ingresses; the controller needs the settings under "Edge prerequisites")',
+  'edge.gatewayClass.create': 'Render the cluster-scoped GatewayClass (Envoy Gateway\'s controller); enable it in one release per cluster only',
+  'edge.gatewayClass.name': 'GatewayClass the Gateway attaches to',
+  'edge.gateway.proxyNamespace': 'Namespace of Envoy Gateway\'s proxies, which the NetworkPolicies admit (`edge.kind: gateway`)',
+  'edge.ingressNginx.namespace': 'Namespace of the ingress-nginx controller, which the NetworkPolicies admit (`edge.kind: ingress-nginx`)',
+  'ingress.enabled': 'Render the edge (Gateway API objects or Ingresses, per `edge.kind`)',
+  'ingress.className': 'IngressClass of every Ingress (and of the ClusterIssuer\'s HTTP-01 solver), with `edge.kind: ingress-nginx`',
   'ingress.annotations': 'Annotations of the web Ingress, which owns the certificate; they win over the generated ones',
-  'ingress.hosts': 'Public hosts; `paths` route to the frontend, `/api/`, the login path and `/assets/` are added on every host',
+  'ingress.hosts': 'Public hosts; `paths` route to the frontend (ingress-nginx; the Gateway routes `/`), `/api/`, the login path and `/assets/` are added on every host',
   'ingress.apiHosts': 'Hosts whose every path goes to the Go API (such as `api.rauli-vision.com`)',
-  'ingress.tls': 'TLS entries of every Ingress; cert-manager fills the secret',
+  'ingress.tls': 'TLS entries of every Ingress; cert-manager fills the secret (the Gateway\'s listeners use the first entry\'s secret)',
   'ingress.clusterIssuer.create': 'Render the cluster-scoped ClusterIssuer; enable it in one release per cluster only',
   'ingress.clusterIssuer.name': 'Name of the ClusterIssuer',
   'ingress.clusterIssuer.email': 'ACME account e-mail',
@@ -587,7 +671,7 @@ function readme(controllerConfig: { [key: string]: string }, entries: ServiceEnt
     '# rauli-vision Helm chart',
     '',
     'The RAULI-VISION platform (frontend, Go API, Python service, PostgreSQL, Redis Cluster, backups,',
-    'monitoring, ingress-nginx edge) for Helm users. It is generated from the cdk8s constructs: with the',
+    'monitoring, and the edge on Gateway API with Envoy Gateway or on ingress-nginx) for Helm users. It is generated from the cdk8s constructs: with the',
     'default values, `helm template` renders exactly what `RauliVisionChart` synthesizes for production',
     '(a test holds them equal). Each service of the catalog has its sizing under `services.<name>`.',
     '',
@@ -609,8 +693,12 @@ function readme(controllerConfig: { [key: string]: string }, entries: ServiceEnt
     '',
     '## Edge prerequisites',
     '',
-    'ingress-nginx (retired upstream in March 2026; the constructs offer Gateway API as the alternative)',
-    'and cert-manager. No snippet annotation is used: security headers and the assets\' `Cache-Control` come',
+    '`edge.kind: gateway` (the default): Envoy Gateway v1.9 (Gateway API v1.6) and cert-manager with',
+    '`--enable-gateway-api`. The policies carry the seed\'s nginx.conf directive by directive (docs/edge.md',
+    'in the repository). Set `edge.gatewayClass.create=true` in one release per cluster, or install the',
+    '`envoy` GatewayClass yourself.',
+    '',
+    '`edge.kind: ingress-nginx`: ingress-nginx (retired upstream in March 2026) and cert-manager. No snippet annotation is used: security headers and the assets\' `Cache-Control` come',
     'from ConfigMaps through the `custom-headers` annotation, which the controller only honours for header',
     'names it allows. Its ConfigMap (ingress-nginx chart: `controller.config`) needs:',
     '',
@@ -664,7 +752,9 @@ export interface GenerateOptions {
 export function generateChart(options: GenerateOptions): string[] {
   const entries = options.services ?? defaultServices();
   const templates = buildTemplates(entries);
-  const production = new RauliVisionChart(Testing.app(), 'edge', { environment: 'production', namespace: 'ns', services: entries, edge: {} });
+  const production = new RauliVisionChart(Testing.app(), 'edge', {
+    environment: 'production', namespace: 'ns', services: entries, edge: { kind: EdgeKind.INGRESS_NGINX },
+  });
   const controllerConfig = production.edge!.ingress!.controllerConfig;
   const postgres = production.data.postgres;
   const dir = options.outdir;

@@ -30,6 +30,9 @@ export interface ServiceFlows {
   readonly redis?: boolean;
 }
 
+/** Port cert-manager's HTTP-01 solver pods serve the challenge on. */
+const ACME_SOLVER_PORT = 8089;
+
 export interface PlatformNetworkPoliciesProps {
   /**
    * Namespace of the ingress controller (or Gateway) that reaches the routed services.
@@ -51,10 +54,11 @@ export interface PlatformNetworkPoliciesProps {
 type Peer = k8s.NetworkPolicyPeer;
 
 /**
- * Default deny for the whole namespace, DNS for every pod, then for each
- * service exactly its declared flows: edge -> routed services, caller ->
- * callee, service -> PostgreSQL / Redis, Prometheus -> metrics port. The data
- * tier's own ingress rules (who may connect to it) live with its constructs.
+ * Default deny for the whole namespace, DNS for every pod, the edge to
+ * cert-manager's HTTP-01 solver, then for each service exactly its declared
+ * flows: edge -> routed services, caller -> callee, service -> PostgreSQL /
+ * Redis, Prometheus -> metrics port. The data tier's own ingress rules (who
+ * may connect to it) live with its constructs.
  */
 export class PlatformNetworkPolicies extends Construct {
   private readonly ingressNamespace: string;
@@ -87,6 +91,12 @@ export class PlatformNetworkPolicies extends Construct {
         to: [{ ...fromNamespace('kube-system'), podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
         ports: [{ protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) }, tcp(53)],
       }],
+    });
+    // cert-manager's HTTP-01 solver pods run in this namespace; the edge must reach them or no certificate is issued.
+    this.policy('allow-edge-to-acme-solver', {
+      podSelector: { matchLabels: { 'acme.cert-manager.io/http01-solver': 'true' } },
+      policyTypes: ['Ingress'],
+      ingress: [{ from: [fromNamespace(this.ingressNamespace)], ports: [tcp(ACME_SOLVER_PORT)] }],
     });
   }
 

@@ -5,11 +5,11 @@ import { Components, EdgeConventions } from '../conventions';
 import { Environments, EnvironmentPreset } from './environments';
 import { DataStore, PlatformImages, ServiceCatalog, ServiceEntry, ServiceRouteKind } from './service-catalog';
 import { deepMerge } from '../core/merge';
-import { PropValidationError, validateDnsLabel } from '../core/validate';
+import { PropValidationError, validateDnsLabel, validateDnsSubdomain } from '../core/validate';
 import { DataTier, DataTierBackupOptions } from '../data/data-tier';
 import { PostgresClusterOptions } from '../data/postgres/postgres-cluster';
 import { RedisClusterOptions } from '../data/redis/redis-cluster';
-import { Edge, EdgeOptions } from '../edge';
+import { Edge, EdgeOptions, EdgeRateLimit, EdgeRoute } from '../edge';
 import { EDGE_DEFAULTS } from '../edge/private/routing';
 import { PlatformNamespace } from '../namespace/platform-namespace';
 import { PlatformNetworkPolicies } from '../network/platform-network-policies';
@@ -62,8 +62,8 @@ export interface RauliVisionChartProps extends ChartProps {
    */
   readonly existingSecret?: string;
   /**
-   * Namespace of the ingress controller or Gateway.
-   * @default 'ingress-nginx'
+   * Namespace of the edge's proxies (ingress-nginx controller or Envoy Gateway's proxies).
+   * @default - the edge's (`envoy-gateway-system` for Gateway API, `ingress-nginx` for ingress-nginx), or 'ingress-nginx' without an edge
    */
   readonly ingressNamespace?: string;
   /**
@@ -73,7 +73,7 @@ export interface RauliVisionChartProps extends ChartProps {
   readonly monitoringNamespace?: string;
   /**
    * Public edge: TLS and the catalog's routes (the site entry at `/`, the API
-   * entry at `/api/`, path routes), on ingress-nginx or Gateway API.
+   * entry at `/api/`, path routes), on Gateway API (Envoy Gateway) or ingress-nginx.
    * @default - no edge
    */
   readonly edge?: EdgeOptions;
@@ -218,28 +218,65 @@ export class RauliVisionChart extends Chart {
   }
 
   private addEdge(options: EdgeOptions): Edge {
+    if (options.routes) {
+      throw new PropValidationError('edge.routes', '(set)', 'no value: the chart routes the catalog\'s entries (services[].route)');
+    }
     const only = (kind: ServiceRouteKind, role: string) => {
       const entries = this.catalog.routed(kind);
       if (entries.length !== 1) {
         throw new PropValidationError('services[].route', entries.map(e => e.name), `exactly one entry with ServiceRoute.${kind}() (${role}) when \`edge\` is set`);
       }
-      return this.service(entries[0].name);
+      return entries[0];
     };
-    const hosts = [...(options.hosts ?? [EDGE_DEFAULTS.host]), ...(options.apiHosts ?? [])];
-    const routes = this.catalog.routed(ServiceRouteKind.PATH).map(e => {
-      const host = e.route!.host;
-      if (host !== undefined && !hosts.includes(host)) {
-        const i = this.catalog.entries.indexOf(e);
-        throw new PropValidationError(`services[${i}] (${e.name}).route.host`, host, `one of the edge's hosts (${hosts.join(', ')})`);
-      }
-      return { service: this.service(e.name), pathPrefix: e.route!.pathPrefix!, host };
-    });
-    return new Edge(this, 'Edge', {
-      ...options,
-      frontend: only(ServiceRouteKind.SITE, 'the site at /'),
-      backend: only(ServiceRouteKind.API, `the API at ${EdgeConventions.API_PATH_PREFIX}`),
-      routes,
-    });
+    const site = only(ServiceRouteKind.SITE, 'the site at /');
+    const api = only(ServiceRouteKind.API, `the API at ${EdgeConventions.API_PATH_PREFIX}`);
+    const hosts = options.hosts ?? [EDGE_DEFAULTS.host];
+    const apiHosts = options.apiHosts ?? [];
+    const routes = this.edgeRoutes(site, api, hosts, apiHosts, options.apiRateLimit ?? EDGE_DEFAULTS.apiRateLimit);
+    // The routing table replaces hosts and apiHosts (the edge takes one or the other).
+    return new Edge(this, 'Edge', { ...options, hosts: undefined, apiHosts: undefined, routes: routes.map(r => r.route) });
+  }
+
+  /**
+   * The edge's routing table from the catalog: the site at `/` (static assets
+   * cached) and the API at the API prefix on every public host, the API at `/`
+   * on the API hosts, then each path entry on its host or on every public host.
+   */
+  private edgeRoutes(site: ServiceEntry, api: ServiceEntry, hosts: string[], apiHosts: string[], apiLimit: EdgeRateLimit) {
+    if (hosts.length === 0) throw new PropValidationError('edge.hosts', hosts, 'at least one host');
+    hosts.forEach((h, i) => validateDnsSubdomain(`edge.hosts[${i}]`, h));
+    apiHosts.forEach((h, i) => validateDnsSubdomain(`edge.apiHosts[${i}]`, h));
+    const all = [...hosts, ...apiHosts];
+    const duplicate = all.find((h, i) => all.indexOf(h) !== i);
+    if (duplicate) throw new PropValidationError('edge.hosts', duplicate, 'each host once across hosts and apiHosts');
+    const at = (e: ServiceEntry) => `services[${this.catalog.entries.indexOf(e)}] (${e.name}).route`;
+    const siteService = this.service(site.name);
+    const apiService = this.service(api.name);
+    const routes: Array<{ prop: string; route: EdgeRoute }> = [
+      ...hosts.flatMap(host => [
+        { prop: at(site), route: { backend: siteService, host, pathPrefix: '/', staticAssets: true } },
+        { prop: at(api), route: { backend: apiService, host, pathPrefix: EdgeConventions.API_PATH_PREFIX, rateLimit: apiLimit } },
+      ]),
+      ...apiHosts.map(host => ({ prop: at(api), route: { backend: apiService, host, pathPrefix: '/', rateLimit: apiLimit } })),
+      ...this.catalog.routed(ServiceRouteKind.PATH).flatMap(e => {
+        const host = e.route!.host;
+        if (host !== undefined && !all.includes(host)) {
+          throw new PropValidationError(`${at(e)}.host`, host, `one of the edge's hosts (${all.join(', ')})`);
+        }
+        const service = this.service(e.name);
+        return (host !== undefined ? [host] : hosts)
+          .map(h => ({ prop: at(e), route: { backend: service, host: h, pathPrefix: e.route!.pathPrefix!, rateLimit: apiLimit } }));
+      }),
+    ];
+    // The catalog cannot see every clash (a path entry at `/` on an API host): name the entry here.
+    const seen = new Map<string, string>();
+    for (const { prop, route } of routes) {
+      const key = `${route.host}${route.pathPrefix}`;
+      const first = seen.get(key);
+      if (first !== undefined) throw new PropValidationError(prop, key, `a host and path no other entry is routed on (${first} has it)`);
+      seen.set(key, prop);
+    }
+    return routes;
   }
 
   private addMonitoring(props: MonitoringProps = {}): Monitoring {
@@ -263,7 +300,8 @@ export class RauliVisionChart extends Chart {
 
   private addNetworkPolicies(props: RauliVisionChartProps): PlatformNetworkPolicies {
     return new PlatformNetworkPolicies(this, 'NetworkPolicies', {
-      ingressNamespace: props.ingressNamespace,
+      // Traffic into the apps comes from the proxies of whichever edge runs.
+      ingressNamespace: props.ingressNamespace ?? this.edge?.proxyNamespace,
       monitoringNamespace: props.monitoringNamespace,
       services: this.catalog.entries.map(e => ({
         service: this.service(e.name),

@@ -10,6 +10,7 @@ import * as path from 'path';
 import { Chart, Testing, Yaml } from 'cdk8s';
 import { duplicateErrors, projectChecks } from './checks';
 import { CrdSchemas } from './crd-schema';
+import { ingressControllerErrors } from './ingress-nginx';
 import { isCoreGroup, isCoreKind, schemaErrors, unknownFields } from './schema';
 
 type Json = any;
@@ -33,6 +34,13 @@ export interface ValidateOptions {
    * their unknown fields are errors. Default: none.
    */
   readonly crdFiles?: string[];
+  /**
+   * The ingress-nginx controller's configuration (its ConfigMap data, Helm
+   * chart `controller.config`; `EdgeIngress.controllerConfig`). Ingresses whose
+   * annotations need a controller setting it lacks are errors. Without it,
+   * every such annotation is an error.
+   */
+  readonly ingressControllerConfig?: { [key: string]: string };
 }
 
 const crdCache = new Map<string, CrdSchemas>();
@@ -63,6 +71,7 @@ export function validateManifests(input: Json[], options: ValidateOptions = {}):
     push(crds?.covers(doc.apiVersion, doc.kind) ? crds.errors(doc) : schemaErrors(doc));
     push(unknownFields(doc).map(f => `unknown field ${f}`));
     push(projectChecks(doc, docs));
+    push(ingressControllerErrors(doc, docs, options.ingressControllerConfig));
   }
   if (options.podSecurity ?? true) {
     for (const r of podSecurity(docs)) {

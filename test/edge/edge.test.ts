@@ -1,10 +1,13 @@
 import { Chart, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
 import { EdgeConventions, SecurityHeaders } from '../../src/conventions';
-import { Edge, EdgeEnvironments, EdgeGateway, EdgeIngress, EdgeKind, LetsEncryptClusterIssuer, SecurityHeadersConfigMap } from '../../src/edge';
+import { Edge, EdgeEnvironments, EdgeGateway, EdgeGatewayClass, EdgeIngress, EdgeKind, LetsEncryptClusterIssuer, SecurityHeadersConfigMap } from '../../src/edge';
 import { RauliVisionChart } from '../../src/platform/rauli-vision-chart';
 import { validateManifests } from '../../src/validation';
 import { HttpService } from '../../src/workload/http-service';
+import { allCrdFiles } from '../support/crds';
+
+const crdFiles = allCrdFiles();
 
 const NGINX = 'nginx.ingress.kubernetes.io';
 /** The two services the edge routes to, created in the chart the edge goes into. */
@@ -27,10 +30,19 @@ const backendsOf = (ing: any) => ing.spec.rules.flatMap((r: any) => r.http.paths
   `${r.host}${p.path} ${p.pathType} -> ${p.backend.service.name}:${p.backend.service.port.number}`));
 
 describe('EdgeIngress', () => {
-  const docs = synth(c => new EdgeIngress(c, 'edge', { ...routing(c), apiHosts: ['api.rauli-vision.com'] }));
+  let edge!: EdgeIngress;
+  const docs = synth(c => { edge = new EdgeIngress(c, 'edge', { ...routing(c), apiHosts: ['api.rauli-vision.com'] }); });
 
-  test('passes the validation harness', () => {
-    expect(validateManifests(docs).errors).toEqual([]);
+  test('passes the validation harness with the controller configuration it writes', () => {
+    expect(validateManifests(docs, { ingressControllerConfig: edge.controllerConfig }).errors).toEqual([]);
+  });
+
+  test('the harness fails its custom-headers and limits without that configuration', () => {
+    const errors = validateManifests(docs, { podSecurity: false }).errors;
+    expect(errors.filter(e => e.includes('global-allowed-response-headers')).length).toBe(4);
+    expect(errors.some(e => /Ingress\/production\/rauli-vision-api: .*limit-rps needs the controller setting limit-req-status-code/.test(e))).toBe(true);
+    const lacking = { ...edge.controllerConfig, 'global-allowed-response-headers': 'X-Frame-Options' };
+    expect(validateManifests(docs, { podSecurity: false, ingressControllerConfig: lacking }).errors.join('\n')).toMatch(/lacks .*X-Content-Type-Options/);
   });
 
   test('routes / to the frontend, /api/ and the API host to the backend, login and assets separately', () => {
@@ -78,12 +90,32 @@ describe('EdgeIngress', () => {
     expect(find(docs, 'Ingress', 'rauli-vision-assets').metadata.annotations[`${NGINX}/custom-headers`]).toBe('production/rauli-vision-asset-headers');
   });
 
-  test('tells the controller which response headers to allow', () => {
+  test('tells the controller which response headers to allow, 429, gzip, and no forwarded headers without a CDN', () => {
     const chart = new Chart(Testing.app(), 't', { namespace: 'x' });
-    const edge = new EdgeIngress(chart, 'edge', routing(chart));
-    expect(edge.controllerConfig['global-allowed-response-headers'].split(',').sort())
+    const svc = routing(chart);
+    const e = new EdgeIngress(chart, 'edge', svc);
+    expect(e.controllerConfig['global-allowed-response-headers'].split(',').sort())
       .toEqual([...Object.keys(SecurityHeaders.HEADERS), 'Cache-Control'].sort());
-    expect(edge.controllerConfig['limit-req-status-code']).toBe('429');
+    expect(e.controllerConfig).toMatchObject({
+      'limit-req-status-code': '429',
+      'use-gzip': 'true',
+      'gzip-min-length': '1024',
+      'gzip-types': 'text/plain text/css application/json application/javascript text/xml application/xml application/xml+rss text/javascript',
+      'use-forwarded-headers': 'false',
+      'allow-snippet-annotations': 'false',
+      'ssl-protocols': 'TLSv1.2 TLSv1.3',
+      'use-http2': 'true',
+    });
+    expect(new EdgeIngress(chart, 'tls13', { ...svc, tls: { minVersion: '1.3' } }).controllerConfig['ssl-protocols']).toBe('TLSv1.3');
+    expect(e.controllerConfig['proxy-real-ip-cidr']).toBeUndefined();
+    expect(e.controllerValues()).toEqual({ controller: { config: e.controllerConfig } });
+  });
+
+  test('behind a declared CDN the controller takes the client address from X-Forwarded-For sent by the CDN only', () => {
+    const chart = new Chart(Testing.app(), 't', { namespace: 'x' });
+    const svc = routing(chart);
+    const e = new EdgeIngress(chart, 'edge', { ...svc, cdn: { cidrs: ['173.245.48.0/20', '2400:cb00::/32'] } });
+    expect(e.controllerConfig).toMatchObject({ 'use-forwarded-headers': 'true', 'proxy-real-ip-cidr': '173.245.48.0/20,2400:cb00::/32' });
   });
 
   test('hosts, secret, issuer, limits, body size and timeout are settable', () => {
@@ -107,7 +139,7 @@ describe('EdgeIngress', () => {
     expect(web.metadata.annotations[`${NGINX}/proxy-read-timeout`]).toBe('60');
     const api = find(d, 'Ingress', 'rv-api').metadata.annotations;
     expect([api[`${NGINX}/limit-rps`], api[`${NGINX}/limit-burst-multiplier`]]).toEqual(['50', '3']);
-    expect(validateManifests(d).errors).toEqual([]);
+    expect(validateManifests(d, { podSecurity: false }).errors.filter(e => !e.includes('needs the controller setting'))).toEqual([]);
   });
 
   test('without security headers the assets still get their cache header', () => {
@@ -127,21 +159,21 @@ describe('EdgeIngress', () => {
     [{ maxBodySize: '10MB' }, /maxBodySize.*nginx size/],
     [{ requestTimeout: '500ms' }, /requestTimeout.*whole number of seconds/],
     [{ requestTimeout: 'thirty' }, /requestTimeout.*duration/],
-    [{ routes: [{ pathPrefix: '/api/', service: 'backend' }] }, /routes\[0\].pathPrefix.*not \/, \/api\//],
-    [{ routes: [{ pathPrefix: '/reports/', host: 'elsewhere.example.com', service: 'backend' }] }, /routes\[0\].host.*one of the edge's hosts/],
     [{ annotations: { [`${NGINX}/configuration-snippet`]: 'more_set_headers "X: y";' } }, /snippet/],
+    [{ apiRateLimit: { requestsPerSecond: 0, burst: 0 } }, /apiRateLimit.requestsPerSecond: 0/],
+    [{ cdn: { cidrs: ['10.0.0.0/33'] } }, /edge.cdn.cidrs\[0\]: "10.0.0.0\/33".*CIDR/],
+    [{ tls: { minVersion: '1.0' } }, /Invalid tls.minVersion: "1.0"/],
   ])('refuses %j', (bad, message) => {
     const chart = new Chart(Testing.app(), 't', { namespace: 'x' });
-    const services = routing(chart);
-    const routes = (bad as any).routes?.map((r: any) => ({ ...r, service: services.backend }));
-    expect(() => new EdgeIngress(chart, 'edge', { ...services, ...bad, ...(routes ? { routes } : {}) } as any)).toThrow(message);
+    const svc = routing(chart);
+    expect(() => new EdgeIngress(chart, 'edge', { ...svc, ...bad } as any)).toThrow(message);
   });
 
   test('needs a namespace for the namespace/name ConfigMap reference', () => {
     const chart = new Chart(Testing.app(), 't');
-    const services = routing(chart);
-    expect(() => new EdgeIngress(chart, 'edge', services)).toThrow(/namespace/);
-    expect(() => new EdgeIngress(chart, 'edge2', { ...services, namespace: 'prod' })).not.toThrow();
+    const svc = routing(chart);
+    expect(() => new EdgeIngress(chart, 'edge', svc)).toThrow(/namespace/);
+    expect(() => new EdgeIngress(chart, 'edge2', { ...svc, namespace: 'prod' })).not.toThrow();
   });
 });
 
@@ -179,108 +211,206 @@ describe('LetsEncryptClusterIssuer', () => {
 describe('EdgeGateway', () => {
   const docs = synth(c => new EdgeGateway(c, 'gw', { ...routing(c), apiHosts: ['api.rauli-vision.com'] }));
 
-  test('passes the validation harness', () => {
-    expect(validateManifests(docs).errors).toEqual([]);
+  test('passes the validation harness against the Envoy Gateway and Gateway API CRDs', () => {
+    expect(validateManifests(docs, { crdFiles }).errors).toEqual([]);
   });
 
-  test('one HTTPS listener per host on the cert-manager secret, HTTP redirects to HTTPS', () => {
+  test('Envoy Gateway\'s GatewayClass, one HTTPS listener per host on the cert-manager secret, HTTP redirects to HTTPS', () => {
+    const gc = find(docs, 'GatewayClass', 'envoy');
+    expect(gc.spec).toEqual({ controllerName: 'gateway.envoyproxy.io/gatewayclass-controller' });
+    expect(gc.metadata.namespace).toBeUndefined();
     const gw = find(docs, 'Gateway', 'rauli-vision');
+    expect(gw.spec.gatewayClassName).toBe('envoy');
     expect(gw.metadata.annotations['cert-manager.io/cluster-issuer']).toBe('letsencrypt-prod');
     expect(gw.spec.listeners.map((l: any) => `${l.name} ${l.protocol}:${l.port} ${l.hostname ?? '*'} ${l.tls?.certificateRefs[0].name ?? ''}`)).toEqual([
       'http HTTP:80 * ',
-      'https-0 HTTPS:443 rauli-vision.com rauli-vision-tls',
-      'https-1 HTTPS:443 api.rauli-vision.com rauli-vision-tls',
+      'https-rauli-vision.com HTTPS:443 rauli-vision.com rauli-vision-tls',
+      'https-api.rauli-vision.com HTTPS:443 api.rauli-vision.com rauli-vision-tls',
     ]);
     const redirect = find(docs, 'HTTPRoute', 'rauli-vision-redirect');
     expect(redirect.spec.parentRefs).toEqual([{ name: 'rauli-vision', sectionName: 'http' }]);
+    expect(redirect.spec.hostnames).toEqual(['rauli-vision.com', 'api.rauli-vision.com']);
     expect(redirect.spec.rules[0].filters[0].requestRedirect).toEqual({ scheme: 'https', statusCode: 301 });
   });
 
   test('the same routes as the Ingress edge, with headers as ResponseHeaderModifier filters', () => {
     const web = find(docs, 'HTTPRoute', 'rauli-vision-web');
     expect(web.spec.hostnames).toEqual(['rauli-vision.com']);
-    expect(web.spec.parentRefs).toEqual([{ name: 'rauli-vision', sectionName: 'https-0' }]);
+    expect(web.spec.parentRefs).toEqual([{ name: 'rauli-vision', sectionName: 'https-rauli-vision.com' }]);
     const rules = web.spec.rules.map((r: any) => `${r.matches[0].path.type} ${r.matches[0].path.value} -> ${r.backendRefs[0].name}:${r.backendRefs[0].port}`);
     expect(rules).toEqual([
-      `Exact ${EdgeConventions.LOGIN_PATH} -> backend-go:8080`,
-      'PathPrefix /api/ -> backend-go:8080',
       'PathPrefix /assets/ -> frontend:80',
+      'PathPrefix /api/ -> backend-go:8080',
       'PathPrefix / -> frontend:80',
     ]);
     const setOf = (rule: any) => Object.fromEntries(rule.filters[0].responseHeaderModifier.set.map((h: any) => [h.name, h.value]));
-    expect(setOf(web.spec.rules[3])).toEqual(SecurityHeaders.HEADERS);
-    expect(setOf(web.spec.rules[2])['Cache-Control']).toBe('public, max-age=31536000, immutable');
+    expect(setOf(web.spec.rules[2])).toEqual(SecurityHeaders.HEADERS);
+    expect(setOf(web.spec.rules[0])).toEqual({ ...SecurityHeaders.HEADERS, 'Cache-Control': 'public, max-age=31536000, immutable' });
     expect(web.spec.rules.every((r: any) => r.timeouts.request === '30s')).toBe(true);
     const api = find(docs, 'HTTPRoute', 'rauli-vision-api');
     expect(api.spec.hostnames).toEqual(['api.rauli-vision.com']);
+    expect(api.spec.parentRefs).toEqual([{ name: 'rauli-vision', sectionName: 'https-api.rauli-vision.com' }]);
+    expect(api.spec.rules.map((r: any) => r.matches[0].path.value)).toEqual(['/']);
     expect(api.spec.rules[0].backendRefs).toEqual([{ name: 'backend-go', port: 8080 }]);
+  });
+
+  test('each HTTPRoute has its BackendTrafficPolicy: the API host is limited everywhere, login on both', () => {
+    const limitsOf = (name: string) => find(docs, 'BackendTrafficPolicy', name).spec.rateLimit.local.rules
+      .map((r: any) => `${r.clientSelectors[0].path.type} ${r.clientSelectors[0].path.value} ${r.clientSelectors[0].sourceCIDR.value} ${r.limit.requests}/${r.limit.unit}`);
+    expect(limitsOf('rauli-vision-web')).toEqual([
+      'PathPrefix /api/ 0.0.0.0/0 10/Second', 'PathPrefix /api/ ::/0 10/Second',
+      `Exact ${EdgeConventions.LOGIN_PATH} 0.0.0.0/0 1/Second`, `Exact ${EdgeConventions.LOGIN_PATH} ::/0 1/Second`,
+    ]);
+    expect(limitsOf('rauli-vision-api')).toEqual([
+      'PathPrefix / 0.0.0.0/0 10/Second', 'PathPrefix / ::/0 10/Second',
+      `Exact ${EdgeConventions.LOGIN_PATH} 0.0.0.0/0 1/Second`, `Exact ${EdgeConventions.LOGIN_PATH} ::/0 1/Second`,
+    ]);
+    for (const name of ['rauli-vision-web', 'rauli-vision-api']) {
+      expect(find(docs, 'BackendTrafficPolicy', name).spec.targetRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name }]);
+    }
+    expect(find(docs, 'ClientTrafficPolicy', 'rauli-vision').spec.targetRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'rauli-vision' }]);
+    expect(find(docs, 'ClientTrafficPolicy', 'rauli-vision').spec.clientIPDetection).toBeUndefined();
+  });
+
+  test('limits, body size, TLS versions, CDN and timeouts are settable', () => {
+    const d = synth(c => new EdgeGateway(c, 'gw', {
+      ...routing(c),
+      apiRateLimit: { requestsPerSecond: 50, burst: 100 },
+      loginRateLimit: { requestsPerSecond: 2, burst: 2 },
+      maxBodySize: '512k',
+      requestTimeout: '1m',
+      tls: { minVersion: '1.3' },
+      cdn: { cidrs: ['173.245.48.0/20', '2400:cb00::/32'] },
+    }));
+    const btp = find(d, 'BackendTrafficPolicy', 'rauli-vision-web').spec;
+    expect(btp.rateLimit.local.rules.map((r: any) => r.limit.requests)).toEqual([50, 50, 2, 2]);
+    expect(btp.requestBuffer).toEqual({ limit: '512Ki' });
+    const ctp = find(d, 'ClientTrafficPolicy', 'rauli-vision').spec;
+    expect(ctp.tls).toEqual({ minVersion: '1.3', maxVersion: '1.3', alpnProtocols: ['h2', 'http/1.1'] });
+    expect(ctp.clientIPDetection).toEqual({ xForwardedFor: { trustedCIDRs: ['173.245.48.0/20', '2400:cb00::/32'] } });
+    expect(find(d, 'HTTPRoute', 'rauli-vision-web').spec.rules[0].timeouts).toEqual({ request: '1m' });
+    expect(validateManifests(d, { crdFiles }).errors).toEqual([]);
+    const unlimited = synth(c => new EdgeGateway(c, 'gw', { ...routing(c), maxBodySize: '0' }));
+    expect(find(unlimited, 'BackendTrafficPolicy', 'rauli-vision-web').spec.requestBuffer).toBeUndefined();
+  });
+
+  test('routes from a catalog: service, host and path prefix per entry; hosts with the same routes share an HTTPRoute', () => {
+    const d = synth(c => {
+      const { frontend, backend } = routing(c);
+      const shop = new HttpService(c, 'shop', { name: 'shop', component: 'shop', image: 'ghcr.io/rauli-vision/shop:1.0.0', servicePort: 8080 });
+      new EdgeGateway(c, 'gw', {
+        routes: [
+          { backend: frontend, host: 'rauli-vision.com', pathPrefix: '/', staticAssets: true },
+          { backend: backend, host: 'rauli-vision.com', pathPrefix: '/api/', rateLimit: { requestsPerSecond: 10, burst: 20 } },
+          { backend: shop, host: 'shop.rauli-vision.com', pathPrefix: '/' },
+          { backend: shop, host: 'tienda.rauli-vision.com', pathPrefix: '/' },
+        ],
+      });
+    });
+    expect(d.filter(x => x.kind === 'HTTPRoute').map(x => `${x.metadata.name} ${x.spec.hostnames.join(',')}`)).toEqual([
+      'rauli-vision-redirect rauli-vision.com,shop.rauli-vision.com,tienda.rauli-vision.com',
+      'rauli-vision-web rauli-vision.com',
+      'rauli-vision-web-1 shop.rauli-vision.com,tienda.rauli-vision.com',
+    ]);
+    const shopRoute = find(d, 'HTTPRoute', 'rauli-vision-web-1');
+    expect(shopRoute.spec.rules.map((r: any) => `${r.matches[0].path.value} -> ${r.backendRefs[0].name}`)).toEqual(['/ -> shop']);
+    expect(find(d, 'BackendTrafficPolicy', 'rauli-vision-web-1').spec.rateLimit).toBeUndefined();
+    expect(validateManifests(d, { crdFiles }).errors).toEqual([]);
+  });
+
+  test('an existing GatewayClass is only named', () => {
+    const d = synth(c => new EdgeGateway(c, 'gw', { ...routing(c), gatewayClass: EdgeGatewayClass.existing('eg-shared') }));
+    expect(d.some(x => x.kind === 'GatewayClass')).toBe(false);
+    expect(find(d, 'Gateway', 'rauli-vision').spec.gatewayClassName).toBe('eg-shared');
+  });
+
+  test.each([
+    [{ apiRateLimit: { requestsPerSecond: 0, burst: 20 } }, /Invalid apiRateLimit.requestsPerSecond: 0/],
+    [{ loginRateLimit: { requestsPerSecond: 0, burst: 0 } }, /Invalid loginRateLimit.requestsPerSecond: 0/],
+    [{ tls: { minVersion: '1.1' } }, /Invalid tls.minVersion: "1.1".*'1.2', '1.3'/],
+    [{ tls: { minVersion: '1.3', maxVersion: '1.2' } }, /Invalid tls.maxVersion: "1.2".*'1.3'/],
+    [{ cdn: { cidrs: ['173.245.48.0/20', '173.245.48.1/20'] } }, /Invalid edge.cdn.cidrs\[1\]: "173.245.48.1\/20".*host bits/],
+    [{ cdn: { cidrs: ['cloudflare'] } }, /Invalid edge.cdn.cidrs\[0\]: "cloudflare"/],
+    [{ cdn: { cidrs: [] } }, /Invalid edge.cdn.cidrs: \[\]/],
+    [{ frontend: undefined }, /Invalid frontend/],
+  ])('refuses %j', (bad, message) => {
+    const chart = new Chart(Testing.app(), 't', { namespace: 'x' });
+    const svc = routing(chart);
+    expect(() => new EdgeGateway(chart, 'edge', { ...svc, ...bad } as any)).toThrow(message);
+  });
+
+  test('refuses two routes on the same host and path, naming the route', () => {
+    const chart = new Chart(Testing.app(), 't', { namespace: 'x' });
+    const svc = routing(chart);
+    expect(() => new EdgeGateway(chart, 'edge', {
+      routes: [
+        { backend: svc.frontend, host: 'rauli-vision.com', pathPrefix: '/' },
+        { backend: svc.backend, host: 'rauli-vision.com', pathPrefix: '/' },
+      ],
+    })).toThrow(/Invalid routes\[1\]: "rauli-vision.com\/".*one route per host and path prefix \(routes\[0\] already routes/);
+    expect(() => new EdgeGateway(chart, 'edge2', { ...svc, routes: [] })).toThrow(/either routes or hosts/);
+    expect(() => new EdgeGateway(chart, 'edge3', { routes: [{ backend: undefined as any, host: 'a.b', pathPrefix: '/' }] }))
+      .toThrow(/routes\[0\].backend/);
   });
 });
 
 describe('Edge', () => {
-  test('defaults to ingress-nginx with a ClusterIssuer solving through the nginx class', () => {
-    const docs = synth(c => new Edge(c, 'edge', routing(c)));
-    expect(docs.filter(d => d.kind === 'Ingress')).toHaveLength(4);
-    expect(docs.some(d => d.kind === 'Gateway')).toBe(false);
-    expect(find(docs, 'ClusterIssuer', 'letsencrypt-prod').spec.acme.solvers[0].http01.ingress.ingressClassName).toBe('nginx');
-    expect(validateManifests(docs).errors).toEqual([]);
-  });
-
-  test('Gateway API alternative: the issuer solves HTTP-01 through the Gateway listener', () => {
-    const docs = synth(c => new Edge(c, 'edge', { ...routing(c), kind: EdgeKind.GATEWAY_API, acmeEmail: 'ops@rauli-vision.com' }));
+  test('defaults to Gateway API on Envoy Gateway, the issuer solving HTTP-01 through the Gateway listener', () => {
+    let edge!: Edge;
+    const docs = synth(c => { edge = new Edge(c, 'edge', { ...routing(c), acmeEmail: 'ops@rauli-vision.com' }); });
+    expect(edge.kind).toBe(EdgeKind.GATEWAY_API);
+    expect(edge.proxyNamespace).toBe('envoy-gateway-system');
     expect(docs.some(d => d.kind === 'Ingress')).toBe(false);
+    expect(docs.filter(d => d.apiVersion.startsWith('gateway.')).map(d => d.kind).sort())
+      .toEqual(['BackendTrafficPolicy', 'ClientTrafficPolicy', 'Gateway', 'GatewayClass', 'HTTPRoute', 'HTTPRoute']);
     const issuer = find(docs, 'ClusterIssuer', 'letsencrypt-prod');
     expect(issuer.spec.acme.email).toBe('ops@rauli-vision.com');
     expect(issuer.spec.acme.solvers[0].http01.gatewayHTTPRoute.parentRefs)
       .toEqual([{ name: 'rauli-vision', namespace: 'production', kind: 'Gateway', sectionName: 'http' }]);
-    expect(validateManifests(docs).errors).toEqual([]);
+    expect(validateManifests(docs, { crdFiles }).errors).toEqual([]);
+  });
+
+  test('ingress-nginx stays selectable, with a ClusterIssuer solving through the nginx class', () => {
+    let edge!: Edge;
+    const docs = synth(c => { edge = new Edge(c, 'edge', { ...routing(c), kind: EdgeKind.INGRESS_NGINX }); });
+    expect(docs.filter(d => d.kind === 'Ingress')).toHaveLength(4);
+    expect(docs.some(d => d.kind === 'Gateway')).toBe(false);
+    expect(edge.proxyNamespace).toBe('ingress-nginx');
+    expect(find(docs, 'ClusterIssuer', 'letsencrypt-prod').spec.acme.solvers[0].http01.ingress.ingressClassName).toBe('nginx');
+    expect(validateManifests(docs, { ingressControllerConfig: edge.ingress!.controllerConfig }).errors).toEqual([]);
   });
 
   test('the ClusterIssuer can be left to another chart', () => {
-    const docs = synth(c => new Edge(c, 'edge', { ...routing(c), createClusterIssuer: false }));
+    const docs = synth(c => new Edge(c, 'edge', { ...routing(c), kind: EdgeKind.INGRESS_NGINX, createClusterIssuer: false }));
     expect(docs.some(d => d.kind === 'ClusterIssuer')).toBe(false);
     expect(find(docs, 'Ingress', 'rauli-vision-web').metadata.annotations['cert-manager.io/cluster-issuer']).toBe('letsencrypt-prod');
   });
 });
 
-describe('extra path routes', () => {
-  const withReports = (c: Construct) => {
-    const services = routing(c);
-    const reports = new HttpService(c, 'reports', { name: 'reports', component: 'reports', image: 'ghcr.io/rauli-vision/reports:1.0.0', servicePort: 8081 });
-    return { ...services, apiHosts: ['api.rauli-vision.com'], routes: [{ service: reports, pathPrefix: '/reports/' }, { service: reports, pathPrefix: '/exports/', host: 'api.rauli-vision.com' }] };
-  };
-
-  test('ingress-nginx: one Ingress per route, to the service\'s port, with the API limit and headers', () => {
-    const docs = synth(c => new EdgeIngress(c, 'edge', withReports(c)));
-    const ing = find(docs, 'Ingress', 'rauli-vision-reports');
-    expect(backendsOf(ing)).toEqual(['rauli-vision.com/reports/ Prefix -> reports:8081', 'api.rauli-vision.com/exports/ Prefix -> reports:8081']);
-    expect(ing.metadata.annotations[`${NGINX}/limit-rps`]).toBe('10');
-    expect(ing.metadata.annotations[`${NGINX}/custom-headers`]).toBe('production/rauli-vision-security-headers');
-    expect(validateManifests(docs).errors).toEqual([]);
-  });
-
-  test('Gateway API: one HTTPRoute per route on the listeners of its hosts', () => {
-    const docs = synth(c => new EdgeGateway(c, 'gw', withReports(c)));
-    const routes = ['rauli-vision-reports', 'rauli-vision-reports-2'].map(n => find(docs, 'HTTPRoute', n).spec);
-    const summary = routes.map(r => [
-      r.hostnames, r.parentRefs.map((p: any) => p.sectionName), r.rules[0].matches[0].path.value, r.rules[0].backendRefs[0],
-    ]);
-    expect(summary).toEqual([
-      [['rauli-vision.com'], ['https-0'], '/reports/', { name: 'reports', port: 8081 }],
-      [['api.rauli-vision.com'], ['https-1'], '/exports/', { name: 'reports', port: 8081 }],
-    ]);
-  });
-});
-
 describe('RauliVisionChart edge', () => {
-  test('routes to the chart\'s frontend and Go backend Services and passes the harness', () => {
+  const images = { frontend: 'ghcr.io/rauli-vision/frontend:1.0.0', backendGo: 'ghcr.io/rauli-vision/backend:1.0.0', backendPython: 'ghcr.io/rauli-vision/cliente-local:1.0.0' };
+  const servicesOf = (docs: any[]) => new Map(docs.filter(d => d.kind === 'Service').map(d => [d.metadata.name, d.spec.ports.map((p: any) => p.port)]));
+  // The namespace the edge admits traffic from, on every routed service's policy.
+  const edgePolicy = (docs: any[]) => [...new Set(['frontend-ingress', 'backend-go-ingress'].map(n =>
+    find(docs, 'NetworkPolicy', n).spec.ingress[0].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name']))].join(',');
+
+  test.each(['dev', 'staging', 'production'])('%s: HTTPRoutes reach the Services, Envoy\'s namespace may reach the pods, 0 harness errors', environment => {
+    const chart = new RauliVisionChart(Testing.app(), environment, { environment, images, edge: EdgeEnvironments.routing(environment) });
+    const docs = Testing.synth(chart);
+    const services = servicesOf(docs);
+    const refs = docs.filter(d => d.kind === 'HTTPRoute').flatMap(d => d.spec.rules.flatMap((r: any) => r.backendRefs ?? []));
+    expect(refs.length).toBeGreaterThan(2);
+    for (const ref of refs) expect(services.get(ref.name)).toContain(ref.port);
+    expect(edgePolicy(docs)).toBe('envoy-gateway-system');
+    expect(validateManifests(docs, { crdFiles }).errors).toEqual([]);
+  });
+
+  test('with ingress-nginx the Ingresses reach the Services and the controller\'s namespace may reach the pods', () => {
     const chart = new RauliVisionChart(Testing.app(), 'prod', {
-      environment: 'production',
-      images: { frontend: 'ghcr.io/rauli-vision/frontend:1.0.0', backendGo: 'ghcr.io/rauli-vision/backend:1.0.0', backendPython: 'ghcr.io/rauli-vision/cliente-local:1.0.0' },
-      edge: { apiHosts: ['api.rauli-vision.com'] },
+      environment: 'production', images, edge: { kind: EdgeKind.INGRESS_NGINX, apiHosts: ['api.rauli-vision.com'] },
     });
     const docs = Testing.synth(chart);
-    const services = new Map(docs.filter(d => d.kind === 'Service').map(d => [d.metadata.name, d.spec.ports.map((p: any) => p.port)]));
+    const services = servicesOf(docs);
     for (const ing of docs.filter(d => d.kind === 'Ingress')) {
       for (const p of ing.spec.rules.flatMap((r: any) => r.http.paths)) {
         expect(services.get(p.backend.service.name)).toContain(p.backend.service.port.number);
@@ -288,7 +418,8 @@ describe('RauliVisionChart edge', () => {
     }
     expect(find(docs, 'Ingress', 'rauli-vision-web').spec.rules[0].http.paths[0].backend.service.name).toBe('frontend');
     expect(find(docs, 'Ingress', 'rauli-vision-api').spec.rules[0].http.paths[0].backend.service.name).toBe('backend-go');
-    expect(validateManifests(docs).errors).toEqual([]);
+    expect(edgePolicy(docs)).toBe('ingress-nginx');
+    expect(validateManifests(docs, { ingressControllerConfig: chart.edge!.ingress!.controllerConfig }).errors).toEqual([]);
   });
 });
 

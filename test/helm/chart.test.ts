@@ -3,9 +3,11 @@ import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
+import { EdgeKind } from '../../src/edge';
 import { generateChart } from '../../src/helm/chart-generator';
 import { RauliVisionChart } from '../../src/platform/rauli-vision-chart';
 import { validateManifests } from '../../src/validation';
+import { allCrdFiles } from '../support/crds';
 import { helm, helmTemplate } from '../support/helm';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -28,6 +30,13 @@ const productionPostgres = () => new RauliVisionChart(Testing.app(), 'pg', {
   environment: 'production',
   images: { frontend: 'x/f:1', backendGo: 'x/b:1', backendPython: 'x/p:1' },
 }).data.postgres;
+// The harness needs the CRDs of the Gateway API edge and the controller settings of the ingress-nginx one.
+const validation = {
+  crdFiles: allCrdFiles(),
+  ingressControllerConfig: new RauliVisionChart(Testing.app(), 'nginx', {
+    environment: 'production', images: { frontend: 'x/f:1', backendGo: 'x/b:1', backendPython: 'x/p:1' }, edge: { kind: EdgeKind.INGRESS_NGINX },
+  }).edge!.ingress!.controllerConfig,
+};
 const files = (dir: string): string[] => fs.readdirSync(dir, { recursive: true, withFileTypes: false }).map(String)
   .filter(f => fs.statSync(path.join(dir, f)).isFile()).sort();
 
@@ -54,7 +63,7 @@ describe('charts/rauli-vision', () => {
   test.each(['values.yaml', 'values-staging.yaml', 'values-dev.yaml'])('helm template with %s passes the validation harness', values => {
     const docs = parse(helmTemplate(CHART, ['-f', path.join(CHART, values)], 'rv', NS));
     expect(docs.length).toBeGreaterThan(20);
-    expect(validateManifests(docs).errors).toEqual([]);
+    expect(validateManifests(docs, validation).errors).toEqual([]);
   });
 
   test('the defaults render the production preset', () => {
@@ -67,11 +76,15 @@ describe('charts/rauli-vision', () => {
     expect(has(docs, 'HorizontalPodAutoscaler', 'frontend')).toBe(false);
     expect(container(docs, 'backend-go').image).toBe('ghcr.io/rauli-vision/backend:1.0.0');
     expect(container(docs, 'backend-go').resources).toEqual({ limits: { cpu: '500m', memory: '512Mi' }, requests: { cpu: '250m', memory: '256Mi' } });
-    expect(ingresses(docs).map(i => i.metadata.name).sort()).toEqual(['rauli-vision-api', 'rauli-vision-assets', 'rauli-vision-login', 'rauli-vision-web']);
-    const web = get(docs, 'Ingress', 'rauli-vision-web');
-    expect(web.metadata.annotations['cert-manager.io/cluster-issuer']).toBe('letsencrypt-prod');
-    expect(web.metadata.annotations['nginx.ingress.kubernetes.io/custom-headers']).toBe(`${NS}/rauli-vision-security-headers`);
-    expect(web.spec.tls).toEqual([{ secretName: 'rauli-vision-tls', hosts: ['rauli-vision.com'] }]);
+    expect(ingresses(docs)).toEqual([]);
+    expect(has(docs, 'GatewayClass')).toBe(false);
+    expect(docs.filter(d => d.apiVersion.startsWith('gateway.')).map(d => `${d.kind}/${d.metadata.name}`).sort()).toEqual([
+      'BackendTrafficPolicy/rauli-vision-web', 'ClientTrafficPolicy/rauli-vision', 'Gateway/rauli-vision', 'HTTPRoute/rauli-vision-redirect', 'HTTPRoute/rauli-vision-web',
+    ]);
+    const gw = get(docs, 'Gateway', 'rauli-vision');
+    expect(gw.metadata.annotations['cert-manager.io/cluster-issuer']).toBe('letsencrypt-prod');
+    expect(gw.spec.listeners[1]).toMatchObject({ name: 'https-rauli-vision.com', hostname: 'rauli-vision.com', tls: { certificateRefs: [{ name: 'rauli-vision-tls' }] } });
+    expect(get(docs, 'NetworkPolicy', 'allow-edge-to-web').spec.ingress[0].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name']).toBe('envoy-gateway-system');
     for (const d of docs.filter(x => x.kind !== 'ClusterIssuer')) expect(d.metadata.namespace).toBe(NS);
   });
 });
@@ -79,7 +92,7 @@ describe('charts/rauli-vision', () => {
 describe('helm template with the default values equals the constructs', () => {
   // What the chart adds for Helm, or leaves to values that default to off.
   const normalize = (docs: Doc[], fromHelm: boolean) => docs
-    .filter(d => fromHelm || !['Namespace', 'ClusterIssuer'].includes(d.kind))
+    .filter(d => fromHelm || !['Namespace', 'ClusterIssuer', 'GatewayClass'].includes(d.kind))
     .map(d => {
       const copy = JSON.parse(JSON.stringify(d));
       const strip = (labels?: Doc) => { if (labels) delete labels['app.kubernetes.io/managed-by']; };
@@ -162,7 +175,74 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
     check: d => {
       for (const a of APPS) expect(get(d, 'Service', a).spec.ports.find((p: Doc) => p.name === 'http').port).toBe(8081);
       for (const i of ingresses(d)) for (const r of i.spec.rules) for (const p of r.http.paths) expect(p.backend.service.port.number).toBe(8081);
+      const refs = d.filter(x => x.kind === 'HTTPRoute').flatMap(x => x.spec.rules.flatMap((r: Doc) => r.backendRefs ?? []));
+      expect(refs.length).toBeGreaterThan(0);
+      for (const ref of refs) expect(ref.port).toBe(8081);
     },
+  },
+  {
+    key: 'edge.kind',
+    set: ['edge.kind=ingress-nginx'],
+    check: d => {
+      expect(ingresses(d).map(i => i.metadata.name).sort()).toEqual(['rauli-vision-api', 'rauli-vision-assets', 'rauli-vision-login', 'rauli-vision-web']);
+      expect(d.filter(x => x.apiVersion.startsWith('gateway.'))).toEqual([]);
+      expect(get(d, 'NetworkPolicy', 'allow-edge-to-web').spec.ingress[0].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name']).toBe('ingress-nginx');
+    },
+  },
+  {
+    key: 'edge.ingressNginx.namespace',
+    base: ['edge.kind=ingress-nginx'],
+    set: ['edge.ingressNginx.namespace=edge-system'],
+    check: d => expect(get(d, 'NetworkPolicy', 'allow-edge-to-web').spec.ingress[0].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name']).toBe('edge-system'),
+  },
+  {
+    key: 'edge.gateway.proxyNamespace',
+    set: ['edge.gateway.proxyNamespace=eg'],
+    check: d => expect(get(d, 'NetworkPolicy', 'allow-edge-to-web').spec.ingress[0].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name']).toBe('eg'),
+  },
+  {
+    key: 'edge.gatewayClass',
+    set: ['edge.gatewayClass.create=true', 'edge.gatewayClass.name=envoy-public'],
+    check: d => {
+      const gc = get(d, 'GatewayClass', 'envoy-public');
+      expect([gc.metadata.namespace, gc.spec.controllerName]).toEqual([undefined, 'gateway.envoyproxy.io/gatewayclass-controller']);
+      expect(get(d, 'Gateway', 'rauli-vision').spec.gatewayClassName).toBe('envoy-public');
+    },
+  },
+  {
+    key: 'ingress.hosts (Gateway)',
+    set: ['ingress.hosts[0].host=example.org', 'ingress.hosts[1].host=www.example.org'],
+    check: d => {
+      expect(get(d, 'Gateway', 'rauli-vision').spec.listeners.map((l: Doc) => `${l.name} ${l.hostname ?? '*'}`))
+        .toEqual(['http *', 'https-example.org example.org', 'https-www.example.org www.example.org']);
+      const web = get(d, 'HTTPRoute', 'rauli-vision-web');
+      expect(web.spec.hostnames).toEqual(['example.org', 'www.example.org']);
+      expect(web.spec.parentRefs.map((p: Doc) => p.sectionName)).toEqual(['https-example.org', 'https-www.example.org']);
+      expect(get(d, 'HTTPRoute', 'rauli-vision-redirect').spec.hostnames).toEqual(['example.org', 'www.example.org']);
+    },
+  },
+  {
+    key: 'ingress.apiHosts (Gateway)',
+    set: ['ingress.apiHosts={api.rauli-vision.com}'],
+    check: d => {
+      const api = get(d, 'HTTPRoute', 'rauli-vision-api');
+      expect([api.spec.hostnames, api.spec.parentRefs[0].sectionName]).toEqual([['api.rauli-vision.com'], 'https-api.rauli-vision.com']);
+      expect(get(d, 'BackendTrafficPolicy', 'rauli-vision-api').spec.targetRefs[0].name).toBe('rauli-vision-api');
+      expect(get(d, 'HTTPRoute', 'rauli-vision-redirect').spec.hostnames).toEqual(['rauli-vision.com', 'api.rauli-vision.com']);
+    },
+  },
+  {
+    key: 'ingress.tls (Gateway)',
+    set: ['ingress.tls[0].secretName=edge-tls', 'ingress.tls[0].hosts={rauli-vision.com}'],
+    check: d => {
+      for (const l of get(d, 'Gateway', 'rauli-vision').spec.listeners.filter((x: Doc) => x.tls)) expect(l.tls.certificateRefs[0].name).toBe('edge-tls');
+    },
+  },
+  {
+    key: 'ingress.clusterIssuer (Gateway)',
+    set: ['ingress.clusterIssuer.create=true'],
+    check: d => expect(get(d, 'ClusterIssuer', 'letsencrypt-prod').spec.acme.solvers[0].http01.gatewayHTTPRoute.parentRefs)
+      .toEqual([{ name: 'rauli-vision', namespace: NS, kind: 'Gateway', sectionName: 'http' }]),
   },
   {
     key: 'service.targetPort',
@@ -181,11 +261,13 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
     set: ['ingress.enabled=false'],
     check: d => {
       expect(ingresses(d)).toEqual([]);
+      expect(d.filter(x => x.apiVersion.startsWith('gateway.'))).toEqual([]);
       expect(has(d, 'ConfigMap', 'rauli-vision-security-headers')).toBe(false);
     },
   },
   {
     key: 'ingress.className',
+    base: ['edge.kind=ingress-nginx'],
     set: ['ingress.className=internal-nginx'],
     check: d => {
       for (const i of ingresses(d)) expect(i.spec.ingressClassName).toBe('internal-nginx');
@@ -193,6 +275,7 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
   },
   {
     key: 'ingress.annotations',
+    base: ['edge.kind=ingress-nginx'],
     set: ['ingress.annotations.nginx\\.ingress\\.kubernetes\\.io/proxy-body-size=50m', 'ingress.annotations.cert-manager\\.io/cluster-issuer=letsencrypt-staging'],
     check: d => {
       const a = get(d, 'Ingress', 'rauli-vision-web').metadata.annotations;
@@ -201,6 +284,7 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
   },
   {
     key: 'ingress.hosts',
+    base: ['edge.kind=ingress-nginx'],
     set: ['ingress.hosts[0].host=example.org', 'ingress.hosts[0].paths[0].path=/app'],
     check: d => {
       for (const i of ingresses(d)) expect(i.spec.rules.map((r: Doc) => r.host)).toEqual(['example.org']);
@@ -209,6 +293,7 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
   },
   {
     key: 'ingress.hosts (host only)',
+    base: ['edge.kind=ingress-nginx'],
     set: ['ingress.hosts[0].host=example.org'],
     check: d => {
       const paths = [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'frontend', port: { number: 80 } } } }];
@@ -217,6 +302,7 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
   },
   {
     key: 'ingress.apiHosts',
+    base: ['edge.kind=ingress-nginx'],
     set: ['ingress.apiHosts={api.rauli-vision.com}'],
     check: d => {
       const api = get(d, 'Ingress', 'rauli-vision-api').spec.rules;
@@ -227,6 +313,7 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
   },
   {
     key: 'ingress.tls',
+    base: ['edge.kind=ingress-nginx'],
     set: ['ingress.tls[0].secretName=edge-tls', 'ingress.tls[0].hosts={rauli-vision.com,www.rauli-vision.com}'],
     check: d => {
       for (const i of ingresses(d)) expect(i.spec.tls).toEqual([{ secretName: 'edge-tls', hosts: ['rauli-vision.com', 'www.rauli-vision.com'] }]);
@@ -234,6 +321,7 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
   },
   {
     key: 'ingress.clusterIssuer',
+    base: ['edge.kind=ingress-nginx'],
     set: ['ingress.clusterIssuer.create=true', 'ingress.clusterIssuer.email=ops@rauli-vision.com'],
     check: d => {
       const issuer = get(d, 'ClusterIssuer', 'letsencrypt-prod');
@@ -391,7 +479,7 @@ test('a 128-character image tag becomes a valid 63-character version label', () 
   const docs = render(`image.tag=${tag}`);
   expect(container(docs, 'backend-go').image).toBe(`ghcr.io/rauli-vision/backend:${tag}`);
   expect(get(docs, 'Deployment', 'backend-go').spec.template.metadata.labels['app.kubernetes.io/version']).toBe('a'.repeat(62));
-  expect(validateManifests(docs).errors).toEqual([]);
+  expect(validateManifests(docs, validation).errors).toEqual([]);
 });
 
 test('an all-digit commit sha is a valid image tag', () => {
@@ -420,6 +508,6 @@ describe('helm template --set', () => {
     const docs = render(...base, ...c.set);
     expect(JSON.stringify(docs)).not.toEqual(baseline(base));
     c.check(docs);
-    expect(validateManifests(docs).errors).toEqual([]);
+    expect(validateManifests(docs, validation).errors).toEqual([]);
   });
 });

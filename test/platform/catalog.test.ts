@@ -12,6 +12,7 @@ import { DataStore, EdgeKind, RauliVisionChart, RauliVisionChartProps, ServiceCa
 import { deepMerge } from '../../src/core/merge';
 import { generateChart } from '../../src/helm/chart-generator';
 import { validateManifests } from '../../src/validation';
+import { allCrdFiles } from '../support/crds';
 import { helmTemplate } from '../support/helm';
 
 /** The one entry that adds a reporting service. */
@@ -41,7 +42,7 @@ describe('a fourth service takes one entry', () => {
   ].join(' '));
 
   test('the whole chart passes the validation harness', () => {
-    expect(validateManifests(docs).errors).toEqual([]);
+    expect(validateManifests(docs, { crdFiles: allCrdFiles() }).errors).toEqual([]);
   });
 
   test('Deployment, HPA and PDB from its sizing', () => {
@@ -52,8 +53,8 @@ describe('a fourth service takes one entry', () => {
     expect(get(docs, 'Deployment', 'reports').spec.template.spec.containers[0].env.map((e: any) => e.name)).toContain('DATABASE_URL');
   });
 
-  test('NetworkPolicies: exactly its declared flows', () => {
-    expect(peers(policy('reports-ingress').ingress)).toEqual(['ingress-nginx 8080', 'monitoring 9090']);
+  test('NetworkPolicies: exactly its declared flows, from the namespace of the edge that runs', () => {
+    expect(peers(policy('reports-ingress').ingress)).toEqual(['envoy-gateway-system 8080', 'monitoring 9090']);
     expect(peers(policy('reports-egress').egress)).toEqual(['postgres 5432', 'backend-python 8080']);
     expect(peers(policy('backend-python-ingress').ingress)).toEqual(['backend-go reports 8080', 'monitoring 9090']);
   });
@@ -80,16 +81,25 @@ describe('a fourth service takes one entry', () => {
     expect(highErrors.expr).toContain('service=~"frontend|backend-go|backend-python|reports"');
   });
 
+  // The route joins the edge's routing table: the API limit applies, longest prefix first.
   test.each([EdgeKind.INGRESS_NGINX, EdgeKind.GATEWAY_API])('an edge route on %s', kind => {
     const edgeDocs = Testing.synth(chartWith({ edge: { kind } }));
     if (kind === EdgeKind.INGRESS_NGINX) {
-      const rules = get(edgeDocs, 'Ingress', 'rauli-vision-reports').spec.rules;
-      expect(rules.map((r: any) => [r.host, r.http.paths[0].path, r.http.paths[0].backend.service])).toEqual([
+      const rules = get(edgeDocs, 'Ingress', 'rauli-vision-api').spec.rules;
+      expect(rules.flatMap((r: any) => r.http.paths.map((p: any) => [r.host, p.path, p.backend.service]))).toEqual([
         ['rauli-vision.com', '/reports/', { name: 'reports', port: { number: 80 } }],
+        ['rauli-vision.com', '/api/', { name: 'backend-go', port: { number: 80 } }],
       ]);
     } else {
-      const rule = get(edgeDocs, 'HTTPRoute', 'rauli-vision-reports').spec.rules[0];
-      expect([rule.matches[0].path.value, rule.backendRefs]).toEqual(['/reports/', [{ name: 'reports', port: 80 }]]);
+      const rules = get(edgeDocs, 'HTTPRoute', 'rauli-vision-web').spec.rules;
+      expect(rules.map((r: any) => [r.matches[0].path.value, r.backendRefs])).toEqual([
+        ['/reports/', [{ name: 'reports', port: 80 }]],
+        ['/api/', [{ name: 'backend-go', port: 80 }]],
+        ['/', [{ name: 'frontend', port: 80 }]],
+      ]);
+      const limited = get(edgeDocs, 'BackendTrafficPolicy', 'rauli-vision-web').spec.rateLimit.local.rules
+        .map((r: any) => r.clientSelectors[0].path.value);
+      expect(limited).toContain('/reports/');
     }
   });
 
@@ -103,8 +113,11 @@ describe('a fourth service takes one entry', () => {
         .map(d => d.toJSON()).filter(d => d);
       const rendered = render();
       const objects = [['Deployment', 'reports'], ['Service', 'reports'], ['HorizontalPodAutoscaler', 'reports'], ['PodDisruptionBudget', 'reports'],
-        ['ServiceMonitor', 'rauli-vision-reports'], ['Ingress', 'rauli-vision-reports'], ['NetworkPolicy', 'reports-ingress'], ['NetworkPolicy', 'reports-egress']];
+        ['ServiceMonitor', 'rauli-vision-reports'], ['HTTPRoute', 'rauli-vision-web'], ['NetworkPolicy', 'reports-ingress'], ['NetworkPolicy', 'reports-egress']];
       for (const [kind, name] of objects) expect(get(rendered, kind, name).metadata.namespace).toBe('rauli-vision-production');
+      expect(get(rendered, 'HTTPRoute', 'rauli-vision-web').spec.rules[0].backendRefs).toEqual([{ name: 'reports', port: 80 }]);
+      const nginx = render('edge.kind=ingress-nginx');
+      expect(get(nginx, 'Ingress', 'rauli-vision-api').spec.rules[0].http.paths[0]).toMatchObject({ path: '/reports/', backend: { service: { name: 'reports' } } });
       const resized = render('services.reports.autoscaling.maxReplicas=12');
       expect(get(resized, 'HorizontalPodAutoscaler', 'reports').spec.maxReplicas).toBe(12);
       // The template's connection budget counts the entry too: with 50 Go and 2 Python replicas

@@ -110,7 +110,7 @@ test('network policies: default deny, then only the architecture\'s flows', () =
   ].join(' '));
   // Per service: who may connect to it and where it may connect, nothing more.
   const applicationPolicies = Object.keys(byName).filter(n => !/^(postgres|redis)/.test(n)).sort();
-  expect(applicationPolicies).toEqual(['allow-dns', 'backend-go-egress', 'backend-go-ingress', 'backend-python-egress', 'backend-python-ingress',
+  expect(applicationPolicies).toEqual(['allow-dns', 'allow-edge-to-acme-solver', 'backend-go-egress', 'backend-go-ingress', 'backend-python-egress', 'backend-python-ingress',
     'default-deny', 'frontend-ingress']);
   expect(peers(byName['frontend-ingress'].ingress)).toEqual(['ingress-nginx 8080', 'monitoring 9090']);
   expect(peers(byName['backend-go-ingress'].ingress)).toEqual(['ingress-nginx 8080', 'monitoring 9090']);
@@ -121,4 +121,9 @@ test('network policies: default deny, then only the architecture\'s flows', () =
   const clients = (name: string) => byName[name].ingress[0].from[0].podSelector.matchExpressions[0].values;
   expect(clients('postgres')).toEqual(['backend-go', 'backend-python', 'backup']);
   expect(clients('redis')).toEqual(['backend-go', 'backend-python']);
+  expect(byName['allow-edge-to-acme-solver']).toEqual({
+    podSelector: { matchLabels: { 'acme.cert-manager.io/http01-solver': 'true' } },
+    policyTypes: ['Ingress'],
+    ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }], ports: [{ protocol: 'TCP', port: 8089 }] }],
+  });
 });

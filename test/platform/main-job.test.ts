@@ -3,25 +3,54 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { loadManifests, validateManifests } from '../../src/validation';
+import { allCrdFiles } from '../support/crds';
 
 const root = path.join(__dirname, '..', '..');
 
-test('`cdk8s synth` writes one valid manifest file per environment', () => {
+const synth = (edgeKind?: string) => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'rv-synth-'));
-  execFileSync('npx', ['cdk8s', 'synth', '--check-upgrade', 'false', '--output', out], { cwd: root, stdio: 'pipe' });
-  expect(fs.readdirSync(out).sort()).toEqual(['dev.k8s.yaml', 'production.k8s.yaml', 'staging.k8s.yaml']);
-  for (const file of fs.readdirSync(out)) {
+  execFileSync('npx', ['cdk8s', 'synth', '--check-upgrade', 'false', '--output', out],
+    { cwd: root, stdio: 'pipe', env: { ...process.env, EDGE_KIND: edgeKind ?? '' } });
+  return out;
+};
+
+test('`cdk8s synth` writes one valid manifest file per environment, on Gateway API by default', () => {
+  const out = synth();
+  expect(fs.readdirSync(out).sort()).toEqual(['cluster-addons.k8s.yaml', 'dev.k8s.yaml', 'production.k8s.yaml', 'staging.k8s.yaml']);
+  // The add-ons chart has its own test (test/addons).
+  for (const file of fs.readdirSync(out).filter(f => f !== 'cluster-addons.k8s.yaml')) {
     const docs = loadManifests(path.join(out, file));
     expect(docs.length).toBeGreaterThan(10);
-    expect({ file, errors: validateManifests(docs).errors }).toEqual({ file, errors: [] });
+    expect({ file, errors: validateManifests(docs, { crdFiles: allCrdFiles() }).errors }).toEqual({ file, errors: [] });
     // The whole architecture, not only the application services.
     const kinds = new Set(docs.map(d => d.kind));
-    for (const kind of ['Namespace', 'Deployment', 'StatefulSet', 'Ingress', 'ClusterIssuer', 'CronJob', 'ServiceMonitor', 'PrometheusRule', 'NetworkPolicy', 'LimitRange', 'ResourceQuota']) {
+    for (const kind of ['Namespace', 'Deployment', 'StatefulSet', 'Gateway', 'HTTPRoute', 'ClientTrafficPolicy', 'BackendTrafficPolicy', 'ClusterIssuer', 'CronJob', 'ServiceMonitor', 'PrometheusRule', 'NetworkPolicy', 'LimitRange', 'ResourceQuota']) {
       expect({ file, kind, present: kinds.has(kind) }).toEqual({ file, kind, present: true });
     }
     const cronJobs = docs.filter(d => d.kind === 'CronJob').map(d => d.metadata.name).sort();
     expect(cronJobs).toEqual(['application-backup', 'postgres-backup-daily', 'postgres-backup-frequent']);
   }
+});
+
+test('with EDGE_KIND=ingress-nginx each environment ships the controller values its Ingresses depend on', () => {
+  const out = synth('ingress-nginx');
+  expect(fs.readdirSync(out).sort()).toEqual(['cluster-addons.k8s.yaml', 'dev.ingress-nginx.values.yaml', 'dev.k8s.yaml', 'production.ingress-nginx.values.yaml',
+    'production.k8s.yaml', 'staging.ingress-nginx.values.yaml', 'staging.k8s.yaml']);
+  for (const env of ['dev', 'staging', 'production']) {
+    const docs = loadManifests(path.join(out, `${env}.k8s.yaml`));
+    expect(docs.filter(d => d.kind === 'Ingress').length).toBe(4);
+    expect(docs.some(d => d.kind === 'Gateway')).toBe(false);
+    const [values] = loadManifests(path.join(out, `${env}.ingress-nginx.values.yaml`));
+    const config = values.controller.config;
+    expect(config['limit-req-status-code']).toBe('429');
+    expect({ env, errors: validateManifests(docs, { ingressControllerConfig: config }).errors }).toEqual({ env, errors: [] });
+    // Without the values file the same Ingresses fail: the site would answer 503.
+    expect(validateManifests(docs, { podSecurity: false }).errors.some(e => e.includes('global-allowed-response-headers'))).toBe(true);
+  }
+});
+
+test('an unknown EDGE_KIND stops the synth naming the variable', () => {
+  expect(() => synth('traefik')).toThrow(/Invalid EDGE_KIND: "traefik". Expected one of 'ingress-nginx', 'gateway-api'/);
 });
 
 test('another cdk8s app imports every construct from the package entry point', () => {
@@ -52,6 +81,6 @@ test('another cdk8s app imports every construct from the package entry point', (
     expect(exported).toContain(name);
   }
   for (const file of ['consumer.k8s.yaml', 'extra.k8s.yaml']) {
-    expect({ file, errors: validateManifests(loadManifests(path.join(app, 'dist', file))).errors }).toEqual({ file, errors: [] });
+    expect({ file, errors: validateManifests(loadManifests(path.join(app, 'dist', file)), { crdFiles: allCrdFiles() }).errors }).toEqual({ file, errors: [] });
   }
 });
