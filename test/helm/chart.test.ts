@@ -84,7 +84,7 @@ describe('charts/rauli-vision', () => {
     const gw = get(docs, 'Gateway', 'rauli-vision');
     expect(gw.metadata.annotations['cert-manager.io/cluster-issuer']).toBe('letsencrypt-prod');
     expect(gw.spec.listeners[1]).toMatchObject({ name: 'https-rauli-vision.com', hostname: 'rauli-vision.com', tls: { certificateRefs: [{ name: 'rauli-vision-tls' }] } });
-    expect(get(docs, 'NetworkPolicy', 'allow-edge-to-web').spec.ingress[0].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name']).toBe('envoy-gateway-system');
+    expect(get(docs, 'NetworkPolicy', 'frontend-ingress').spec.ingress[0].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name']).toBe('envoy-gateway-system');
     for (const d of docs.filter(x => x.kind !== 'ClusterIssuer')) expect(d.metadata.namespace).toBe(NS);
   });
 });
@@ -186,19 +186,19 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
     check: d => {
       expect(ingresses(d).map(i => i.metadata.name).sort()).toEqual(['rauli-vision-api', 'rauli-vision-assets', 'rauli-vision-login', 'rauli-vision-web']);
       expect(d.filter(x => x.apiVersion.startsWith('gateway.'))).toEqual([]);
-      expect(get(d, 'NetworkPolicy', 'allow-edge-to-web').spec.ingress[0].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name']).toBe('ingress-nginx');
+      expect(get(d, 'NetworkPolicy', 'backend-go-ingress').spec.ingress[0].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name']).toBe('ingress-nginx');
     },
   },
   {
     key: 'edge.ingressNginx.namespace',
     base: ['edge.kind=ingress-nginx'],
     set: ['edge.ingressNginx.namespace=edge-system'],
-    check: d => expect(get(d, 'NetworkPolicy', 'allow-edge-to-web').spec.ingress[0].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name']).toBe('edge-system'),
+    check: d => expect(get(d, 'NetworkPolicy', 'backend-go-ingress').spec.ingress[0].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name']).toBe('edge-system'),
   },
   {
     key: 'edge.gateway.proxyNamespace',
     set: ['edge.gateway.proxyNamespace=eg'],
-    check: d => expect(get(d, 'NetworkPolicy', 'allow-edge-to-web').spec.ingress[0].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name']).toBe('eg'),
+    check: d => expect(get(d, 'NetworkPolicy', 'backend-go-ingress').spec.ingress[0].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name']).toBe('eg'),
   },
   {
     key: 'edge.gatewayClass',

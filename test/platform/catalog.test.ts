@@ -94,6 +94,7 @@ describe('a fourth service takes one entry', () => {
       const rules = get(edgeDocs, 'HTTPRoute', 'rauli-vision-web').spec.rules;
       expect(rules.map((r: any) => [r.matches[0].path.value, r.backendRefs])).toEqual([
         ['/reports/', [{ name: 'reports', port: 80 }]],
+        ['/assets/', [{ name: 'frontend', port: 80 }]],
         ['/api/', [{ name: 'backend-go', port: 80 }]],
         ['/', [{ name: 'frontend', port: 80 }]],
       ]);
