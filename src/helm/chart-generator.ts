@@ -194,7 +194,9 @@ export function valuesFor(environment: string, entries: ServiceEntry[] = default
  * (such as connection pool sizes) differ between the two without being a
  * sentinel: the chart keeps the preset's result for them.
  */
-function charts(services: ChartService[], kind: EdgeKind = EdgeKind.GATEWAY_API): { chart: RauliVisionChart; real: RauliVisionChart; scalars: Map<string | number, string> } {
+function charts(
+  services: ChartService[], kind: EdgeKind = EdgeKind.GATEWAY_API,
+): { chart: RauliVisionChart; real: RauliVisionChart; scalars: Map<string | number, string> } {
   const scalars = new Map<string | number, string>();
   const image = (s: ChartService) => `${S.repository}/${s.imageName}:${S.tag}`;
   const sentinelEntries = services.map(s => {

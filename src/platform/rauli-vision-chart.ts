@@ -234,49 +234,39 @@ export class RauliVisionChart extends Chart {
     const apiHosts = options.apiHosts ?? [];
     const routes = this.edgeRoutes(site, api, hosts, apiHosts, options.apiRateLimit ?? EDGE_DEFAULTS.apiRateLimit);
     // The routing table replaces hosts and apiHosts (the edge takes one or the other).
-    return new Edge(this, 'Edge', { ...options, hosts: undefined, apiHosts: undefined, routes: routes.map(r => r.route) });
+    return new Edge(this, 'Edge', { ...options, hosts: undefined, apiHosts: undefined, routes });
   }
 
   /**
    * The edge's routing table from the catalog: the site at `/` (static assets
    * cached) and the API at the API prefix on every public host, the API at `/`
-   * on the API hosts, then each path entry on its host or on every public host.
+   * on the API hosts, then each path entry on its host or on every public host,
+   * with the API limit. The catalog has refused two entries on one host and path.
    */
-  private edgeRoutes(site: ServiceEntry, api: ServiceEntry, hosts: string[], apiHosts: string[], apiLimit: EdgeRateLimit) {
+  private edgeRoutes(site: ServiceEntry, api: ServiceEntry, hosts: string[], apiHosts: string[], apiLimit: EdgeRateLimit): EdgeRoute[] {
     if (hosts.length === 0) throw new PropValidationError('edge.hosts', hosts, 'at least one host');
     hosts.forEach((h, i) => validateDnsSubdomain(`edge.hosts[${i}]`, h));
     apiHosts.forEach((h, i) => validateDnsSubdomain(`edge.apiHosts[${i}]`, h));
     const all = [...hosts, ...apiHosts];
     const duplicate = all.find((h, i) => all.indexOf(h) !== i);
     if (duplicate) throw new PropValidationError('edge.hosts', duplicate, 'each host once across hosts and apiHosts');
-    const at = (e: ServiceEntry) => `services[${this.catalog.entries.indexOf(e)}] (${e.name}).route`;
     const siteService = this.service(site.name);
     const apiService = this.service(api.name);
-    const routes: Array<{ prop: string; route: EdgeRoute }> = [
+    return [
       ...hosts.flatMap(host => [
-        { prop: at(site), route: { backend: siteService, host, pathPrefix: '/', staticAssets: true } },
-        { prop: at(api), route: { backend: apiService, host, pathPrefix: EdgeConventions.API_PATH_PREFIX, rateLimit: apiLimit } },
+        { backend: siteService, host, pathPrefix: '/', staticAssets: true },
+        { backend: apiService, host, pathPrefix: EdgeConventions.API_PATH_PREFIX, rateLimit: apiLimit },
       ]),
-      ...apiHosts.map(host => ({ prop: at(api), route: { backend: apiService, host, pathPrefix: '/', rateLimit: apiLimit } })),
+      ...apiHosts.map(host => ({ backend: apiService, host, pathPrefix: '/', rateLimit: apiLimit })),
       ...this.catalog.routed(ServiceRouteKind.PATH).flatMap(e => {
         const host = e.route!.host;
         if (host !== undefined && !all.includes(host)) {
-          throw new PropValidationError(`${at(e)}.host`, host, `one of the edge's hosts (${all.join(', ')})`);
+          throw new PropValidationError(`services[${this.catalog.entries.indexOf(e)}] (${e.name}).route.host`, host, `one of the edge's hosts (${all.join(', ')})`);
         }
         const service = this.service(e.name);
-        return (host !== undefined ? [host] : hosts)
-          .map(h => ({ prop: at(e), route: { backend: service, host: h, pathPrefix: e.route!.pathPrefix!, rateLimit: apiLimit } }));
+        return (host !== undefined ? [host] : hosts).map(h => ({ backend: service, host: h, pathPrefix: e.route!.pathPrefix!, rateLimit: apiLimit }));
       }),
     ];
-    // The catalog cannot see every clash (a path entry at `/` on an API host): name the entry here.
-    const seen = new Map<string, string>();
-    for (const { prop, route } of routes) {
-      const key = `${route.host}${route.pathPrefix}`;
-      const first = seen.get(key);
-      if (first !== undefined) throw new PropValidationError(prop, key, `a host and path no other entry is routed on (${first} has it)`);
-      seen.set(key, prop);
-    }
-    return routes;
   }
 
   private addMonitoring(props: MonitoringProps = {}): Monitoring {

@@ -1,4 +1,4 @@
-import { Chart, Testing } from 'cdk8s';
+import { ApiObject, Chart, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
 import { EdgeConventions, SecurityHeaders } from '../../src/conventions';
 import { Edge, EdgeEnvironments, EdgeGateway, EdgeGatewayClass, EdgeIngress, EdgeKind, LetsEncryptClusterIssuer, SecurityHeadersConfigMap } from '../../src/edge';
@@ -393,6 +393,21 @@ describe('RauliVisionChart edge', () => {
   // The namespace the edge admits traffic from, on every routed service's policy.
   const edgePolicy = (docs: any[]) => [...new Set(['frontend-ingress', 'backend-go-ingress'].map(n =>
     find(docs, 'NetworkPolicy', n).spec.ingress[0].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name']))].join(',');
+
+  // The catalog's routing table is the edge's own default layout for the three services.
+  test.each([EdgeKind.GATEWAY_API, EdgeKind.INGRESS_NGINX])('%s: the catalog routes exactly as the edge\'s frontend/backend defaults', kind => {
+    const edgeOptions = { kind, ...EdgeEnvironments.routing('staging') };
+    const fromCatalog = new RauliVisionChart(Testing.app(), 'staging', { environment: 'staging', images, edge: edgeOptions });
+    const direct = new RauliVisionChart(Testing.app(), 'staging', { environment: 'staging', images });
+    new Edge(direct, 'Edge', { ...edgeOptions, frontend: direct.frontend!, backend: direct.backendGo! });
+    const edgeDocs = (chart: RauliVisionChart) => {
+      const keys = new Set(chart.node.findChild('Edge').node.findAll().filter(c => c instanceof ApiObject).map(o => `${(o as ApiObject).kind}/${(o as ApiObject).name}`));
+      return Testing.synth(chart).filter(d => keys.has(`${d.kind}/${d.metadata.name}`));
+    };
+    const expected = edgeDocs(direct);
+    expect(expected.length).toBeGreaterThan(3);
+    expect(edgeDocs(fromCatalog)).toEqual(expected);
+  });
 
   test.each(['dev', 'staging', 'production'])('%s: HTTPRoutes reach the Services, Envoy\'s namespace may reach the pods, 0 harness errors', environment => {
     const chart = new RauliVisionChart(Testing.app(), environment, { environment, images, edge: EdgeEnvironments.routing(environment) });

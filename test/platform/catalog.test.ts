@@ -201,6 +201,13 @@ describe('bad catalog entries fail at construction, naming the entry and the fie
     expect(build([...defaults, { ...REPORTS, route: ServiceRoute.path('/api/') }])).toThrow(/services\[3\] \(reports\)\.route: "\/api\/ on every host".*services\[1\] \(backend-go\)/);
   });
 
+  test('a path entry at / on an API host, or routes given beside the catalog', () => {
+    const onApiHost = { ...REPORTS, route: ServiceRoute.path('/', 'api.rauli-vision.com') };
+    expect(build([...defaults, onApiHost], { edge: { apiHosts: ['api.rauli-vision.com'] } }))
+      .toThrow(/Invalid services\[3\] \(reports\)\.route: "api\.rauli-vision\.com\/"\. Expected a host and path no other entry is routed on/);
+    expect(build(defaults, { edge: { routes: [] } })).toThrow(/Invalid edge\.routes.*the chart routes the catalog's entries/);
+  });
+
   test('a reused name or component', () => {
     expect(build([...defaults, { ...REPORTS, name: 'frontend' }])).toThrow(/Invalid services\[3\] \(frontend\)\.name: "frontend"\. Expected a name no other entry uses \(services\[0\] has it already\)/);
     expect(build([...defaults, { ...REPORTS, component: 'backend-go' }])).toThrow(/services\[3\] \(reports\)\.component: "backend-go"/);
