@@ -178,7 +178,7 @@ export class DeployWorkflow extends Component {
           name: 'helm upgrade --install',
           run: [
             `helm upgrade --install "$RELEASE" ${CHART_DIR} ${[...valuesFile, '--namespace "$NAMESPACE" --create-namespace'].join(' ')} \\`,
-            `  --set image.tag="$IMAGE_TAG" --set environment=${env} --set replicaCount=${preset.backendGo.replicas ?? 1} \\`,
+            `  --set image.tag="$IMAGE_TAG" --set environment=${env} --set services.backend-go.replicaCount=${preset.backendGo.replicas ?? 1} \\`,
             '  --history-max 10 --wait --timeout 10m',
           ].join('\n'),
         },

@@ -168,7 +168,7 @@ describe('deploy workflow', () => {
     expect(deploy).toMatch(new RegExp(`^helm upgrade --install "\\$RELEASE" ${CHART_DIR} `));
     expect(deploy).toContain('--set image.tag="$IMAGE_TAG"');
     expect(deploy).toContain(`--set environment=${env}`);
-    expect(deploy).toContain(`--set replicaCount=${Environments.preset(env).backendGo.replicas}`);
+    expect(deploy).toContain(`--set services.backend-go.replicaCount=${Environments.preset(env).backendGo.replicas}`);
     expect(deploy).toContain('--wait');
     expect(job.env.IMAGE_TAG).toBe('${{ inputs.image_tag || github.sha }}');
     expect(job.env.NAMESPACE).toBe(`rauli-vision-${env}`);
@@ -177,7 +177,7 @@ describe('deploy workflow', () => {
     const values = YAML.parse(fs.readFileSync(path.join(ROOT, CHART_DIR, 'values.yaml'), 'utf-8'));
     expect(values.image).toHaveProperty('tag');
     expect(values).toHaveProperty('environment');
-    expect(values).toHaveProperty('replicaCount');
+    expect(values.services['backend-go']).toHaveProperty('replicaCount');
 
     const rollout = job.steps.find((s: any) => s.name === 'Wait for the rollout').run as string;
     for (const d of ['frontend', 'backend-go', 'backend-python']) expect(rollout).toContain(`rollout status deployment/${d}`);
