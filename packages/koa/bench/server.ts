@@ -90,7 +90,7 @@ export async function koaApp(variant: Variant, redisUrl: string): Promise<Koa> {
     const redis = createRedisClient({ url: redisUrl, commandTimeoutMs: 1000 });
     await waitForRedis(redis);
     const store = new RedisGcraStore(redis);
-    const limit = { intervalMs: WINDOW_MS / NO_LIMIT, windowMs: WINDOW_MS };
+    const limit = { limit: NO_LIMIT, windowMs: WINDOW_MS };
     const headers = lowercaseEntries(buildSecurityHeaders());
     app.use(async (ctx, next) => {
       const res = ctx.res;

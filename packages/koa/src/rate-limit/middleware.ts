@@ -58,7 +58,7 @@ export interface RateLimitOptions {
 interface CompiledRule {
   readonly name: string;
   readonly matches: (ctx: Context) => boolean;
-  readonly intervalMs: number;
+  readonly limit: number;
   readonly windowMs: number;
   readonly limitHeader: string;
 }
@@ -100,7 +100,7 @@ function compileRule(rule: RateLimitRule, index: number, defaultWindowMs: number
     const pathMatches = typeof path === 'string' ? (p: string) => p === path : (p: string) => path.test(p);
     matches = (ctx) => (methods === undefined || methods.has(ctx.method)) && pathMatches(ctx.path);
   }
-  return { name, matches, intervalMs: windowMs / limit, windowMs, limitHeader: String(limit) };
+  return { name, matches, limit, windowMs, limitHeader: String(limit) };
 }
 
 const TOO_MANY = { error: 'too_many_requests' } as const;

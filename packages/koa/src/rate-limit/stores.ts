@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { Cluster } from 'ioredis';
-import { LRUCache } from 'lru-cache';
 import { GCRA_LUA, GcraDecision, gcraStep } from './gcra';
 import { isRedisReady, redisCall, RedisClient } from '../redis/client';
 
@@ -13,9 +12,9 @@ const GCRA_SHA = createHash('sha1').update(GCRA_LUA).digest('hex');
 /** Most keys in one script call unless `maxBatch` says otherwise. */
 export const DEFAULT_MAX_BATCH = 64;
 
-/** A quota: one request per `intervalMs`, bursts up to `windowMs / intervalMs`. Batches are per limit object. */
+/** A quota: `limit` requests per `windowMs`, one every `windowMs / limit`. Batches are per limit object. */
 export interface GcraLimit {
-  readonly intervalMs: number;
+  readonly limit: number;
   readonly windowMs: number;
 }
 
@@ -124,7 +123,7 @@ export class RedisGcraStore {
    */
   private send(batch: GcraBatch): void {
     const { keys, limit } = batch;
-    const args = [...keys, limit.intervalMs, limit.windowMs];
+    const args = [...keys, limit.limit, limit.windowMs];
     const work = (this.client.evalsha(GCRA_SHA, keys.length, ...args) as Promise<number[]>).catch((err: Error) => {
       if (!err.message.startsWith('NOSCRIPT')) throw err;
       return this.client.eval(GCRA_LUA, keys.length, ...args) as Promise<number[]>;
@@ -135,21 +134,38 @@ export class RedisGcraStore {
 
 /**
  * The in-process limiter used alone (no Redis) or while Redis is down. One
- * number per client in an LRU bounded by `maxKeys`, so memory stays flat
- * however many clients come; an evicted client merely starts a fresh quota.
+ * number per client, bounded by `maxKeys` with least-recently-used eviction,
+ * so memory stays flat however many clients come; an evicted client merely
+ * starts a fresh quota. The number is the client's TAT counted in intervals
+ * since this store was created: an admitted request adds exactly 1, so
+ * bursts stay exact (see gcra.ts), and one key always belongs to one limit
+ * (the middleware's keys name their rule).
+ *
+ * A Map in insertion order is the LRU (a hit is moved to the end, the first
+ * key is the oldest), and no entry has a TTL: a TAT in the past is a fresh
+ * client, so expiry would only free memory the bound already caps. That
+ * halves the cost of a decision against lru-cache with a TTL per entry.
  */
 export class MemoryGcraStore {
-  private readonly tats: LRUCache<string, number>;
+  private readonly tats = new Map<string, number>();
+  private readonly epoch = Date.now();
 
-  constructor(maxKeys: number) {
-    this.tats = new LRUCache<string, number>({ max: maxKeys });
-  }
+  constructor(private readonly maxKeys: number) {}
 
-  take(key: string, { intervalMs, windowMs }: GcraLimit): GcraDecision {
-    const now = Date.now();
-    const [decision, newTat] = gcraStep(this.tats.get(key), now, intervalMs, windowMs);
-    if (newTat !== undefined) {
-      this.tats.set(key, newTat, { ttl: Math.max(1, Math.ceil(newTat - now)) });
+  take(key: string, { limit, windowMs }: GcraLimit): GcraDecision {
+    const intervalMs = windowMs / limit;
+    const now = (Date.now() - this.epoch) / intervalMs;
+    const tats = this.tats;
+    const stored = tats.get(key);
+    let tat = now;
+    if (stored !== undefined) {
+      tats.delete(key); // set again below, as the most recent key
+      if (stored > now) tat = stored;
+    }
+    const decision = gcraStep(tat - now, limit, intervalMs);
+    tats.set(key, decision.allowed ? tat + 1 : tat);
+    if (tats.size > this.maxKeys) {
+      tats.delete(tats.keys().next().value!);
     }
     return decision;
   }
