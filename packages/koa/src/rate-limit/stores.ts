@@ -132,22 +132,31 @@ export class RedisGcraStore {
   }
 }
 
+/** One client of the in-process limiter. Mutated in place, so a known client's decision changes no Map. */
+interface MemoryEntry {
+  /** TAT in intervals since the store was created. */
+  tat: number;
+  /** Used since the eviction scan last passed it: it gets a second chance. */
+  recent: boolean;
+}
+
 /**
  * The in-process limiter used alone (no Redis) or while Redis is down. One
- * number per client, bounded by `maxKeys` with least-recently-used eviction,
- * so memory stays flat however many clients come; an evicted client merely
- * starts a fresh quota. The number is the client's TAT counted in intervals
- * since this store was created: an admitted request adds exactly 1, so
- * bursts stay exact (see gcra.ts), and one key always belongs to one limit
- * (the middleware's keys name their rule).
+ * number per client, at most `maxKeys` clients, so memory stays flat however
+ * many clients come; beyond that the least recently used go first, and an
+ * evicted client merely starts a fresh quota. The number is the client's TAT
+ * counted in intervals since this store was created: an admitted request adds
+ * exactly 1, so bursts stay exact (see gcra.ts), and one key always belongs to
+ * one limit (the middleware's keys name their rule).
  *
- * A Map in insertion order is the LRU (a hit is moved to the end, the first
- * key is the oldest), and no entry has a TTL: a TAT in the past is a fresh
- * client, so expiry would only free memory the bound already caps. That
- * halves the cost of a decision against lru-cache with a TTL per entry.
+ * Recency is a second-chance bit (CLOCK) over the Map's insertion order, not a
+ * move to the end on every hit: a delete and re-insert per request made V8
+ * rebuild the Map's table every few requests. Entries carry no TTL: a TAT in
+ * the past is a fresh client, so expiry would only free memory the bound
+ * already caps.
  */
 export class MemoryGcraStore {
-  private readonly tats = new Map<string, number>();
+  private readonly entries = new Map<string, MemoryEntry>();
   private readonly epoch = Date.now();
 
   constructor(private readonly maxKeys: number) {}
@@ -155,23 +164,36 @@ export class MemoryGcraStore {
   take(key: string, { limit, windowMs }: GcraLimit): GcraDecision {
     const intervalMs = windowMs / limit;
     const now = (Date.now() - this.epoch) / intervalMs;
-    const tats = this.tats;
-    const stored = tats.get(key);
-    let tat = now;
-    if (stored !== undefined) {
-      tats.delete(key); // set again below, as the most recent key
-      if (stored > now) tat = stored;
+    const entry = this.entries.get(key);
+    if (entry === undefined) {
+      // A fresh client owes nothing, and limits are at least 1: admitted.
+      const decision = gcraStep(0, limit, intervalMs);
+      this.insert(key, { tat: now + 1, recent: false });
+      return decision;
     }
+    entry.recent = true;
+    const tat = entry.tat > now ? entry.tat : now;
     const decision = gcraStep(tat - now, limit, intervalMs);
-    tats.set(key, decision.allowed ? tat + 1 : tat);
-    if (tats.size > this.maxKeys) {
-      tats.delete(tats.keys().next().value!);
-    }
+    entry.tat = decision.allowed ? tat + 1 : tat;
     return decision;
   }
 
   /** Number of clients currently tracked (bounded by maxKeys). */
   get size(): number {
-    return this.tats.size;
+    return this.entries.size;
+  }
+
+  private insert(key: string, entry: MemoryEntry): void {
+    const entries = this.entries;
+    while (entries.size >= this.maxKeys) {
+      // The oldest first; one used since the last pass goes to the back instead, once.
+      const [oldestKey, oldest] = entries.entries().next().value!;
+      entries.delete(oldestKey);
+      if (oldest.recent) {
+        oldest.recent = false;
+        entries.set(oldestKey, oldest);
+      }
+    }
+    entries.set(key, entry);
   }
 }
