@@ -11,8 +11,9 @@
  * `npx projen synth` runs), in a new random order each round; each round's
  * ratio of wall time, of CPU time (user + sys of the whole process tree) and
  * of peak memory (the largest process's maxrss, /usr/bin/time -v) is kept, and
- * the medians and quartiles of the ratios are printed. The host is shared, so
- * wall time is the noisier figure.
+ * the medians and quartiles of the ratios are printed. The same pair also
+ * runs as the app's process alone (without the CLI, whose own start-up both
+ * share). The host is shared, so wall time is the noisier figure.
  *
  *   npx projen bench:synth          (BENCH_ROUNDS=10)
  */
@@ -45,11 +46,16 @@ interface Run {
   readonly maxRssMb: number;
 }
 
-/** One `cdk8s synth` of `app` into a fresh folder, timed by GNU time. */
-function synth(app: string, outdir: string): Run {
+/**
+ * One synth of `app` into a fresh folder, timed by GNU time: through
+ * `cdk8s synth` (`viaCli`), or the app's process alone (the CLI runs it with
+ * CDK8S_OUTDIR set, through a shell).
+ */
+function synth(app: string, outdir: string, viaCli: boolean): Run {
   fs.rmSync(outdir, { recursive: true, force: true });
   const report = path.join(os.tmpdir(), `bench-synth-${process.pid}.time`);
-  execFileSync('/usr/bin/time', ['-v', '-o', report, CDK8S_CLI, 'synth', '--check-upgrade', 'false', '--app', app, '--output', outdir], { cwd: ROOT, stdio: 'pipe' });
+  const command = viaCli ? [CDK8S_CLI, 'synth', '--check-upgrade', 'false', '--app', app, '--output', outdir] : ['sh', '-c', app];
+  execFileSync('/usr/bin/time', ['-v', '-o', report, ...command], { cwd: ROOT, stdio: 'pipe', env: { ...process.env, CDK8S_OUTDIR: outdir } });
   const text = fs.readFileSync(report, 'utf8');
   const field = (label: string) => /: (.+)$/.exec(text.split('\n').find((l) => l.trim().startsWith(label))!)![1];
   const [h, m, s] = ['0', '0', ...field('Elapsed (wall clock) time').split(':')].slice(-3).map(Number);
@@ -98,35 +104,44 @@ function main(): void {
   try {
     const ourOut = path.join(work, 'ours');
     const bareOut = path.join(work, 'bare');
-    synth(APP, ourOut);
+    synth(APP, ourOut, true);
     const reference = objects(ourOut);
     const bareApp = writeBareApp(work, reference);
-    synth(bareApp, bareOut);
+    synth(bareApp, bareOut, true);
     if (JSON.stringify(objects(bareOut)) !== JSON.stringify(reference)) {
       throw new Error('the bare app does not emit the same objects as the platform app');
     }
     const count = Object.values(reference).reduce((n, docs) => n + docs.length, 0);
-    const variants = [{ name: 'this app', app: APP, out: ourOut }, { name: 'bare cdk8s app', app: bareApp, out: bareOut }];
+    const variants = [
+      { name: 'this app', app: APP, out: ourOut, viaCli: true },
+      { name: 'bare cdk8s app', app: bareApp, out: bareOut, viaCli: true },
+      { name: 'this app alone', app: APP, out: ourOut, viaCli: false },
+      { name: 'bare app alone', app: bareApp, out: bareOut, viaCli: false },
+    ];
     const runs = new Map<string, Run[]>(variants.map((v) => [v.name, []]));
     for (let r = 0; r < ROUNDS; r++) {
       for (const v of [...variants].sort(() => Math.random() - 0.5)) {
-        const run = synth(v.app, v.out);
+        const run = synth(v.app, v.out, v.viaCli);
         runs.get(v.name)!.push(run);
         process.stderr.write(`round ${r + 1}/${ROUNDS} ${v.name.padEnd(14)} ${run.wallS.toFixed(2)} s wall, ${run.cpuS.toFixed(2)} s CPU, ${run.maxRssMb.toFixed(0)} MB\n`);
       }
     }
-    const ours = runs.get('this app')!;
-    const bare = runs.get('bare cdk8s app')!;
-    const ratio = (f: (r: Run) => number) => ours.map((o, i) => f(o) / f(bare[i]));
     const cell = (xs: number[]) => `${median(xs).toFixed(2)} (${quantile(xs, 0.25).toFixed(2)} – ${quantile(xs, 0.75).toFixed(2)})`;
+    const rows = (ours: Run[], bare: Run[], label: string) => {
+      const ratio = (f: (r: Run) => number) => ours.map((o, i) => f(o) / f(bare[i]));
+      return [
+        `| this app${label} | ${cell(ours.map((r) => r.wallS))} | ${cell(ours.map((r) => r.cpuS))} | ${cell(ours.map((r) => r.maxRssMb))} |`,
+        `| bare cdk8s app${label} | ${cell(bare.map((r) => r.wallS))} | ${cell(bare.map((r) => r.cpuS))} | ${cell(bare.map((r) => r.maxRssMb))} |`,
+        `| **ratio**${label} (per round) | **${cell(ratio((r) => r.wallS))}** | **${cell(ratio((r) => r.cpuS))}** | ${cell(ratio((r) => r.maxRssMb))} |`,
+      ];
+    };
     const lines = [
-      `\`cdk8s synth\` of ${Object.keys(reference).length} environments, ${count} objects; ${ROUNDS} rounds, random order per round; medians (quartiles); app: \`${APP}\`; ${new Date().toISOString()}, Node ${process.version}, load average at end ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}.`,
+      `${Object.keys(reference).length} environments, ${count} objects; ${ROUNDS} rounds, random order per round; medians (quartiles); app: \`${APP}\`; ${new Date().toISOString()}, Node ${process.version}, load average at end ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}.`,
       '',
       '| | wall s | CPU s (user + sys) | peak memory MB |',
       '|---|---|---|---|',
-      `| this app | ${cell(ours.map((r) => r.wallS))} | ${cell(ours.map((r) => r.cpuS))} | ${cell(ours.map((r) => r.maxRssMb))} |`,
-      `| bare cdk8s app | ${cell(bare.map((r) => r.wallS))} | ${cell(bare.map((r) => r.cpuS))} | ${cell(bare.map((r) => r.maxRssMb))} |`,
-      `| **ratio** (per round) | **${cell(ratio((r) => r.wallS))}** | **${cell(ratio((r) => r.cpuS))}** | ${cell(ratio((r) => r.maxRssMb))} |`,
+      ...rows(runs.get('this app')!, runs.get('bare cdk8s app')!, ', `cdk8s synth`'),
+      ...rows(runs.get('this app alone')!, runs.get('bare app alone')!, ', app process alone'),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
