@@ -110,6 +110,9 @@ interface Outcome {
   /** How late the load generator sent it (ms after its due time): large values mean this process, not the service, fell behind. */
   readonly sendLagMs: number;
   readonly ok: boolean;
+  readonly status: number;
+  /** RateLimit-Remaining of the answer (Infinity without one). */
+  readonly remaining: number;
 }
 
 /** Sends request `i` now; resolves with its latency from `dueAt` (ms, performance.now()). */
@@ -117,10 +120,10 @@ function send(agent: Agent, i: number, dueAt: number): Promise<Outcome> {
   const sendLagMs = performance.now() - dueAt;
   return new Promise((resolve) => {
     let settled = false;
-    const done = (ok: boolean) => {
+    const done = (status: number, remaining = Infinity) => {
       if (settled) return;
       settled = true;
-      resolve({ latencyMs: performance.now() - dueAt, sendLagMs, ok });
+      resolve({ latencyMs: performance.now() - dueAt, sendLagMs, ok: status >= 200 && status < 300, status, remaining });
     };
     const req = request({
       host: '127.0.0.1',
@@ -131,14 +134,15 @@ function send(agent: Agent, i: number, dueAt: number): Promise<Outcome> {
       timeout: TIMEOUT_MS,
     }, (res) => {
       res.resume();
-      res.on('end', () => done(res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300));
-      res.on('error', () => done(false));
+      const remaining = res.headers['ratelimit-remaining'];
+      res.on('end', () => done(res.statusCode ?? 0, remaining === undefined ? Infinity : Number(remaining)));
+      res.on('error', () => done(0));
     });
     req.on('timeout', () => {
       req.destroy();
-      done(false);
+      done(0);
     });
-    req.on('error', () => done(false));
+    req.on('error', () => done(0));
     req.end();
   });
 }
@@ -208,6 +212,8 @@ async function main(): Promise<void> {
       `| server CPU per request | ${cpuUs.toFixed(0)} µs (${((run.cpuS / run.wallS) * 100).toFixed(0)} % of a core at ${RATE} req/s) | |`,
       `| req/s one replica sustains at ${CPU_LIMIT_CORES * 1000}m CPU (CPU-bound estimate) | ${perReplica.toFixed(0)} | ≥ ${KPI_RATE}: ${met(perReplica >= KPI_RATE)} |`,
       `| replicas for ${KPI_RATE} req/s | ${Math.ceil(KPI_RATE / perReplica)} | |`,
+      // Each client sends RATE * 60 / CLIENTS requests a minute: far below the limit only if the limiter keys the forwarded client, not the proxy.
+      `| lowest RateLimit-Remaining seen / 429 answers | ${Math.min(...run.outcomes.map((o) => o.remaining))} / ${run.outcomes.filter((o) => o.status === 429).length} | |`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {

@@ -146,8 +146,9 @@ interface MemoryEntry {
  * many clients come; beyond that the least recently used go first, and an
  * evicted client merely starts a fresh quota. The number is the client's TAT
  * counted in intervals since this store was created: an admitted request adds
- * exactly 1, so bursts stay exact (see gcra.ts), and one key always belongs to
- * one limit (the middleware's keys name their rule).
+ * exactly 1, so bursts stay exact (see gcra.ts) while the count stays below
+ * 2^53 (104 days of uptime at 10^9 requests per second), and one key always
+ * belongs to one limit (the middleware's keys name their rule).
  *
  * Recency is a second-chance bit (CLOCK) over the Map's insertion order, not a
  * move to the end on every hit: a delete and re-insert per request made V8
