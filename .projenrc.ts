@@ -76,6 +76,8 @@ const root = new cdk8s.ConstructLibraryCdk8s({
     '@action-validator/core@0.6.0',
     // Flux's HelmRelease/HelmRepository schemas for the cluster add-ons chart; 2.3.4 is the last CommonJS release.
     '@kubernetes-models/flux-cd@2.3.4',
+    // Transpiles app/main.ts for `cdk8s synth` (app/register.js); type-checking it is the build's job (`typecheck`).
+    'sucrase@^3.35.1',
   ],
   keywords: ['cdk8s', 'kubernetes', 'rauli-vision', 'projen'],
   gitignore: ['/dist/', '/.tools/', '/.e2e/'],
@@ -86,7 +88,8 @@ const root = new cdk8s.ConstructLibraryCdk8s({
       modulePathIgnorePatterns: ['<rootDir>/packages/', '<rootDir>/.e2e/', '<rootDir>/dist/'],
     },
   },
-  tsconfigDev: { compilerOptions: {}, include: ['app/**/*.ts'] },
+  // The dev tsconfig lives in test/: its include paths are relative to that folder.
+  tsconfigDev: { compilerOptions: {}, include: ['../app/**/*.ts', '../bench/**/*.ts'] },
   // The tests talk to real PostgreSQL and Redis and run promtool, shellcheck and helm.
   buildWorkflowOptions: {
     preBuildSteps: [
@@ -101,9 +104,16 @@ for (const p of ['/packages/', '/app/', '/bench/', '/charts/', '/docs/', '/.ci/'
 }
 
 // The main job: `cdk8s synth` writes one manifest file per environment into dist/.
+// The app is only transpiled here (app/register.js: sucrase and a cache, no
+// TypeScript compiler); the build type-checks it (`typecheck`, in `test`).
 new YamlFile(root, 'cdk8s.yaml', {
-  obj: { language: 'typescript', app: 'npx ts-node --prefer-ts-exts app/main.ts', output: 'dist', imports: [] },
+  obj: { language: 'typescript', app: 'node -r ./app/register.js app/main.ts', output: 'dist', imports: [] },
 });
+const typecheck = root.addTask('typecheck', {
+  description: 'Type-check the tests, app/ and bench/ (the dev tsconfig); jest and cdk8s synth only transpile them',
+  exec: 'tsc --noEmit -p test/tsconfig.json',
+});
+root.testTask.prependSpawn(typecheck);
 // The Pod Security runner is an ES module (like @monokle/validation): tsc does not copy it.
 root.postCompileTask.exec('cp src/validation/pss-runner.mjs lib/validation/');
 // The data tier's shell scripts are read by its constructs at synth time (the tests run the same files): ship them in lib/.
@@ -135,6 +145,10 @@ new HelmChart(root, { chartDir: 'charts/rauli-vision', generator: 'src/helm/gene
 root.addTask('synth', {
   description: 'Synthesize the dev, staging and production manifests into dist/',
   exec: 'cdk8s synth --check-upgrade false',
+});
+root.addTask('bench:synth', {
+  description: 'Benchmark `cdk8s synth` of the three environments against a bare cdk8s app emitting the same objects, side by side (wall, CPU, peak memory)',
+  exec: 'node -r ./app/register.js bench/synth.ts',
 });
 
 // ---------------------------------------------------------------------------
@@ -196,12 +210,16 @@ koa.addTask('example', {
 });
 new ConventionsFile(koa, 'src/conventions.generated.ts', { ServiceConventions, MetricNames, RuntimeDefaults, Slo, DataConventions, Components, SecurityHeaders, EdgeConventions });
 koa.addTask('bench', {
-  description: 'Benchmark node:http, bare Koa, the peer stack, this package\'s stack and the cache-hit path side by side (needs redis-server, wrk, taskset)',
+  description: 'Benchmark node:http, bare Koa, deferred bare Koa, the peer stack, this package\'s stack, it with Redis down and the cache-hit path side by side (needs redis-server, wrk, taskset)',
   exec: 'ts-node --transpile-only bench/run.ts',
 });
 koa.addTask('bench:in-process', {
   description: 'The same variants fed through in-memory sockets in one process: the JavaScript cost per request alone (needs redis-server, taskset)',
   exec: 'node -r ./bench/transpile.js bench/in-process.ts',
+});
+koa.addTask('bench:kpi', {
+  description: 'KPI benchmark: createService on Redis and PostgreSQL pinned to one core, 1000 req/s open-loop from 10,000 clients through a trusted proxy hop for 60 s (needs redis-server, PostgreSQL, taskset)',
+  exec: 'node -r ./bench/transpile.js bench/kpi.ts',
 });
 
 // ---------------------------------------------------------------------------

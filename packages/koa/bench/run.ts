@@ -5,20 +5,21 @@
  * are replaced by fresh processes, since one Node process can run fast or slow
  * for its whole life. The servers are pinned to core 0 (`taskset -c 0`), wrk to
  * core 1; the private redis-server floats. Server CPU per request comes from
- * /proc/<pid>/stat (utime + stime), Redis commands per request from the
+ * the schedstat of every thread of the server (ns), Redis commands per request from the
  * INFO commandstats delta. Prints a markdown table of medians and ratios to
  * bare Koa.
  *
  *   npx projen bench            (BENCH_SECONDS=1 BENCH_ROUNDS=40 BENCH_ROUNDS_PER_PROCESS=10 BENCH_CONNECTIONS=50)
  *   BENCH_VARIANTS='rate limit only,fused floor' npx projen bench    (a subset, or the breakdown in server.ts)
+ *   BENCH_RATIOS_FILE=run1.json npx projen bench    (also writes every round's CPU ratios, to pool runs)
  */
 import { ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { PrivateRedis } from '../test/support/redis-servers';
-import { BENCH_REDIS_PORT, median, positiveIntEnv, selectedVariants, Variant } from './server';
+import { BENCH_REDIS_PORT, median, positiveIntEnv, quantile, selectedVariants, Variant } from './server';
 
 const run = promisify(execFile);
 const SECONDS = positiveIntEnv('BENCH_SECONDS', 1);
@@ -29,7 +30,6 @@ const ROUNDS_PER_PROCESS = positiveIntEnv('BENCH_ROUNDS_PER_PROCESS', 10);
 const SELECTED = selectedVariants();
 /** Variant i listens on FIRST_SERVER_PORT + i. */
 const FIRST_SERVER_PORT = 7151;
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 
 interface Sample {
   readonly rps: number;
@@ -49,11 +49,21 @@ function shuffled<T>(xs: readonly T[]): T[] {
   return out;
 }
 
-function cpuTicks(pid: number): number {
-  // Fields after the command name (which may contain spaces): utime is 14th, stime 15th overall.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
+/**
+ * CPU time of every thread of `pid` in ns (/proc/<pid>/task/<tid>/schedstat):
+ * /proc/<pid>/stat counts 10 ms ticks, and a 1 s turn of a server on a busy
+ * host may use only 20 of them.
+ */
+function cpuNs(pid: number): number {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return ns;
 }
 
 async function commandStats(redis: PrivateRedis): Promise<{ all: number; scripts: number }> {
@@ -92,14 +102,14 @@ async function startServer(variant: Variant, port: number, redisUrl: string): Pr
 
 /** One slice of load on one server: wrk for `seconds`, with the server's CPU and Redis's commands over it. */
 async function measure(server: { child: ChildProcess; port: number }, redis: PrivateRedis, seconds: number): Promise<Sample> {
-  const ticks0 = cpuTicks(server.child.pid!);
+  const cpu0 = cpuNs(server.child.pid!);
   const stats0 = await commandStats(redis);
   const { requests, rps, errors } = await wrk(server.port, seconds);
-  const ticks = cpuTicks(server.child.pid!) - ticks0;
+  const ns = cpuNs(server.child.pid!) - cpu0;
   const stats1 = await commandStats(redis);
   return {
     rps,
-    cpuUsPerRequest: (ticks / CLK_TCK) * 1e6 / requests,
+    cpuUsPerRequest: ns / 1000 / requests,
     redisCommandsPerRequest: (stats1.all - stats0.all) / requests,
     scriptCallsPerRequest: (stats1.scripts - stats0.scripts) / requests,
     errors,
@@ -139,18 +149,26 @@ async function main(): Promise<void> {
     await redis.stop();
   }
   const med = (v: Variant, f: (s: Sample) => number) => median(samples.get(v)!.map(f));
-  // Ratios are taken within a round (same host conditions), then the median across rounds.
-  const ratio = (v: Variant, f: (s: Sample) => number) => median(samples.get(v)!.map((s, i) => f(s) / f(samples.get('bare Koa')![i])));
+  // Ratios are taken within a round (same host conditions), then the median (and quartiles) across rounds.
+  const ratios = (v: Variant, base: Variant, f: (s: Sample) => number) => samples.get(v)!.map((s, i) => f(s) / f(samples.get(base)![i]));
+  const ratio = (v: Variant, f: (s: Sample) => number) => median(ratios(v, 'bare Koa', f));
+  const cpu = (s: Sample) => s.cpuUsPerRequest;
+  const spread = (xs: number[]) => `${median(xs).toFixed(2)} (${quantile(xs, 0.25).toFixed(2)} – ${quantile(xs, 0.75).toFixed(2)})`;
+  const deferred = SELECTED.includes('deferred bare Koa');
   const lines = [
-    `Medians of ${ROUNDS} rounds (ratios: median of the per-round ratios), ${SECONDS} s turns, wrk ${CONNECTIONS} connections; ${new Date().toISOString()}, ${execFileSync('uname', ['-m']).toString().trim()}, Node ${process.version}, load average at end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}.`,
+    `Medians of ${ROUNDS} rounds (ratios: median of the per-round ratios, quartiles in brackets), ${SECONDS} s turns, wrk ${CONNECTIONS} connections; ${new Date().toISOString()}, ${execFileSync('uname', ['-m']).toString().trim()}, Node ${process.version}, load average at end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}.`,
     '',
-    '| variant | req/s | req/s vs bare Koa | server CPU µs/request | CPU/request vs bare Koa | Redis commands/request (incl. inside scripts) | script round trips/request | errors |',
-    '|---|---|---|---|---|---|---|---|',
+    `| variant | req/s | req/s vs bare Koa | server CPU µs/request | CPU/request vs bare Koa |${deferred ? ' CPU/request vs deferred bare Koa |' : ''} Redis commands/request (incl. inside scripts) | script round trips/request | errors |`,
+    `|---|---|---|---|---|${deferred ? '---|' : ''}---|---|---|`,
   ];
   for (const v of SELECTED) {
-    const rps = med(v, (s) => s.rps);
-    const cpu = med(v, (s) => s.cpuUsPerRequest);
-    lines.push(`| ${v} | ${rps.toFixed(0)} | ${ratio(v, (s) => s.rps).toFixed(2)} | ${cpu.toFixed(1)} | ${ratio(v, (s) => s.cpuUsPerRequest).toFixed(2)} | ${med(v, (s) => s.redisCommandsPerRequest).toFixed(2)} | ${med(v, (s) => s.scriptCallsPerRequest).toFixed(2)} | ${samples.get(v)!.reduce((n, s) => n + s.errors, 0)} |`);
+    const vsDeferred = deferred ? ` ${v === 'this stack' || v === 'rate limit only' || v === 'fused floor' ? spread(ratios(v, 'deferred bare Koa', cpu)) : ''} |` : '';
+    lines.push(`| ${v} | ${med(v, (s) => s.rps).toFixed(0)} | ${ratio(v, (s) => s.rps).toFixed(2)} | ${med(v, cpu).toFixed(1)} | ${spread(ratios(v, 'bare Koa', cpu))} |${vsDeferred} ${med(v, (s) => s.redisCommandsPerRequest).toFixed(2)} | ${med(v, (s) => s.scriptCallsPerRequest).toFixed(2)} | ${samples.get(v)!.reduce((n, s) => n + s.errors, 0)} |`);
+  }
+  // Every round's CPU ratios, for pooling several runs (BENCH_RATIOS_FILE).
+  if (process.env.BENCH_RATIOS_FILE) {
+    const pooled = Object.fromEntries(SELECTED.map((v) => [v, { vsBare: ratios(v, 'bare Koa', cpu), ...(deferred ? { vsDeferred: ratios(v, 'deferred bare Koa', cpu) } : {}) }]));
+    writeFileSync(process.env.BENCH_RATIOS_FILE, JSON.stringify(pooled));
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -9,21 +9,28 @@ import { Counter, Histogram, Registry } from 'prom-client';
 import { responseCache } from '../src/cache';
 import { buildSecurityHeaders, securityHeaders } from '../src/headers';
 import { createHttpMetrics } from '../src/metrics';
-import { rateLimit, RedisGcraStore } from '../src/rate-limit';
-import { createRedisClient, waitForRedis } from '../src/redis';
+import { DEFAULT_MAX_BATCH, rateLimit, RedisGcraStore } from '../src/rate-limit';
+import { createRedisClient, RedisClient, waitForRedis } from '../src/redis';
 
-export const VARIANTS = ['node:http', 'bare Koa', 'peer stack', 'this stack', 'cache hit'] as const;
+export const VARIANTS = ['node:http', 'bare Koa', 'deferred bare Koa', 'peer stack', 'this stack', 'Redis down', 'cache hit'] as const;
 /**
  * Run only when named in BENCH_VARIANTS: the parts of 'this stack' alone, the
- * limiter with one script call per request, 'fused floor' (the same headers
+ * limiter without Redis, the limiter with one script call per request, 'fused floor' (the same headers
  * and Redis decision hand-written as one middleware, no metrics): the least
  * this design can cost, and 'headers floor': only the nine response headers
  * this stack sends, as constants, with no logic at all.
  */
-export const BREAKDOWN = ['metrics only', 'headers only', 'rate limit only', 'rate limit unbatched', 'fused floor', 'headers floor'] as const;
+export const BREAKDOWN = ['metrics only', 'headers only', 'rate limit only', 'rate limit in process', 'rate limit unbatched', 'fused floor', 'headers floor'] as const;
 export type Variant = typeof VARIANTS[number] | typeof BREAKDOWN[number];
 const ALL_VARIANTS: readonly Variant[] = [...VARIANTS, ...BREAKDOWN];
 const isVariant = (name: string): name is Variant => (ALL_VARIANTS as readonly string[]).includes(name);
+
+/**
+ * Port on which nothing listens: 'Redis down' points its client there, so the
+ * client is never ready and every decision takes the in-process fallback (also
+ * what a service without Redis runs), with ioredis reconnecting as it would.
+ */
+export const DEAD_REDIS_PORT = 7149;
 
 /** The response body of every variant. */
 export const BODY = 'hello world';
@@ -45,6 +52,8 @@ export function positiveIntEnv(name: string, fallback: number): number {
 }
 
 export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** The `q` quantile (0..1) of `xs`, nearest rank. */
+export const quantile = (xs: readonly number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 // All wrk connections are one client: a quota it never exhausts during a run.
 const NO_LIMIT = 10_000_000;
 const WINDOW_MS = 3_600_000;
@@ -52,6 +61,29 @@ const WINDOW_MS = 3_600_000;
 /** Header entries with lowercase names, as securityHeaders() and rateLimit() send them. */
 const lowercaseEntries = (headers: { [name: string]: string }): [string, string][] =>
   Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]);
+
+/**
+ * What the limiter's batching costs by itself, with no limiter: requests of
+ * one event-loop turn (at most DEFAULT_MAX_BATCH) share one promise that
+ * settles after one Redis round trip sent from a setImmediate, exactly how
+ * RedisGcraStore defers and batches, so each request answers a turn later and
+ * a batch's responses go out together. This stack against this variant is the
+ * cost of the middleware's own work; against bare Koa it includes the
+ * batching's effect on wake-ups.
+ */
+function deferredLikeTheLimiter(redis: RedisClient): Koa.Middleware {
+  let batch: { size: number; reply: Promise<unknown> } | undefined;
+  const send = (): Promise<unknown> => new Promise((resolve, reject) => setImmediate(() => {
+    batch = undefined;
+    redis.ping().then(resolve, reject);
+  }));
+  return async (_ctx, next) => {
+    if (batch === undefined || batch.size >= DEFAULT_MAX_BATCH) batch = { size: 0, reply: send() };
+    batch.size++;
+    await batch.reply;
+    await next();
+  };
+}
 
 /** The Koa app of a variant (also driven in-process by bench/in-process.ts). */
 export async function koaApp(variant: Variant, redisUrl: string): Promise<Koa> {
@@ -71,13 +103,22 @@ export async function koaApp(variant: Variant, redisUrl: string): Promise<Koa> {
     });
     app.use(helmet());
     app.use(ratelimit({ driver: 'redis', db: new Redis(redisUrl), duration: WINDOW_MS, max: NO_LIMIT, id: (ctx) => ctx.ip }));
-  } else if (variant === 'this stack') {
+  } else if (variant === 'this stack' || variant === 'Redis down') {
     // A saturated 2-core host delays replies past the 100 ms default; measure the Redis path, not the fallback.
-    const redis = createRedisClient({ url: redisUrl, commandTimeoutMs: 1000, autoPipelining: process.env.BENCH_AUTOPIPELINING !== 'false' });
-    await waitForRedis(redis);
+    const redis = variant === 'Redis down'
+      ? createRedisClient({ url: `redis://127.0.0.1:${DEAD_REDIS_PORT}` })
+      : createRedisClient({ url: redisUrl, commandTimeoutMs: 1000, autoPipelining: process.env.BENCH_AUTOPIPELINING !== 'false' });
+    if (variant === 'this stack') await waitForRedis(redis);
     app.use(createHttpMetrics({ collectDefaultMetrics: false }).middleware);
     app.use(securityHeaders());
     app.use(rateLimit({ redis, limit: NO_LIMIT, window: WINDOW_MS }));
+  } else if (variant === 'deferred bare Koa') {
+    // No auto-pipeline, as for the limiter's script calls: a pipeline object around the PING would make this baseline dearer.
+    const redis = createRedisClient({ url: redisUrl, commandTimeoutMs: 1000, autoPipelining: false });
+    await waitForRedis(redis);
+    app.use(deferredLikeTheLimiter(redis));
+  } else if (variant === 'rate limit in process') {
+    app.use(rateLimit({ limit: NO_LIMIT, window: WINDOW_MS }));
   } else if (variant === 'metrics only') {
     app.use(createHttpMetrics({ collectDefaultMetrics: false }).middleware);
   } else if (variant === 'headers only') {
@@ -90,7 +131,7 @@ export async function koaApp(variant: Variant, redisUrl: string): Promise<Koa> {
     const redis = createRedisClient({ url: redisUrl, commandTimeoutMs: 1000 });
     await waitForRedis(redis);
     const store = new RedisGcraStore(redis);
-    const limit = { intervalMs: WINDOW_MS / NO_LIMIT, windowMs: WINDOW_MS };
+    const limit = { limit: NO_LIMIT, windowMs: WINDOW_MS };
     const headers = lowercaseEntries(buildSecurityHeaders());
     app.use(async (ctx, next) => {
       const res = ctx.res;

@@ -43,22 +43,21 @@ const count = (list: number[], status: number) => list.filter((s) => s === statu
 
 describe('GCRA', () => {
   test('admits a burst of exactly limit, then one per interval', () => {
-    const window = 1000;
-    const interval = window / 7;
-    let tat: number | undefined;
-    const now = 1_700_000_000_000;
+    const limit = 7;
+    const interval = 1000 / limit;
+    let debt = 0;
     const admitted = [];
     for (let i = 0; i < 20; i++) {
-      const [d, next] = gcraStep(tat, now, interval, window);
+      const d = gcraStep(debt, limit, interval);
       if (d.allowed) {
         admitted.push(d.remaining);
-        tat = next;
+        debt += 1;
       }
     }
     expect(admitted).toEqual([6, 5, 4, 3, 2, 1, 0]);
-    const [later] = gcraStep(tat, now + interval, interval, window);
-    expect(later.allowed).toBe(true);
-    const [rejected] = gcraStep(tat, now + 1, interval, window);
+    // One interval later exactly one request is paid back.
+    expect(gcraStep(debt - 1, limit, interval).allowed).toBe(true);
+    const rejected = gcraStep(debt - 1 / interval, limit, interval);
     expect(rejected).toMatchObject({ allowed: false, remaining: 0 });
     expect(rejected.retryAfterMs).toBeGreaterThan(0);
   });
@@ -138,7 +137,7 @@ describe('batching (private Redis, to count its commands)', () => {
     client = createRedisClient({ url: server.url, commandTimeoutMs: 2000 });
     await waitForRedis(client);
     // Load the script, so the counts below are not inflated by the first NOSCRIPT and its EVAL.
-    await new RedisGcraStore(client).take(uniquePrefix('warm'), { intervalMs: 10, windowMs: 1000 });
+    await new RedisGcraStore(client).take(uniquePrefix('warm'), { limit: 100, windowMs: 1000 });
   });
 
   afterAll(async () => {
@@ -155,7 +154,7 @@ describe('batching (private Redis, to count its commands)', () => {
   async function burst(store: RedisGcraStore, prefix: string): Promise<Map<string, number>> {
     const clients = ['a', 'b', 'c'];
     const asks = clients.flatMap((c) => Array.from({ length: 12 }, () => c));
-    const limit = { intervalMs: 60_000 / 5, windowMs: 60_000 };
+    const limit = { limit: 5, windowMs: 60_000 };
     const decisions = await Promise.all(asks.map((c) => store.take(`${prefix}${c}`, limit)));
     const allowed = new Map(clients.map((c) => [c, 0]));
     decisions.forEach((d, i) => d.allowed && allowed.set(asks[i], allowed.get(asks[i])! + 1));
@@ -171,8 +170,8 @@ describe('batching (private Redis, to count its commands)', () => {
 
   test('admitted and rejected decisions carry their numbers; each limit gets its own call', async () => {
     const store = new RedisGcraStore(client);
-    const strict = { intervalMs: 30_000, windowMs: 60_000 }; // 2 per minute
-    const loose = { intervalMs: 1000, windowMs: 60_000 }; // 60 per minute
+    const strict = { limit: 2, windowMs: 60_000 };
+    const loose = { limit: 60, windowMs: 60_000 };
     const key = uniquePrefix('numbers');
     const before = await scriptCalls();
     const [first, second, third, other] = await Promise.all([store.take(key, strict), store.take(key, strict), store.take(key, strict), store.take(`${key}:other`, loose)]);
@@ -194,11 +193,21 @@ describe('batching (private Redis, to count its commands)', () => {
     expect(await scriptCalls() - before).toBe(36);
   });
 
+  test('a key written by an earlier version (a plain TAT in ms) keeps its quota', async () => {
+    const key = uniquePrefix('old-format');
+    // One of two requests per minute used 0 ms ago: the TAT is one interval (30 s) ahead.
+    await client.set(key, String(Date.now() + 30_000), 'PX', 30_000);
+    const store = new RedisGcraStore(client);
+    const limit = { limit: 2, windowMs: 60_000 };
+    expect(await store.take(key, limit)).toMatchObject({ allowed: true, remaining: 0 });
+    expect(await store.take(key, limit)).toMatchObject({ allowed: false });
+  });
+
   test('when the script cache is emptied (a restart, SCRIPT FLUSH), EVAL reloads it and decisions go on', async () => {
     const store = new RedisGcraStore(client);
-    await store.take(uniquePrefix('reload'), { intervalMs: 10, windowMs: 1000 });
+    await store.take(uniquePrefix('reload'), { limit: 100, windowMs: 1000 });
     await server.cli('script', 'flush');
-    const decision = await store.take(uniquePrefix('reload'), { intervalMs: 10, windowMs: 1000 });
+    const decision = await store.take(uniquePrefix('reload'), { limit: 100, windowMs: 1000 });
     expect(decision).toMatchObject({ allowed: true });
     expect(await server.cli('script', 'exists', GCRA_SHA_FOR_TEST)).toBe('1');
   });
@@ -239,7 +248,7 @@ describe('without Redis', () => {
   test('the in-process limiter keeps memory bounded however many clients come', () => {
     const store = new MemoryGcraStore(100);
     for (let i = 0; i < 20_000; i++) {
-      store.take(`client-${i}`, { intervalMs: 600, windowMs: 60_000 });
+      store.take(`client-${i}`, { limit: 100, windowMs: 60_000 });
     }
     expect(store.size).toBe(100);
   });
@@ -289,5 +298,53 @@ describe('without Redis', () => {
     expect(() => rateLimit({ routes: [{ limit: 1 }] })).toThrow(/path or match/);
     expect(() => rateLimit({ routes: [{ name: 'a', path: '/a', limit: 1 }, { name: 'a', path: '/b', limit: 1 }] })).toThrow(/unique/);
     expect(() => rateLimit({ maxBatch: 0.5 })).toThrow(/^maxBatch: 0.5 is not a positive integer$/);
+  });
+});
+
+describe('high limits (more than 2 requests per millisecond)', () => {
+  /** A request context as far as rateLimit reads and writes it: calling the middleware directly puts a whole burst in one turn. */
+  function call(middleware: Koa.Middleware): Promise<{ status: number; remaining: number }> {
+    const headers = new Map<string, string>();
+    const ctx = {
+      req: { socket: { remoteAddress: '192.0.2.1' }, headers: {} },
+      res: { setHeader: (name: string, value: string) => headers.set(name, value) },
+      set: (name: string, value: string) => headers.set(name.toLowerCase(), value),
+      method: 'GET',
+      path: '/',
+      status: 200,
+      body: undefined,
+    };
+    return Promise.resolve(middleware(ctx as unknown as Koa.Context, async () => {})).then(() => ({ status: ctx.status, remaining: Number(headers.get('ratelimit-remaining')) }));
+  }
+
+  /** `n` requests of one client at one instant: the Date.now() of the in-process limiter is frozen; on Redis they share one script call, so one TIME. */
+  async function burst(options: RateLimitOptions, n: number): Promise<{ status: number; remaining: number }[]> {
+    const middleware = rateLimit({ maxBatch: n, ...options });
+    const frozen = jest.spyOn(Date, 'now').mockReturnValue(Date.now());
+    try {
+      return await Promise.all(Array.from({ length: n }, () => call(middleware)));
+    } finally {
+      frozen.mockRestore();
+    }
+  }
+
+  const stores: [string, () => Partial<RateLimitOptions>][] = [
+    ['in process', () => ({})],
+    ['on Redis', () => ({ redis, keyPrefix: uniquePrefix('high') })],
+  ];
+
+  describe.each(stores)('%s', (_name, store) => {
+    test('a 10,000,000 per minute limit reports 9,999,999 remaining after the first request', async () => {
+      const [first] = await burst({ ...store(), limit: 10_000_000, window: '1m' }, 1);
+      expect(first).toEqual({ status: 200, remaining: 9_999_999 });
+    });
+
+    test.each([[3000, 1000], [7000, 1000], [20_000, 1000], [50_000, 10_000]])('a burst admits exactly %i per %i ms, Remaining counting down to 0', async (limit, window) => {
+      const got = await burst({ ...store(), limit, window }, limit + 50);
+      const admitted = got.filter((r) => r.status === 200);
+      expect(admitted.length).toBe(limit);
+      expect(admitted.map((r) => r.remaining)).toEqual(Array.from({ length: limit }, (_, i) => limit - 1 - i));
+      expect(got.slice(limit).every((r) => r.status === 429 && r.remaining === 0)).toBe(true);
+    });
   });
 });

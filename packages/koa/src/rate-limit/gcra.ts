@@ -4,6 +4,13 @@
  * whatever the limit. A fresh client may burst `limit` requests, then one more
  * every `window / limit`: no doubled burst at a window boundary as with fixed
  * windows, no per-request log as with sorted sets.
+ *
+ * The arithmetic is in requests, not milliseconds: what a client owes ("debt",
+ * the TAT less now, divided by the interval) grows by exactly 1 per admitted
+ * request, so a burst's count and `RateLimit-Remaining` are exact integers at
+ * any rate. (A TAT in epoch milliseconds is a double with 0.24 µs steps, so
+ * each step of a 6 µs interval was rounded by up to 2 %, and a tolerance in
+ * milliseconds admitted `tolerance / interval` extra requests at high limits.)
  */
 export interface GcraDecision {
   readonly allowed: boolean;
@@ -16,21 +23,23 @@ export interface GcraDecision {
 }
 
 /**
- * Float rounding must not reject the last request of a full burst: allow this
- * much slack (ms) when comparing against the window.
+ * Slack, in requests, for the rounding of the one division (elapsed time over
+ * the interval) that turns time into requests; far below one request, so it
+ * never admits an extra one. A burst's debt is an exact integer and needs none.
  */
-const TOLERANCE_MS = 0.5;
+export const GCRA_SLACK = 1e-6;
 
-/** Pure GCRA step; returns the decision and the TAT to store (undefined when rejected). */
-export function gcraStep(storedTat: number | undefined, now: number, intervalMs: number, windowMs: number): [GcraDecision, number | undefined] {
-  const tat = storedTat !== undefined && storedTat > now ? storedTat : now;
-  const newTat = tat + intervalMs;
-  const ahead = newTat - now;
-  if (ahead > windowMs + TOLERANCE_MS) {
-    return [{ allowed: false, remaining: 0, resetMs: Math.ceil(tat - now), retryAfterMs: Math.ceil(ahead - windowMs) }, undefined];
+/**
+ * Pure GCRA step: the decision for one more request of a client that owes
+ * `debt` requests right now (0 for a fresh client), against `limit` requests
+ * per `limit * intervalMs`. Admitted, the client then owes `debt + 1`.
+ */
+export function gcraStep(debt: number, limit: number, intervalMs: number): GcraDecision {
+  const owed = debt + 1;
+  if (owed > limit + GCRA_SLACK) {
+    return { allowed: false, remaining: 0, resetMs: Math.ceil(debt * intervalMs), retryAfterMs: Math.ceil((owed - limit) * intervalMs) };
   }
-  const remaining = Math.max(0, Math.floor((windowMs - ahead + TOLERANCE_MS) / intervalMs));
-  return [{ allowed: true, remaining, resetMs: Math.ceil(ahead), retryAfterMs: 0 }, newTat];
+  return { allowed: true, remaining: Math.floor(limit - owed + GCRA_SLACK), resetMs: Math.ceil(owed * intervalMs), retryAfterMs: 0 };
 }
 
 /**
@@ -39,33 +48,45 @@ export function gcraStep(storedTat: number | undefined, now: number, intervalMs:
  * keys of one call share a slot and a limit). Keys are stepped in order, so a
  * client twice in a batch is counted twice. The clock is Redis's own (TIME),
  * so replicas with skewed clocks share one timeline.
- * KEYS = bucket keys; ARGV[1] = interval ms; ARGV[2] = window ms.
+ * A key holds "<µs since the epoch, an exact integer> <debt in requests>"
+ * (%.17g: the double read back is the one written). A plain number is the
+ * TAT in ms of earlier versions and is converted, so a rolling deploy keeps
+ * every client's quota.
+ * KEYS = bucket keys; ARGV[1] = limit; ARGV[2] = window ms.
  * Returns two integers per key: `remaining` when admitted, or -1 - retryAfterMs
  * when rejected; then resetMs. (Two, not four: the reply of a batch of 50 is
  * parsed on the request path.)
  */
 export const GCRA_LUA = `
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local interval = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local limit = tonumber(ARGV[1])
+local interval = tonumber(ARGV[2]) * 1000 / limit
 local out = {}
 for i = 1, #KEYS do
+  local debt = 0
   local stored = redis.call('GET', KEYS[i])
-  local tat = now
   if stored then
-    local v = tonumber(stored)
-    if v and v > now then tat = v end
+    local space = string.find(stored, ' ', 1, true)
+    if space then
+      local at = tonumber(string.sub(stored, 1, space - 1))
+      local owed = tonumber(string.sub(stored, space + 1))
+      if at and owed then debt = owed - (now - at) / interval end
+    else
+      local tat = tonumber(stored)
+      if tat then debt = (tat * 1000 - now) / interval end
+    end
+    if debt < 0 then debt = 0 end
   end
-  local new_tat = tat + interval
-  local ahead = new_tat - now
-  if ahead > window + ${TOLERANCE_MS} then
-    out[2 * i - 1] = -1 - math.ceil(ahead - window)
-    out[2 * i] = math.ceil(tat - now)
+  local owed = debt + 1
+  if owed > limit + ${GCRA_SLACK} then
+    out[2 * i - 1] = -1 - math.ceil((owed - limit) * interval / 1000)
+    out[2 * i] = math.ceil(debt * interval / 1000)
   else
-    redis.call('SET', KEYS[i], string.format('%.3f', new_tat), 'PX', math.max(1, math.ceil(ahead)))
-    out[2 * i - 1] = math.max(0, math.floor((window - ahead + ${TOLERANCE_MS}) / interval))
-    out[2 * i] = math.ceil(ahead)
+    local reset = math.ceil(owed * interval / 1000)
+    redis.call('SET', KEYS[i], string.format('%.0f %.17g', now, owed), 'PX', math.max(1, reset))
+    out[2 * i - 1] = math.floor(limit - owed + ${GCRA_SLACK})
+    out[2 * i] = reset
   end
 end
 return out

@@ -1,4 +1,4 @@
-import type { Context, Middleware } from 'koa';
+import type { Context, Middleware, Next } from 'koa';
 import type { Registry } from 'prom-client';
 import { MetricNames, RuntimeDefaults } from '../conventions.generated';
 import { clientIdentity, TrustedProxies } from './client-identity';
@@ -58,9 +58,11 @@ export interface RateLimitOptions {
 interface CompiledRule {
   readonly name: string;
   readonly matches: (ctx: Context) => boolean;
-  readonly intervalMs: number;
+  readonly limit: number;
   readonly windowMs: number;
   readonly limitHeader: string;
+  /** `<keyPrefix><name>:`, to which the client's identity is appended. */
+  readonly keyPrefix: string;
 }
 
 function durationMs(value: number | string, name: string): number {
@@ -83,7 +85,7 @@ function positiveInteger(value: number, name: string): number {
   return value;
 }
 
-function compileRule(rule: RateLimitRule, index: number, defaultWindowMs: number): CompiledRule {
+function compileRule(rule: RateLimitRule, index: number, defaultWindowMs: number, keyPrefix: string): CompiledRule {
   const name = rule.name ?? `route${index}`;
   if (!/^[\w.-]+$/.test(name)) {
     throw new Error(`routes[${index}].name: '${name}' must be letters, digits, '_', '.', '-'`);
@@ -100,7 +102,7 @@ function compileRule(rule: RateLimitRule, index: number, defaultWindowMs: number
     const pathMatches = typeof path === 'string' ? (p: string) => p === path : (p: string) => path.test(p);
     matches = (ctx) => (methods === undefined || methods.has(ctx.method)) && pathMatches(ctx.path);
   }
-  return { name, matches, intervalMs: windowMs / limit, windowMs, limitHeader: String(limit) };
+  return { name, matches, limit, windowMs, limitHeader: String(limit), keyPrefix: `${keyPrefix}${name}:` };
 }
 
 const TOO_MANY = { error: 'too_many_requests' } as const;
@@ -115,13 +117,13 @@ const UNAVAILABLE = { error: 'rate_limiter_unavailable' } as const;
  */
 export function rateLimit(options: RateLimitOptions = {}): Middleware {
   const windowMs = durationMs(options.window ?? RuntimeDefaults.RATE_LIMIT_WINDOW, 'window');
-  const defaultRule = compileRule({ name: 'default', limit: options.limit ?? RuntimeDefaults.RATE_LIMIT_REQUESTS, match: () => true }, -1, windowMs);
-  const rules = (options.routes ?? []).map((r, i) => compileRule(r, i, windowMs));
+  const keyPrefix = options.keyPrefix ?? 'rl:';
+  const defaultRule = compileRule({ name: 'default', limit: options.limit ?? RuntimeDefaults.RATE_LIMIT_REQUESTS, match: () => true }, -1, windowMs, keyPrefix);
+  const rules = (options.routes ?? []).map((r, i) => compileRule(r, i, windowMs, keyPrefix));
   const names = new Set(rules.map((r) => r.name));
   if (names.size !== rules.length || names.has('default')) {
     throw new Error('routes: rule names must be unique and not \'default\'');
   }
-  const keyPrefix = options.keyPrefix ?? 'rl:';
   const identify = options.identify ?? clientIdentity(options.trustedProxies);
   const maxMemoryKeys = positiveInteger(options.maxMemoryKeys ?? 10_000, 'maxMemoryKeys');
   const failClosed = options.failClosed ?? false;
@@ -138,44 +140,16 @@ export function rateLimit(options: RateLimitOptions = {}): Middleware {
   const fellBackOpen = fallback?.labels('fail_open');
   const fellBackClosed = fallback?.labels('fail_closed');
 
-  const rateLimitMiddleware: Middleware = async (ctx, next) => {
-    // `await next()`, not `return next()`: an async function returning a promise costs extra microtask turns.
-    if (skip?.(ctx)) {
-      await next();
-      return;
-    }
-    let rule = defaultRule;
-    for (const r of rules) {
-      if (r.matches(ctx)) {
-        rule = r;
-        break;
-      }
-    }
-    const key = `${keyPrefix}${rule.name}:${identify(ctx)}`;
-    let decision: GcraDecision | undefined;
-    if (redis) {
-      if (redis.available) {
-        const batch = redis.enqueue(key, rule);
-        const offset = batch.lastOffset;
-        try {
-          decision = decisionAt(await batch.reply, offset);
-        } catch {
-          // Timeout or connection lost mid-command: decide without Redis below.
-        }
-      }
-      if (decision === undefined) {
-        if (failClosed) {
-          fellBackClosed?.inc();
-          unavailable?.inc();
-          ctx.status = 503;
-          ctx.set('Retry-After', '1');
-          ctx.body = UNAVAILABLE;
-          return;
-        }
-        fellBackOpen?.inc();
-      }
-    }
-    decision ??= memory.take(key, rule);
+  const unavailableResponse = (ctx: Context): void => {
+    fellBackClosed?.inc();
+    unavailable?.inc();
+    ctx.status = 503;
+    ctx.set('Retry-After', '1');
+    ctx.body = UNAVAILABLE;
+  };
+
+  /** Sends the decision's headers, then 429 or the rest of the chain. */
+  const respond = (ctx: Context, next: Next, rule: CompiledRule, decision: GcraDecision): Promise<void> | undefined => {
     // Straight to the raw response: the names are constant and the values digits, so Koa's ctx.set checks buy nothing.
     // Lowercase names, as in securityHeaders: no new string per header.
     const res = ctx.res;
@@ -187,9 +161,54 @@ export function rateLimit(options: RateLimitOptions = {}): Middleware {
       ctx.set('Retry-After', String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))));
       ctx.status = 429;
       ctx.body = TOO_MANY;
-      return;
+      return undefined;
     }
-    await next();
+    return next();
+  };
+
+  const viaRedis = async (ctx: Context, next: Next, rule: CompiledRule, key: string, store: RedisGcraStore): Promise<void> => {
+    const batch = store.enqueue(key, rule);
+    const offset = batch.lastOffset;
+    let decision: GcraDecision;
+    try {
+      decision = decisionAt(await batch.reply, offset);
+    } catch {
+      // Timeout or connection lost mid-command: decide without Redis.
+      if (failClosed) {
+        unavailableResponse(ctx);
+        return;
+      }
+      fellBackOpen?.inc();
+      decision = memory.take(key, rule);
+    }
+    // `await`, not `return`: an async function returning a promise costs extra microtask turns.
+    await respond(ctx, next, rule, decision);
+  };
+
+  // Not async: without Redis (or while it is down) the decision is synchronous, and the request then costs no promise of its own.
+  const rateLimitMiddleware: Middleware = (ctx, next) => {
+    if (skip?.(ctx)) {
+      return next();
+    }
+    let rule = defaultRule;
+    for (const r of rules) {
+      if (r.matches(ctx)) {
+        rule = r;
+        break;
+      }
+    }
+    const key = rule.keyPrefix + identify(ctx);
+    if (redis) {
+      if (redis.available) {
+        return viaRedis(ctx, next, rule, key, redis);
+      }
+      if (failClosed) {
+        unavailableResponse(ctx);
+        return undefined;
+      }
+      fellBackOpen?.inc();
+    }
+    return respond(ctx, next, rule, memory.take(key, rule));
   };
   return rateLimitMiddleware;
 }

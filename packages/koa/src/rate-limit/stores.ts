@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { Cluster } from 'ioredis';
-import { LRUCache } from 'lru-cache';
 import { GCRA_LUA, GcraDecision, gcraStep } from './gcra';
 import { isRedisReady, redisCall, RedisClient } from '../redis/client';
 
@@ -13,9 +12,9 @@ const GCRA_SHA = createHash('sha1').update(GCRA_LUA).digest('hex');
 /** Most keys in one script call unless `maxBatch` says otherwise. */
 export const DEFAULT_MAX_BATCH = 64;
 
-/** A quota: one request per `intervalMs`, bursts up to `windowMs / intervalMs`. Batches are per limit object. */
+/** A quota: `limit` requests per `windowMs`, one every `windowMs / limit`. Batches are per limit object. */
 export interface GcraLimit {
-  readonly intervalMs: number;
+  readonly limit: number;
   readonly windowMs: number;
 }
 
@@ -124,7 +123,7 @@ export class RedisGcraStore {
    */
   private send(batch: GcraBatch): void {
     const { keys, limit } = batch;
-    const args = [...keys, limit.intervalMs, limit.windowMs];
+    const args = [...keys, limit.limit, limit.windowMs];
     const work = (this.client.evalsha(GCRA_SHA, keys.length, ...args) as Promise<number[]>).catch((err: Error) => {
       if (!err.message.startsWith('NOSCRIPT')) throw err;
       return this.client.eval(GCRA_LUA, keys.length, ...args) as Promise<number[]>;
@@ -133,29 +132,69 @@ export class RedisGcraStore {
   }
 }
 
+/** One client of the in-process limiter. Mutated in place, so a known client's decision changes no Map. */
+interface MemoryEntry {
+  /** TAT in intervals since the store was created. */
+  tat: number;
+  /** Used since the eviction scan last passed it: it gets a second chance. */
+  recent: boolean;
+}
+
 /**
  * The in-process limiter used alone (no Redis) or while Redis is down. One
- * number per client in an LRU bounded by `maxKeys`, so memory stays flat
- * however many clients come; an evicted client merely starts a fresh quota.
+ * number per client, at most `maxKeys` clients, so memory stays flat however
+ * many clients come; beyond that the least recently used go first, and an
+ * evicted client merely starts a fresh quota. The number is the client's TAT
+ * counted in intervals since this store was created: an admitted request adds
+ * exactly 1, so bursts stay exact (see gcra.ts) while the count stays below
+ * 2^53 (104 days of uptime at 10^9 requests per second), and one key always
+ * belongs to one limit (the middleware's keys name their rule).
+ *
+ * Recency is a second-chance bit (CLOCK) over the Map's insertion order, not a
+ * move to the end on every hit: a delete and re-insert per request made V8
+ * rebuild the Map's table every few requests. Entries carry no TTL: a TAT in
+ * the past is a fresh client, so expiry would only free memory the bound
+ * already caps.
  */
 export class MemoryGcraStore {
-  private readonly tats: LRUCache<string, number>;
+  private readonly entries = new Map<string, MemoryEntry>();
+  private readonly epoch = Date.now();
 
-  constructor(maxKeys: number) {
-    this.tats = new LRUCache<string, number>({ max: maxKeys });
-  }
+  constructor(private readonly maxKeys: number) {}
 
-  take(key: string, { intervalMs, windowMs }: GcraLimit): GcraDecision {
-    const now = Date.now();
-    const [decision, newTat] = gcraStep(this.tats.get(key), now, intervalMs, windowMs);
-    if (newTat !== undefined) {
-      this.tats.set(key, newTat, { ttl: Math.max(1, Math.ceil(newTat - now)) });
+  take(key: string, { limit, windowMs }: GcraLimit): GcraDecision {
+    const intervalMs = windowMs / limit;
+    const now = (Date.now() - this.epoch) / intervalMs;
+    const entry = this.entries.get(key);
+    if (entry === undefined) {
+      // A fresh client owes nothing, and limits are at least 1: admitted.
+      const decision = gcraStep(0, limit, intervalMs);
+      this.insert(key, { tat: now + 1, recent: false });
+      return decision;
     }
+    entry.recent = true;
+    const tat = entry.tat > now ? entry.tat : now;
+    const decision = gcraStep(tat - now, limit, intervalMs);
+    entry.tat = decision.allowed ? tat + 1 : tat;
     return decision;
   }
 
   /** Number of clients currently tracked (bounded by maxKeys). */
   get size(): number {
-    return this.tats.size;
+    return this.entries.size;
+  }
+
+  private insert(key: string, entry: MemoryEntry): void {
+    const entries = this.entries;
+    while (entries.size >= this.maxKeys) {
+      // The oldest first; one used since the last pass goes to the back instead, once.
+      const [oldestKey, oldest] = entries.entries().next().value!;
+      entries.delete(oldestKey);
+      if (oldest.recent) {
+        oldest.recent = false;
+        entries.set(oldestKey, oldest);
+      }
+    }
+    entries.set(key, entry);
   }
 }
