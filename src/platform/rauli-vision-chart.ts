@@ -7,7 +7,7 @@ import { validateDnsLabel } from '../core/validate';
 import { DataTier, DataTierBackupOptions } from '../data/data-tier';
 import { PostgresClusterOptions } from '../data/postgres/postgres-cluster';
 import { RedisClusterOptions } from '../data/redis/redis-cluster';
-import { Edge, EdgeOptions } from '../edge';
+import { ClientTrust, Edge, EdgeOptions } from '../edge';
 import { PlatformNamespace } from '../namespace/platform-namespace';
 import { PlatformNetworkPolicies } from '../network/platform-network-policies';
 import { Monitoring, MonitoringProps } from '../observability/monitoring';
@@ -156,7 +156,7 @@ export class RauliVisionChart extends Chart {
     this.config = new AppConfig(this, 'Config', {
       name: RauliVisionChart.CONFIG_MAP_NAME,
       existingSecret: props.existingSecret,
-      logLevel: preset.logLevel,
+      environment: preset.name,
       databasePoolSize: this.data.databasePoolSize,
       databaseMaxConnections: this.data.postgres.maxConnections,
       redisClusterNodes: this.data.redis.clusterNodes,
@@ -164,8 +164,11 @@ export class RauliVisionChart extends Chart {
       extra: { ...this.data.appSettings, ...props.config?.extra },
     });
 
+    // Client identity follows the topology: services the edge routes to believe
+    // the edge's proxies (and a declared CDN), the others believe nobody.
+    const edgeTrust = props.edge ? ClientTrust.behindEdge(props.edge) : ClientTrust.none();
     const service = (construct: string, name: string, component: string, image: string,
-      settings: HttpServiceSettings, overrides?: HttpServiceSettings, secrets = true) =>
+      settings: HttpServiceSettings, overrides?: HttpServiceSettings, secrets = true, trust = ClientTrust.none()) =>
       new HttpService(this, construct, {
         ...settings,
         ...overrides,
@@ -175,10 +178,11 @@ export class RauliVisionChart extends Chart {
         strictImages: preset.strictImages,
         configMapName: this.config.configMapName,
         secretEnv: secrets ? this.config.secretEnv : undefined,
+        env: Object.keys(trust.env).length ? trust.env : undefined,
       });
     // The frontend serves static assets: it gets neither database nor JWT credentials.
-    this.frontend = service('Frontend', 'frontend', Components.FRONTEND, props.images.frontend, preset.frontend, props.frontend, false);
-    this.backendGo = service('BackendGo', 'backend-go', Components.BACKEND_GO, props.images.backendGo, preset.backendGo, props.backendGo);
+    this.frontend = service('Frontend', 'frontend', Components.FRONTEND, props.images.frontend, preset.frontend, props.frontend, false, edgeTrust);
+    this.backendGo = service('BackendGo', 'backend-go', Components.BACKEND_GO, props.images.backendGo, preset.backendGo, props.backendGo, true, edgeTrust);
     this.backendPython = service('BackendPython', 'backend-python', Components.BACKEND_PYTHON, props.images.backendPython, preset.backendPython, props.backendPython);
 
     if (props.edge) {
