@@ -103,6 +103,11 @@ manifests.addJobs({
 // charts/rauli-vision is generated from the constructs (sentinel synthesis, src/helm).
 new HelmChart(root, { chartDir: 'charts/rauli-vision', generator: 'src/helm/generate.ts' });
 
+root.addTask('readme:settings', {
+  description: 'Write the table of runtime settings (src/conventions/runtime-settings.ts) into README.md and packages/koa/README.md',
+  exec: 'ts-node --project projenrc/tsconfig.json projenrc/readme-settings.ts',
+});
+
 root.addTask('synth', {
   description: 'Synthesize the dev, staging and production manifests into dist/',
   exec: 'cdk8s synth --check-upgrade false',
@@ -142,6 +147,8 @@ const koa = new typescript.TypeScriptProject({
     'koa-ratelimit@^6.0.0',
     '@types/koa-ratelimit@^5.0.5',
     'ts-node@^10.9.2',
+    // Property test of the settings table: platform ConfigMap values against loadConfig.
+    'fast-check@^3.23.0',
   ],
   sampleCode: false,
   jestOptions: {
@@ -163,6 +170,9 @@ koa.addTask('example', {
   exec: 'ts-node --transpile-only example/server.ts',
 });
 new ConventionsFile(koa, 'src/conventions.generated.ts', { ServiceConventions, MetricNames, RuntimeDefaults, Slo, DataConventions, Components, SecurityHeaders, EdgeConventions });
+// The table of runtime settings and the duration grammar run as code in loadConfig: copied, not retyped.
+new CopiedSourceFile(koa, 'src/generated/duration.ts', 'src/conventions/duration.ts');
+new CopiedSourceFile(koa, 'src/generated/runtime-settings.ts', 'src/conventions/runtime-settings.ts');
 koa.addTask('bench', {
   description: 'Benchmark node:http, bare Koa, the peer stack, this package\'s stack and the cache-hit path side by side (needs redis-server, wrk, taskset)',
   exec: 'ts-node --transpile-only bench/run.ts',
@@ -195,6 +205,8 @@ const aws = new awscdk.AwsCdkConstructLibrary({
 });
 new ConventionsFile(aws, 'src/conventions.generated.ts', { BackupConventions, CostConventions, Components });
 new CopiedSourceFile(aws, 'src/core/validate.generated.ts', 'src/core/validate.ts');
+// validate.ts's duration grammar, at the path its import expects.
+new CopiedSourceFile(aws, 'src/conventions/duration.ts', 'src/conventions/duration.ts');
 // The package's own CDK app (app/main.ts): `npx projen synth` in packages/aws,
 // or `npx projen synth:aws` at the root, synthesizes it offline into cdk.out/.
 new awscdk.CdkConfig(aws, {

@@ -274,6 +274,41 @@ export class RuntimeSettings {
   }
 
   /**
+   * The table as Markdown, as both READMEs show it between
+   * `<!-- runtime-settings:start -->` and `<!-- runtime-settings:end -->`
+   * (`npx projen readme:settings` rewrites them; a test of each package compares).
+   */
+  public static markdownTable(): string {
+    const code = (v: string) => `\`${v}\``;
+    const setBy: { [source: string]: (s: RuntimeSetting) => string } = {
+      [RuntimeSettingSource.CONFIG_MAP]: s => `ConfigMap, \`config.${s.prop}\``,
+      [RuntimeSettingSource.PLATFORM]: () => 'ConfigMap, computed by the platform',
+      [RuntimeSettingSource.SECRET]: () => 'Secret',
+      [RuntimeSettingSource.SERVICE]: () => 'Deployment, per service',
+      [RuntimeSettingSource.PROCESS]: () => 'default',
+    };
+    const rows = ALL.map(s => [
+      code(s.name),
+      s.type,
+      s.defaultValue !== undefined ? code(s.defaultValue) : `(unset: ${s.unset ?? 'none'})`,
+      s.type === RuntimeSettingType.ENUM || s.type === RuntimeSettingType.URL ? (s.allowed ?? []).map(code).join(', ')
+        : s.type === RuntimeSettingType.INTEGER ? `${s.min} to ${s.max}`
+          : s.type === RuntimeSettingType.DURATION && s.min ? `at least ${code(Durations.format(s.min))}` : '',
+      Object.entries(s.environments ?? {}).map(([env, v]) => `${env}: ${code(v)}`).join(', '),
+      setBy[s.source](s),
+      s.description,
+    ].join(' | '));
+    const rules = RULES.map(r => `${code(r.name)} ${RELATION_TEXT[r.relation]} ${code(r.other)}`).join('; ');
+    return [
+      '| variable | type | default | allowed | per environment | set by | meaning |',
+      '|---|---|---|---|---|---|---|',
+      ...rows.map(r => `| ${r} |`),
+      '',
+      `Durations: ${Durations.EXPECTATION}. Rules between settings: ${rules}.`,
+    ].join('\n');
+  }
+
+  /**
    * The value as a number (INTEGER: itself, DURATION: milliseconds, others: 0)
    * when valid for its row; undefined when not.
    */
