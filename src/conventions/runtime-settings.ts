@@ -157,7 +157,7 @@ const ALL: RuntimeSetting[] = [
   { name: 'JWT_ISSUER', group: 'Security', type: S.STRING, defaultValue: 'rauli-vision', source: SRC.CONFIG_MAP, prop: 'jwtIssuer', description: '`iss` claim signed and required.' },
   { name: 'JWT_AUDIENCE', group: 'Security', type: S.STRING, defaultValue: 'rauli-vision', source: SRC.CONFIG_MAP, prop: 'jwtAudience', description: '`aud` claim signed and required.' },
   { name: 'BCRYPT_ROUNDS', group: 'Security', type: S.INTEGER, min: 10, max: 31, defaultValue: '12', source: SRC.CONFIG_MAP, prop: 'bcryptRounds', description: 'Cost for services that hash passwords.' },
-  { name: 'TRUSTED_PROXY_CIDRS', group: 'Security', type: S.CIDR_LIST, unset: 'none: the socket address is the client', source: SRC.SERVICE, description: 'Proxies (addresses or CIDRs) whose X-Forwarded-For entries are believed, read from the right: the first untrusted entry is the client. The chart writes the edge\'s proxies (and a declared CDN) for services the edge routes to, nothing for the others.' },
+  { name: 'TRUSTED_PROXY_CIDRS', group: 'Security', type: S.CIDR_LIST, unset: 'the socket address is the client', source: SRC.SERVICE, description: 'Proxies (addresses or CIDRs) whose X-Forwarded-For entries are believed, read from the right: the first untrusted entry is the client. The chart writes the edge\'s proxies (and a declared CDN) for services the edge routes to, nothing for the others.' },
 
   { name: 'HTTP_TIMEOUT', group: 'Performance', type: S.DURATION, min: 10, defaultValue: '30s', source: SRC.CONFIG_MAP, prop: 'httpTimeout', description: 'Longest a request may take: past it the client gets 503 and the handler\'s signal aborts.' },
   { name: 'MAX_CONCURRENT_REQUESTS', group: 'Performance', type: S.INTEGER, min: 1, max: 1_000_000, defaultValue: '1000', source: SRC.CONFIG_MAP, prop: 'maxConcurrentRequests', description: 'Requests handled at once by this process; more get 503 with Retry-After.' },
@@ -173,7 +173,7 @@ const ALL: RuntimeSetting[] = [
   { name: 'SHUTDOWN_DRAIN_DELAY', group: 'Monitoring', type: S.DURATION, min: 0, defaultValue: '10s', source: SRC.PROCESS, description: 'After SIGTERM, /readyz fails and the server keeps serving this long before closing.' },
   { name: 'TERMINATION_GRACE_PERIOD', group: 'Monitoring', type: S.DURATION, min: SECOND, defaultValue: '45s', source: SRC.PROCESS, description: 'The pod\'s grace period; the process exits before it (longer than SHUTDOWN_DRAIN_DELAY).' },
 
-  { name: 'LOG_LEVEL', group: 'Logging', type: S.ENUM, allowed: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], defaultValue: 'info', environments: { dev: 'debug' }, local: 'debug', source: SRC.CONFIG_MAP, prop: 'logLevel', description: 'Least severe level written.' },
+  { name: 'LOG_LEVEL', group: 'Logging', type: S.ENUM, allowed: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], defaultValue: 'info', environments: { dev: 'debug' }, local: 'debug', source: SRC.CONFIG_MAP, prop: 'logLevel', description: 'Least severe level written: trace, debug, info, warn, error, fatal or silent.' },
   { name: 'LOG_FORMAT', group: 'Logging', type: S.ENUM, allowed: ['json', 'text'], defaultValue: 'json', local: 'text', source: SRC.PLATFORM, description: 'json (one object per line, what the log pipeline parses) or text.' },
   { name: 'LOG_OUTPUT', group: 'Logging', type: S.ENUM, allowed: ['stdout', 'stderr'], defaultValue: 'stdout', source: SRC.PLATFORM, description: 'stdout or stderr.' },
 ];

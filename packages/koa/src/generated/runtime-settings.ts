@@ -159,7 +159,7 @@ const ALL: RuntimeSetting[] = [
   { name: 'JWT_ISSUER', group: 'Security', type: S.STRING, defaultValue: 'rauli-vision', source: SRC.CONFIG_MAP, prop: 'jwtIssuer', description: '`iss` claim signed and required.' },
   { name: 'JWT_AUDIENCE', group: 'Security', type: S.STRING, defaultValue: 'rauli-vision', source: SRC.CONFIG_MAP, prop: 'jwtAudience', description: '`aud` claim signed and required.' },
   { name: 'BCRYPT_ROUNDS', group: 'Security', type: S.INTEGER, min: 10, max: 31, defaultValue: '12', source: SRC.CONFIG_MAP, prop: 'bcryptRounds', description: 'Cost for services that hash passwords.' },
-  { name: 'TRUSTED_PROXY_CIDRS', group: 'Security', type: S.CIDR_LIST, unset: 'none: the socket address is the client', source: SRC.SERVICE, description: 'Proxies (addresses or CIDRs) whose X-Forwarded-For entries are believed, read from the right: the first untrusted entry is the client. The chart writes the edge\'s proxies (and a declared CDN) for services the edge routes to, nothing for the others.' },
+  { name: 'TRUSTED_PROXY_CIDRS', group: 'Security', type: S.CIDR_LIST, unset: 'the socket address is the client', source: SRC.SERVICE, description: 'Proxies (addresses or CIDRs) whose X-Forwarded-For entries are believed, read from the right: the first untrusted entry is the client. The chart writes the edge\'s proxies (and a declared CDN) for services the edge routes to, nothing for the others.' },
 
   { name: 'HTTP_TIMEOUT', group: 'Performance', type: S.DURATION, min: 10, defaultValue: '30s', source: SRC.CONFIG_MAP, prop: 'httpTimeout', description: 'Longest a request may take: past it the client gets 503 and the handler\'s signal aborts.' },
   { name: 'MAX_CONCURRENT_REQUESTS', group: 'Performance', type: S.INTEGER, min: 1, max: 1_000_000, defaultValue: '1000', source: SRC.CONFIG_MAP, prop: 'maxConcurrentRequests', description: 'Requests handled at once by this process; more get 503 with Retry-After.' },
@@ -175,7 +175,7 @@ const ALL: RuntimeSetting[] = [
   { name: 'SHUTDOWN_DRAIN_DELAY', group: 'Monitoring', type: S.DURATION, min: 0, defaultValue: '10s', source: SRC.PROCESS, description: 'After SIGTERM, /readyz fails and the server keeps serving this long before closing.' },
   { name: 'TERMINATION_GRACE_PERIOD', group: 'Monitoring', type: S.DURATION, min: SECOND, defaultValue: '45s', source: SRC.PROCESS, description: 'The pod\'s grace period; the process exits before it (longer than SHUTDOWN_DRAIN_DELAY).' },
 
-  { name: 'LOG_LEVEL', group: 'Logging', type: S.ENUM, allowed: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], defaultValue: 'info', environments: { dev: 'debug' }, local: 'debug', source: SRC.CONFIG_MAP, prop: 'logLevel', description: 'Least severe level written.' },
+  { name: 'LOG_LEVEL', group: 'Logging', type: S.ENUM, allowed: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], defaultValue: 'info', environments: { dev: 'debug' }, local: 'debug', source: SRC.CONFIG_MAP, prop: 'logLevel', description: 'Least severe level written: trace, debug, info, warn, error, fatal or silent.' },
   { name: 'LOG_FORMAT', group: 'Logging', type: S.ENUM, allowed: ['json', 'text'], defaultValue: 'json', local: 'text', source: SRC.PLATFORM, description: 'json (one object per line, what the log pipeline parses) or text.' },
   { name: 'LOG_OUTPUT', group: 'Logging', type: S.ENUM, allowed: ['stdout', 'stderr'], defaultValue: 'stdout', source: SRC.PLATFORM, description: 'stdout or stderr.' },
 ];
@@ -310,6 +310,27 @@ export class RuntimeSettings {
     ].join('\n');
   }
 
+  /** An IPv4 or IPv6 address, optionally with a prefix length: `10.0.0.0/8`, `::1`, `2001:db8::/32`. */
+  public static isCidr(entry: string): boolean {
+    const [address, prefix, ...rest] = entry.split('/');
+    if (rest.length > 0) return false;
+    const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(address);
+    let bits: number;
+    if (v4) {
+      if (v4.slice(1).some(o => Number(o) > 255 || (o.length > 1 && o.startsWith('0')))) return false;
+      bits = 32;
+    } else {
+      const halves = address.split('::');
+      if (halves.length > 2) return false;
+      const groups = halves.map(h => (h === '' ? [] : h.split(':')));
+      const count = groups.reduce((n, g) => n + g.length, 0);
+      if (!groups.every(g => g.every(x => /^[0-9a-fA-F]{1,4}$/.test(x)))) return false;
+      if (halves.length === 2 ? count > 7 : count !== 8) return false;
+      bits = 128;
+    }
+    return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+  }
+
   /**
    * The value as a number (INTEGER: itself, DURATION: milliseconds, others: 0)
    * when valid for its row; undefined when not.
@@ -342,24 +363,4 @@ export class RuntimeSettings {
     return (setting.min === undefined || n >= setting.min) && (setting.max === undefined || n <= setting.max) ? n : undefined;
   }
 
-  /** An IPv4 or IPv6 address, optionally with a prefix length: `10.0.0.0/8`, `::1`, `2001:db8::/32`. */
-  public static isCidr(entry: string): boolean {
-    const [address, prefix, ...rest] = entry.split('/');
-    if (rest.length > 0) return false;
-    const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(address);
-    let bits: number;
-    if (v4) {
-      if (v4.slice(1).some(o => Number(o) > 255 || (o.length > 1 && o.startsWith('0')))) return false;
-      bits = 32;
-    } else {
-      const halves = address.split('::');
-      if (halves.length > 2) return false;
-      const groups = halves.map(h => (h === '' ? [] : h.split(':')));
-      const count = groups.reduce((n, g) => n + g.length, 0);
-      if (!groups.every(g => g.every(x => /^[0-9a-fA-F]{1,4}$/.test(x)))) return false;
-      if (halves.length === 2 ? count > 7 : count !== 8) return false;
-      bits = 128;
-    }
-    return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
-  }
 }
