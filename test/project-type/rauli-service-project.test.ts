@@ -6,8 +6,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'projen';
 import * as YAML from 'yaml';
-import { RauliServiceProject, RauliServiceProjectOptions } from '../../src/project-type';
 import { RuntimeSettings } from '../../src/conventions';
+import { RauliServiceProject, RauliServiceProjectOptions } from '../../src/project-type';
 import { ENV_VARIABLES } from '../../src/project-type/env-example';
 import { ACTIONS } from '../../src/project-type/pipeline-workflow';
 
