@@ -210,7 +210,9 @@ function request(agent: http.Agent, options: RequestOptions): Promise<Reply> {
 }
 
 /** `count` requests from one source address, `parallel` at a time over keep-alive connections. */
-async function burst(localAddress: string, count: number, make: (i: number) => RequestOptions = () => ({ localAddress }), parallel = 4): Promise<Reply[]> {
+async function burst(
+  localAddress: string, count: number, make: (i: number) => RequestOptions = () => ({ localAddress }), parallel = 4,
+): Promise<Reply[]> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: parallel, localAddress } as http.AgentOptions);
   const replies: Reply[] = [];
   let next = 0;
