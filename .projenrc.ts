@@ -58,6 +58,9 @@ const root = new cdk8s.ConstructLibraryCdk8s({
     },
   },
   tsconfigDev: { compilerOptions: {}, include: ['app/**/*.ts'] },
+  // The rauli-service sample programs import the packages as a scaffolded service does:
+  // their own tsconfig type-checks them (root test task), jsii leaves them out.
+  excludeTypescript: ['src/project-type/samples/**'],
   // The tests talk to real PostgreSQL and Redis and run promtool, shellcheck and helm.
   buildWorkflowOptions: {
     preBuildSteps: [
@@ -79,6 +82,12 @@ new YamlFile(root, 'cdk8s.yaml', {
 root.postCompileTask.exec('cp src/validation/pss-runner.mjs lib/validation/');
 // The data tier's shell scripts are read by its constructs at synth time (the tests run the same files): ship them in lib/.
 root.postCompileTask.exec('cd src && find data -name "*.sh" -exec cp --parents -t ../lib/ {} +');
+// The rauli-service project type copies its sample programs from lib/project-type/samples (SampleFile sourcePath).
+root.postCompileTask.exec('rm -rf lib/project-type/samples && cp -r src/project-type/samples lib/project-type/samples');
+// They import @rauli-vision/koa and the platform as a scaffolded service does (paths in their tsconfig).
+root.testTask.exec('tsc --noEmit -p src/project-type/samples');
+// tsc resolves their imports through the paths of their tsconfig; the import plugin cannot.
+root.eslint?.addOverride({ files: ['src/project-type/samples/**'], rules: { 'import/no-extraneous-dependencies': 'off', 'import/no-unresolved': 'off' } });
 
 // CI for the main job: synthesize every environment and run the validation
 // harness on it, next to projen's build workflow.
