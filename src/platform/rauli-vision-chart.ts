@@ -187,6 +187,8 @@ export class RauliVisionChart extends Chart {
 
     if (props.edge) {
       this.edge = new Edge(this, 'Edge', {
+        // The edge waits as long as the services may take (HTTP_TIMEOUT), unless told otherwise.
+        requestTimeout: this.config.data.HTTP_TIMEOUT,
         ...props.edge,
         frontend: { serviceName: this.frontend.name, port: this.frontend.servicePort },
         backend: { serviceName: this.backendGo.name, port: this.backendGo.servicePort },

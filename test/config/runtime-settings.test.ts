@@ -32,6 +32,12 @@ describe('AppConfig follows the table', () => {
     expect(AppConfig.SECRET_KEYS).toEqual(['DATABASE_URL', 'REDIS_PASSWORD', 'JWT_SECRET']);
   });
 
+  test('the edge waits as long as the services may take: HTTP_TIMEOUT, unless requestTimeout is set', () => {
+    const readTimeouts = (docs: any[]) => docs.filter(d => d.kind === 'Ingress').map(d => d.metadata.annotations['nginx.ingress.kubernetes.io/proxy-read-timeout']);
+    expect(new Set(readTimeouts(synthEnvironment('production', { config: { httpTimeout: '1m30s' }, edge: {} })))).toEqual(new Set(['90']));
+    expect(new Set(readTimeouts(synthEnvironment('production', { config: { httpTimeout: '1m30s' }, edge: { requestTimeout: '2m' } })))).toEqual(new Set(['120']));
+  });
+
   test('the login limit is settable from the chart', () => {
     const docs = synthEnvironment('production', { config: { loginRateLimitRequests: 3 } });
     expect(get(docs, 'ConfigMap', RauliVisionChart.CONFIG_MAP_NAME).data.LOGIN_RATE_LIMIT_REQUESTS).toBe('3');

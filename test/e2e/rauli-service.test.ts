@@ -62,6 +62,9 @@ function buildTarballs(): { platform: string; koa: string } {
   }
   run('npx', ['jsii', '--silence-warnings=reserved-word'], ROOT);
   run('cp', ['src/validation/pss-runner.mjs', 'lib/validation/'], ROOT);
+  // The project type copies its sample programs from lib/ (as the post-compile task ships them).
+  run('rm', ['-rf', 'lib/project-type/samples'], ROOT);
+  run('cp', ['-r', 'src/project-type/samples', 'lib/project-type/samples'], ROOT);
   fs.rmSync(path.join(ROOT, 'dist', 'js'), { recursive: true, force: true });
   run('npx', ['jsii-pacmak', '--target', 'js'], ROOT);
   run('npx', ['tsc', '--build'], KOA);

@@ -1,5 +1,5 @@
 import {
-  AppConfig, Components, DataConventions, HttpService, HttpServiceSettings, Monitoring, RauliVisionChart, ServiceMonitor,
+  AppConfig, ClientTrust, Components, DataConventions, HttpService, HttpServiceSettings, Monitoring, RauliVisionChart, ServiceMonitor,
 } from '@rauli-vision/platform';
 import { Chart, ChartProps } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
@@ -47,7 +47,10 @@ export class ServiceChart extends Chart {
         NODE_ENV: 'production',
         SERVICE_NAME: SERVICE.name,
         PORT: String(SERVICE.port),
-        LOG_LEVEL: props.environment === 'production' ? 'info' : 'debug',
+        // Reached through the edge (see the NetworkPolicy): believe its proxies'
+        // X-Forwarded-For, read from the right, so each client has its own rate limit.
+        // Declare a CDN in front of the edge here too: ClientTrust.behindEdge({ cdn: { cidrs } }).
+        ...ClientTrust.behindEdge().env,
         // Entries here win over the ConfigMap's: this service does not use the platform's Redis.
         ...(SERVICE.useRedis ? {} : { REDIS_CLUSTER_NODES: '' }),
       },
