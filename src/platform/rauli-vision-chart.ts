@@ -1,7 +1,7 @@
 import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
 import { AppConfig, AppConfigSettings } from '../config/app-config';
-import { Components } from '../conventions';
+import { Components, Durations } from '../conventions';
 import { Environments, EnvironmentPreset } from './environments';
 import { validateDnsLabel } from '../core/validate';
 import { DataTier, DataTierBackupOptions } from '../data/data-tier';
@@ -187,8 +187,9 @@ export class RauliVisionChart extends Chart {
 
     if (props.edge) {
       this.edge = new Edge(this, 'Edge', {
-        // The edge waits as long as the services may take (HTTP_TIMEOUT), unless told otherwise.
-        requestTimeout: this.config.data.HTTP_TIMEOUT,
+        // The edge waits as long as the services may take (HTTP_TIMEOUT, rounded up to
+        // the whole seconds nginx counts in), unless told otherwise.
+        requestTimeout: Durations.format(Math.ceil(Durations.parseMilliseconds('httpTimeout', this.config.data.HTTP_TIMEOUT) / 1000) * 1000),
         ...props.edge,
         frontend: { serviceName: this.frontend.name, port: this.frontend.servicePort },
         backend: { serviceName: this.backendGo.name, port: this.backendGo.servicePort },

@@ -36,6 +36,8 @@ describe('AppConfig follows the table', () => {
     const readTimeouts = (docs: any[]) => docs.filter(d => d.kind === 'Ingress').map(d => d.metadata.annotations['nginx.ingress.kubernetes.io/proxy-read-timeout']);
     expect(new Set(readTimeouts(synthEnvironment('production', { config: { httpTimeout: '1m30s' }, edge: {} })))).toEqual(new Set(['90']));
     expect(new Set(readTimeouts(synthEnvironment('production', { config: { httpTimeout: '1m30s' }, edge: { requestTimeout: '2m' } })))).toEqual(new Set(['120']));
+    // nginx counts whole seconds: rounded up, so the edge never cuts a request the service still serves.
+    expect(new Set(readTimeouts(synthEnvironment('production', { config: { httpTimeout: '1500ms' }, edge: {} })))).toEqual(new Set(['2']));
   });
 
   test('the login limit is settable from the chart', () => {

@@ -293,14 +293,13 @@ async function expectLimitPerClient(work: () => Promise<Reply[][]>, limit: numbe
   const fellBack = (await fallbacks()) - before;
   const sent = results.reduce((n, r) => n + r.length, 0);
   results.forEach(r => all.push(...r));
-  expect(fellBack).toBeLessThanOrEqual(Math.ceil(sent * 0.05));
-  for (const replies of results) {
-    const s = statuses(replies);
-    expect(Object.keys(s).sort()).toEqual(['200', '429']);
-    expect(s[200]).toBeGreaterThanOrEqual(limit);
-    expect(s[200]).toBeLessThanOrEqual(limit + fellBack);
-    if (fellBack === 0) expect(s).toEqual({ 200: limit, 429: extra });
-  }
+  // Most decisions were Redis's (a host too loaded for 100 ms round trips is not a rehearsal).
+  expect({ fellBack, sent, share: fellBack / sent <= 0.2 }).toEqual({ fellBack, sent, share: true });
+  const wrong = results.map(statuses)
+    .map((s, client): { [key: string]: number } => ({ client, ...s }))
+    .filter(s => Object.keys(s).some(k => !['client', '200', '429'].includes(k))
+      || !(s[200] >= limit && s[200] <= limit + fellBack) || (fellBack === 0 && s[429] !== extra));
+  expect({ fellBack, wrong }).toEqual({ fellBack, wrong: [] });
 }
 
 test(`each of ${CLIENTS} clients is admitted exactly its limit, and forging X-Forwarded-For gains nothing`, async () => {
