@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { ClientTrust, ClientTrustOptions } from './client-trust';
 import { LetsEncryptClusterIssuer } from './cluster-issuer';
 import { EdgeGateway } from './gateway';
 import { EdgeIngress } from './ingress';
@@ -14,7 +15,7 @@ export enum EdgeKind {
 }
 
 /** Settings of {@link Edge} (everything but the Services routed to). */
-export interface EdgeOptions extends EdgeRoutingOptions {
+export interface EdgeOptions extends EdgeRoutingOptions, ClientTrustOptions {
   /**
    * Edge implementation.
    * @default EdgeKind.INGRESS_NGINX
@@ -97,10 +98,13 @@ export class Edge extends Construct {
   public readonly clusterIssuer?: LetsEncryptClusterIssuer;
   /** Hosts served. */
   public readonly hosts: string[];
+  /** What the services it routes to believe about their clients' addresses (its proxies and the CDN). */
+  public readonly clientTrust: ClientTrust;
 
   constructor(scope: Construct, id: string, props: EdgeProps) {
     super(scope, id);
     this.kind = props.kind ?? EdgeKind.INGRESS_NGINX;
+    this.clientTrust = ClientTrust.behindEdge(props);
     if (this.kind === EdgeKind.GATEWAY_API) {
       this.gateway = new EdgeGateway(this, 'Gateway', { ...props, gatewayClassName: props.gatewayClassName });
       this.hosts = this.gateway.hosts;
