@@ -6,11 +6,12 @@ import { loadManifests, validateManifests } from '../../src/validation';
 
 const root = path.join(__dirname, '..', '..');
 
-test('`cdk8s synth` writes one valid manifest file per environment', () => {
+test('`cdk8s synth` writes one valid manifest file per environment and the cluster add-ons', () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'rv-synth-'));
   execFileSync('npx', ['cdk8s', 'synth', '--check-upgrade', 'false', '--output', out], { cwd: root, stdio: 'pipe' });
-  expect(fs.readdirSync(out).sort()).toEqual(['dev.k8s.yaml', 'production.k8s.yaml', 'staging.k8s.yaml']);
-  for (const file of fs.readdirSync(out)) {
+  // The cluster add-ons (Flux HelmReleases) are one file beside the environments; test/addons checks them.
+  expect(fs.readdirSync(out).sort()).toEqual(['cluster-addons.k8s.yaml', 'dev.k8s.yaml', 'production.k8s.yaml', 'staging.k8s.yaml']);
+  for (const file of ['dev.k8s.yaml', 'production.k8s.yaml', 'staging.k8s.yaml']) {
     const docs = loadManifests(path.join(out, file));
     expect(docs.length).toBeGreaterThan(10);
     expect({ file, errors: validateManifests(docs).errors }).toEqual({ file, errors: [] });
