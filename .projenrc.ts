@@ -90,6 +90,9 @@ const root = new cdk8s.ConstructLibraryCdk8s({
   },
   // The dev tsconfig lives in test/: its include paths are relative to that folder.
   tsconfigDev: { compilerOptions: {}, include: ['../app/**/*.ts', '../bench/**/*.ts'] },
+  // The rauli-service sample programs import the packages as a scaffolded service does:
+  // their own tsconfig type-checks them (root test task), jsii leaves them out.
+  excludeTypescript: ['src/project-type/samples/**'],
   // The tests talk to real PostgreSQL and Redis and run promtool, shellcheck and helm.
   buildWorkflowOptions: {
     preBuildSteps: [
@@ -118,6 +121,12 @@ root.testTask.prependSpawn(typecheck);
 root.postCompileTask.exec('cp src/validation/pss-runner.mjs lib/validation/');
 // The data tier's shell scripts are read by its constructs at synth time (the tests run the same files): ship them in lib/.
 root.postCompileTask.exec('cd src && find data -name "*.sh" -exec cp --parents -t ../lib/ {} +');
+// The rauli-service project type copies its sample programs from lib/project-type/samples (SampleFile sourcePath).
+root.postCompileTask.exec('rm -rf lib/project-type/samples && cp -r src/project-type/samples lib/project-type/samples');
+// They import @rauli-vision/koa and the platform as a scaffolded service does (paths in their tsconfig).
+root.testTask.exec('tsc --noEmit -p src/project-type/samples');
+// tsc resolves their imports through the paths of their tsconfig; the import plugin cannot.
+root.eslint?.addOverride({ files: ['src/project-type/samples/**'], rules: { 'import/no-extraneous-dependencies': 'off', 'import/no-unresolved': 'off' } });
 
 // CI for the main job: synthesize every environment and run the validation
 // harness on it, next to projen's build workflow.
@@ -141,6 +150,11 @@ manifests.addJobs({
 
 // charts/rauli-vision is generated from the constructs (sentinel synthesis, src/helm).
 new HelmChart(root, { chartDir: 'charts/rauli-vision', generator: 'src/helm/generate.ts' });
+
+root.addTask('readme:settings', {
+  description: 'Write the table of runtime settings (src/conventions/runtime-settings.ts) into README.md and packages/koa/README.md',
+  exec: 'ts-node --project projenrc/tsconfig.json projenrc/readme-settings.ts',
+});
 
 root.addTask('synth', {
   description: 'Synthesize the dev, staging and production manifests into dist/',
@@ -188,6 +202,8 @@ const koa = new typescript.TypeScriptProject({
     'koa-ratelimit@^6.0.0',
     '@types/koa-ratelimit@^5.0.5',
     'ts-node@^10.9.2',
+    // Property test of the settings table: platform ConfigMap values against loadConfig.
+    'fast-check@^3.23.0',
   ],
   sampleCode: false,
   jestOptions: {
@@ -209,6 +225,9 @@ koa.addTask('example', {
   exec: 'ts-node --transpile-only example/server.ts',
 });
 new ConventionsFile(koa, 'src/conventions.generated.ts', { ServiceConventions, MetricNames, RuntimeDefaults, Slo, DataConventions, Components, SecurityHeaders, EdgeConventions });
+// The table of runtime settings and the duration grammar run as code in loadConfig: copied, not retyped.
+new CopiedSourceFile(koa, 'src/generated/duration.ts', 'src/conventions/duration.ts');
+new CopiedSourceFile(koa, 'src/generated/runtime-settings.ts', 'src/conventions/runtime-settings.ts');
 koa.addTask('bench', {
   description: 'Benchmark node:http, bare Koa, deferred bare Koa, the peer stack, this package\'s stack, it with Redis down and the cache-hit path side by side (needs redis-server, wrk, taskset)',
   exec: 'ts-node --transpile-only bench/run.ts',
@@ -248,6 +267,8 @@ const aws = new awscdk.AwsCdkConstructLibrary({
 });
 new ConventionsFile(aws, 'src/conventions.generated.ts', { BackupConventions, CostConventions, Components });
 new CopiedSourceFile(aws, 'src/core/validate.generated.ts', 'src/core/validate.ts');
+// validate.ts's duration grammar, at the path its import expects.
+new CopiedSourceFile(aws, 'src/conventions/duration.ts', 'src/conventions/duration.ts');
 // The package's own CDK app (app/main.ts): `npx projen synth` in packages/aws,
 // or `npx projen synth:aws` at the root, synthesizes it offline into cdk.out/.
 new awscdk.CdkConfig(aws, {

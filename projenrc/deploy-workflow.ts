@@ -2,7 +2,8 @@ import { Component, github, javascript } from 'projen';
 import { Components } from '../src/conventions';
 import { EdgeEnvironments } from '../src/edge/edge-environments';
 import { Environments } from '../src/platform/environments';
-import { ACTIONS, namespaceFor } from '../src/project-type/pipeline-workflow';
+import { namespaceFor } from '../src/project-type/k8s-app';
+import { ACTIONS } from '../src/project-type/pipeline-workflow';
 import { DEPLOY_BRANCHES, ServiceEnvironment } from '../src/project-type/service-settings';
 
 /** The generated chart the deploy jobs install. */

@@ -4,13 +4,23 @@
  * manifests, the alert rules and the dashboards all read from here, so a port,
  * a path or a metric name cannot drift between them.
  */
+import { Durations } from './duration';
+import { RuntimeSettings } from './runtime-settings';
+
+export * from './duration';
+export * from './runtime-settings';
+
+/** The default of a runtime setting, from the one table. */
+function settingDefault(name: string): string {
+  return RuntimeSettings.get(name).defaultValue!;
+}
 
 /** HTTP paths and ports every RAULI-VISION service exposes. */
 export class ServiceConventions {
   /** Port of the application HTTP server inside the container. */
-  public static readonly HTTP_PORT = 8080;
+  public static readonly HTTP_PORT: number = Number(settingDefault('PORT'));
   /** Port of the separate metrics server (the seed's `METRICS_PORT`). */
-  public static readonly METRICS_PORT = 9090;
+  public static readonly METRICS_PORT: number = Number(settingDefault('METRICS_PORT'));
   /** Name of the container port that serves HTTP. */
   public static readonly HTTP_PORT_NAME = 'http';
   /** Name of the container port that serves metrics (ServiceMonitors select it). */
@@ -62,30 +72,30 @@ export class Slo {
   public static readonly DATABASE_CONNECTIONS_HIGH = 0.8;
 }
 
-/** Defaults taken from the seed's `.env.production`. */
+/** Defaults taken from the seed's `.env.production`, read from the table of runtime settings (`RuntimeSettings`). */
 export class RuntimeDefaults {
   /** Requests per client per window (`RATE_LIMIT_REQUESTS`). */
-  public static readonly RATE_LIMIT_REQUESTS = 100;
+  public static readonly RATE_LIMIT_REQUESTS: number = Number(settingDefault('RATE_LIMIT_REQUESTS'));
   /** Rate-limit window (`RATE_LIMIT_WINDOW`). */
-  public static readonly RATE_LIMIT_WINDOW = '1m';
-  /** Requests per client per window on the login route. */
-  public static readonly LOGIN_RATE_LIMIT_REQUESTS = 5;
+  public static readonly RATE_LIMIT_WINDOW: string = settingDefault('RATE_LIMIT_WINDOW');
+  /** Requests per client per window on the login route (`LOGIN_RATE_LIMIT_REQUESTS`). */
+  public static readonly LOGIN_RATE_LIMIT_REQUESTS: number = Number(settingDefault('LOGIN_RATE_LIMIT_REQUESTS'));
   /** Connections each replica's pool opens (`DATABASE_POOL_SIZE`). */
-  public static readonly DATABASE_POOL_SIZE = 20;
+  public static readonly DATABASE_POOL_SIZE: number = Number(settingDefault('DATABASE_POOL_SIZE'));
   /** PostgreSQL `max_connections` (`DATABASE_MAX_CONNECTIONS`). */
-  public static readonly DATABASE_MAX_CONNECTIONS = 100;
+  public static readonly DATABASE_MAX_CONNECTIONS: number = Number(settingDefault('DATABASE_MAX_CONNECTIONS'));
   /** Upper bound on one request (`HTTP_TIMEOUT`). */
-  public static readonly HTTP_TIMEOUT = '30s';
+  public static readonly HTTP_TIMEOUT: string = settingDefault('HTTP_TIMEOUT');
   /** Concurrency cap per process (`MAX_CONCURRENT_REQUESTS`). */
-  public static readonly MAX_CONCURRENT_REQUESTS = 1000;
+  public static readonly MAX_CONCURRENT_REQUESTS: number = Number(settingDefault('MAX_CONCURRENT_REQUESTS'));
   /** JWT lifetime (`JWT_EXPIRES_IN`). */
-  public static readonly JWT_EXPIRES_IN = '24h';
+  public static readonly JWT_EXPIRES_IN: string = settingDefault('JWT_EXPIRES_IN');
   /** bcrypt cost (`BCRYPT_ROUNDS`). */
-  public static readonly BCRYPT_ROUNDS = 12;
-  /** Seconds a terminating pod keeps serving after readiness fails. */
-  public static readonly SHUTDOWN_DRAIN_SECONDS = 10;
-  /** Pod termination grace period in seconds; the process must exit before it. */
-  public static readonly TERMINATION_GRACE_SECONDS = 45;
+  public static readonly BCRYPT_ROUNDS: number = Number(settingDefault('BCRYPT_ROUNDS'));
+  /** Seconds a terminating pod keeps serving after readiness fails (`SHUTDOWN_DRAIN_DELAY`). */
+  public static readonly SHUTDOWN_DRAIN_SECONDS: number = Durations.parseMilliseconds('SHUTDOWN_DRAIN_DELAY', settingDefault('SHUTDOWN_DRAIN_DELAY')) / 1000;
+  /** Pod termination grace period in seconds; the process must exit before it (`TERMINATION_GRACE_PERIOD`). */
+  public static readonly TERMINATION_GRACE_SECONDS: number = Durations.parseMilliseconds('TERMINATION_GRACE_PERIOD', settingDefault('TERMINATION_GRACE_PERIOD')) / 1000;
 }
 
 /** Backup and disaster-recovery settings shared by the CronJobs and the AWS bucket. */

@@ -4,12 +4,12 @@
  * allowed, so a mistake never reaches a manifest.
  */
 import { isIPv4, isIPv6 } from 'net';
+import { Durations } from '../conventions/duration';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const CPU_QUANTITY = /^([0-9]+m|[0-9]+(\.[0-9]+)?)$/;
 const MEMORY_QUANTITY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
-const DURATION = /^([0-9]+(ms|s|m|h))+$/;
 
 /** Error thrown for an invalid construct prop. */
 export class PropValidationError extends Error {
@@ -54,9 +54,10 @@ export function validateMemory(prop: string, value: string): string {
   return value;
 }
 
+/** A duration of the one grammar every layer shares (`Durations`): '500ms', '30s', '1m30s', '1h30m', '7d'. */
 export function validateDuration(prop: string, value: string): string {
-  if (!DURATION.test(value)) {
-    throw new PropValidationError(prop, value, "a duration such as '30s', '5m' or '1h30m'");
+  if (typeof value !== 'string' || Durations.tryParseMilliseconds(value) === undefined) {
+    throw new PropValidationError(prop, value, Durations.EXPECTATION);
   }
   return value;
 }
@@ -144,12 +145,7 @@ export function validateNginxSize(prop: string, value: string): string {
 /** Seconds in a duration accepted by validateDuration ('30s', '1m30s', '500ms' -> 0.5). */
 export function parseDurationSeconds(prop: string, value: string): number {
   validateDuration(prop, value);
-  const units: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
-  let seconds = 0;
-  for (const [, amount, unit] of value.matchAll(/([0-9]+)(ms|s|m|h)/g)) {
-    seconds += Number(amount) * units[unit];
-  }
-  return seconds;
+  return Durations.tryParseMilliseconds(value)! / 1000;
 }
 
 /** Numbers in a closed range, or half-open when `minExclusive` (percentages: greater than 0, at most 100). */

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { ClientTrust } from './client-trust';
 import { LetsEncryptClusterIssuer } from './cluster-issuer';
 import { EdgeGateway } from './gateway';
 import { EdgeGatewayClass } from './gateway-class';
@@ -94,10 +95,13 @@ export class Edge extends Construct {
   public readonly hosts: string[];
   /** Namespace the edge's proxies run in: traffic into the application arrives from there. */
   public readonly proxyNamespace: string;
+  /** What the services it routes to believe about their clients' addresses (its proxies and the CDN). */
+  public readonly clientTrust: ClientTrust;
 
   constructor(scope: Construct, id: string, props: EdgeProps) {
     super(scope, id);
     this.kind = props.kind ?? EdgeKind.GATEWAY_API;
+    this.clientTrust = ClientTrust.behindEdge(props);
     if (this.kind === EdgeKind.GATEWAY_API) {
       this.gateway = new EdgeGateway(this, 'Gateway', props);
       this.hosts = this.gateway.hosts;

@@ -6,5 +6,6 @@ export * from './gateway-class';
 export * from './client-traffic-policy';
 export * from './backend-traffic-policy';
 export * from './gateway';
+export * from './client-trust';
 export * from './edge';
 export * from './edge-environments';

@@ -1,4 +1,5 @@
 import { HttpService } from '../workload/http-service';
+import { ClientTrustOptions } from './client-trust';
 
 /**
  * One entry of the edge's routing table: requests for `host` whose path starts
@@ -23,17 +24,6 @@ export interface EdgeRoute {
    * @default false
    */
   readonly staticAssets?: boolean;
-}
-
-/**
- * A CDN or load balancer in front of the edge (the seed's Cloudflare). The
- * edge takes the client address from `X-Forwarded-For` only when the request
- * comes from one of these ranges, so clients cannot pick their own identity
- * (and dodge per-client limits) by sending the header themselves.
- */
-export interface CdnOptions {
-  /** Address ranges the CDN connects from, as IPv4 or IPv6 CIDR blocks. */
-  readonly cidrs: string[];
 }
 
 /** TLS protocol versions the edge negotiates with clients. */
@@ -63,7 +53,7 @@ export interface EdgeRateLimit {
 }
 
 /** Routing settings shared by every edge implementation (Ingress or Gateway API). */
-export interface EdgeRoutingOptions {
+export interface EdgeRoutingOptions extends ClientTrustOptions {
   /**
    * Prefix of every object name the edge creates.
    * @default 'rauli-vision'
@@ -126,11 +116,6 @@ export interface EdgeRoutingOptions {
    * `/` -> frontend and `/api/` -> backend on every host, `/` -> backend on the API hosts
    */
   readonly routes?: EdgeRoute[];
-  /**
-   * A CDN or load balancer in front of the edge, whose `X-Forwarded-For` is trusted.
-   * @default - none: the client address is the connection's source address
-   */
-  readonly cdn?: CdnOptions;
   /**
    * Namespace of the edge objects and of the Services (ingress-nginx resolves
    * the custom-headers ConfigMap by `namespace/name`).

@@ -1,13 +1,12 @@
 import { ApiObject, ApiObjectMetadata, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { BackupConventions, MetricNames, Slo } from '../conventions';
-import { durationSeconds } from './duration';
 import { ExporterMetrics } from './exporter-metrics';
 import {
   bucketMatcher, errorRatio, LATENCY_QUANTILE, latencyQuantile, namespaceScope, SERVICE_LABEL, selector, slowRatio,
 } from './promql';
 import { ServiceMonitor } from './service-monitor';
-import { PropValidationError, validateDnsLabel, validateDuration, validateInteger } from '../core/validate';
+import { parseDurationSeconds, PropValidationError, validateDnsLabel, validateInteger } from '../core/validate';
 
 /** Props of {@link AlertRules}. */
 export interface AlertRulesProps {
@@ -142,7 +141,7 @@ export class AlertRules extends Construct {
       { cronJobPattern: '.*backup.*', maxAge: '25h' },
     ]).map((w, i) => ({
       pattern: validatePattern(`backupWindows[${i}].cronJobPattern`, w.cronJobPattern),
-      maxAgeSeconds: durationSeconds(validateDuration(`backupWindows[${i}].maxAge`, w.maxAge)),
+      maxAgeSeconds: parseDurationSeconds(`backupWindows[${i}].maxAge`, w.maxAge),
     }));
     if (backupWindows.length === 0) {
       throw new PropValidationError('backupWindows', [], 'at least one window');

@@ -1,8 +1,7 @@
 import { ApiObject, ApiObjectMetadata } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Components, ScrapeIntervals, ServiceConventions } from '../conventions';
-import { durationSeconds } from './duration';
-import { PropValidationError, validateDnsLabel, validateDuration } from '../core/validate';
+import { parseDurationSeconds, PropValidationError, validateDnsLabel, validateDuration } from '../core/validate';
 
 /** Props of {@link ServiceMonitor}. */
 export interface ServiceMonitorProps {
@@ -82,7 +81,7 @@ export class ServiceMonitor extends Construct {
     }
     const interval = validateDuration('interval', props.interval ?? ScrapeIntervals.DEFAULT);
     const scrapeTimeout = validateDuration('scrapeTimeout', props.scrapeTimeout ?? '10s');
-    if (durationSeconds(scrapeTimeout) > durationSeconds(interval)) {
+    if (parseDurationSeconds('scrapeTimeout', scrapeTimeout) > parseDurationSeconds('interval', interval)) {
       throw new PropValidationError('scrapeTimeout', scrapeTimeout, `a duration no longer than interval (${interval})`);
     }
 

@@ -11,8 +11,6 @@ export interface EnvironmentPreset {
   readonly name: string;
   /** Refuse untagged and `:latest` images. */
   readonly strictImages: boolean;
-  /** Log level of every service. */
-  readonly logLevel: string;
   /** The React frontend (the seed's dashboard). */
   readonly frontend: HttpServiceSettings;
   /** The Go API (the seed's espejo). */
@@ -40,7 +38,6 @@ const PRESETS: { [name: string]: EnvironmentPreset } = {
   dev: {
     name: 'dev',
     strictImages: false,
-    logLevel: 'debug',
     frontend: { replicas: 1 },
     backendGo: { replicas: 1, resources: BACKEND_RESOURCES },
     backendPython: { replicas: 1 },
@@ -53,7 +50,6 @@ const PRESETS: { [name: string]: EnvironmentPreset } = {
   staging: {
     name: 'staging',
     strictImages: true,
-    logLevel: 'info',
     frontend: { replicas: 2 },
     backendGo: { replicas: 3, resources: BACKEND_RESOURCES },
     backendPython: { replicas: 1 },
@@ -67,7 +63,6 @@ const PRESETS: { [name: string]: EnvironmentPreset } = {
   production: {
     name: 'production',
     strictImages: true,
-    logLevel: 'info',
     // The seed: 5 replicas updated 2 at a time, 10 s apart.
     frontend: { replicas: 5, maxSurge: 2, maxUnavailable: 0, minReadySeconds: 10 },
     // The seed runs 10 replicas and an HPA 3..50: the HPA owns the count;

@@ -1,7 +1,7 @@
 import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
 import { AppConfig, AppConfigSettings } from '../config/app-config';
-import { Components, EdgeConventions } from '../conventions';
+import { Components, Durations, EdgeConventions } from '../conventions';
 import { Environments, EnvironmentPreset } from './environments';
 import { DataStore, PlatformImages, ServiceCatalog, ServiceEntry, ServiceRouteKind } from './service-catalog';
 import { deepMerge } from '../core/merge';
@@ -9,7 +9,7 @@ import { PropValidationError, validateDnsLabel, validateDnsSubdomain } from '../
 import { DataTier, DataTierBackupOptions } from '../data/data-tier';
 import { PostgresClusterOptions } from '../data/postgres/postgres-cluster';
 import { RedisClusterOptions } from '../data/redis/redis-cluster';
-import { Edge, EdgeOptions, EdgeRateLimit, EdgeRoute } from '../edge';
+import { ClientTrust, Edge, EdgeOptions, EdgeRateLimit, EdgeRoute } from '../edge';
 import { EDGE_DEFAULTS } from '../edge/private/routing';
 import { PlatformNamespace } from '../namespace/platform-namespace';
 import { PlatformNetworkPolicies } from '../network/platform-network-policies';
@@ -149,7 +149,11 @@ export class RauliVisionChart extends Chart {
     new PlatformNamespace(this, 'Namespace', { name: namespace, limitRange: preset.limitRange, quota: preset.quota });
     this.data = this.addDataTier(props, sizing);
     this.config = this.addConfig(props);
-    this.services = this.catalog.entries.map(e => this.addService(e, sizing.get(e.name)!));
+    // Client identity follows the topology: services the edge routes to believe
+    // the edge's proxies (and a declared CDN), the others believe nobody.
+    const edgeTrust = props.edge ? ClientTrust.behindEdge(props.edge) : ClientTrust.none();
+    this.services = this.catalog.entries.map(e =>
+      this.addService(e, sizing.get(e.name)!, e.route !== undefined ? edgeTrust : ClientTrust.none()));
     const named = (name: string) => this.services.find(s => s.name === name);
     this.frontend = named('frontend');
     this.backendGo = named('backend-go');
@@ -188,7 +192,7 @@ export class RauliVisionChart extends Chart {
     return new AppConfig(this, 'Config', {
       name: RauliVisionChart.CONFIG_MAP_NAME,
       existingSecret: props.existingSecret,
-      logLevel: this.preset.logLevel,
+      environment: this.preset.name,
       databasePoolSize: this.data.databasePoolSize,
       databaseMaxConnections: this.data.postgres.maxConnections,
       redisClusterNodes: this.data.redis.clusterNodes,
@@ -197,9 +201,11 @@ export class RauliVisionChart extends Chart {
     });
   }
 
-  private addService(entry: ServiceEntry, settings: HttpServiceSettings): HttpService {
+  private addService(entry: ServiceEntry, settings: HttpServiceSettings, trust: ClientTrust): HttpService {
     // Credentials only where a store is reached (or the entry asks): the frontend gets none.
     const secrets = entry.secrets ?? (entry.reaches?.stores ?? []).length > 0;
+    // The entry's own env wins over the trust the topology implies.
+    const env = { ...trust.env, ...entry.env };
     return withEntry(this.catalog.entries.indexOf(entry), entry, () => new HttpService(this, entry.name, {
       ...settings,
       name: entry.name,
@@ -210,7 +216,7 @@ export class RauliVisionChart extends Chart {
       metrics: entry.metrics?.enabled ?? true,
       metricsPort: entry.metrics?.port,
       probes: entry.probes,
-      env: entry.env,
+      env: Object.keys(env).length ? env : undefined,
       strictImages: this.preset.strictImages,
       configMapName: this.config.configMapName,
       secretEnv: secrets ? this.config.secretEnv : undefined,
@@ -233,8 +239,16 @@ export class RauliVisionChart extends Chart {
     const hosts = options.hosts ?? [EDGE_DEFAULTS.host];
     const apiHosts = options.apiHosts ?? [];
     const routes = this.edgeRoutes(site, api, hosts, apiHosts, options.apiRateLimit ?? EDGE_DEFAULTS.apiRateLimit);
-    // The routing table replaces hosts and apiHosts (the edge takes one or the other).
-    return new Edge(this, 'Edge', { ...options, hosts: undefined, apiHosts: undefined, routes });
+    return new Edge(this, 'Edge', {
+      // The edge waits as long as the services may take (HTTP_TIMEOUT, rounded up to
+      // the whole seconds the edge counts in), unless told otherwise.
+      requestTimeout: Durations.format(Math.ceil(Durations.parseMilliseconds('httpTimeout', this.config.data.HTTP_TIMEOUT) / 1000) * 1000),
+      ...options,
+      // The routing table replaces hosts and apiHosts (the edge takes one or the other).
+      hosts: undefined,
+      apiHosts: undefined,
+      routes,
+    });
   }
 
   /**

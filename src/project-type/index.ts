@@ -1,1 +1,2 @@
+export * from './rauli-service-options';
 export * from './rauli-service-project';

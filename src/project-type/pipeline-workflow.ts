@@ -3,6 +3,7 @@ import { TypeScriptProject } from 'projen/lib/typescript';
 import { ServiceConventions } from '../conventions';
 import { DEV_COMPOSE_FILE } from './dev-compose';
 import { NODE_MAJOR } from './dockerfile';
+import { K8S_OUTDIR, manifestFile, namespaceFor } from './k8s-app';
 import { DEPLOY_BRANCHES, ServiceEnvironment, ServiceSettings } from './service-settings';
 
 /**
@@ -29,20 +30,9 @@ export const ACTIONS = {
 } as const;
 
 export const SMOKE_TEST_SCRIPT = 'scripts/smoke-test.sh';
-export const K8S_OUTDIR = 'dist/k8s';
 /** Local ports the deploy jobs forward to the new pods before running the smoke tests. */
 const FORWARD_HTTP_PORT = 18080;
 const FORWARD_METRICS_PORT = 19090;
-
-/** Manifest file cdk8s writes for one environment's chart. */
-export function manifestFile(settings: ServiceSettings, env: ServiceEnvironment): string {
-  return `${K8S_OUTDIR}/${settings.serviceName}-${env}.k8s.yaml`;
-}
-
-/** Namespace of one environment; the platform chart creates it with its policies and quotas. */
-export function namespaceFor(env: ServiceEnvironment): string {
-  return `rauli-vision-${env}`;
-}
 
 /**
  * The seed's pipeline as one GitHub Actions workflow: Trivy scan, build and

@@ -1,6 +1,7 @@
 import { ServiceConventions } from '../conventions';
 import { CATALOG_ENTRY_FILE, catalogEntrySnippet } from './catalog-entry';
-import { manifestFile, namespaceFor, SMOKE_TEST_SCRIPT } from './pipeline-workflow';
+import { manifestFile, namespaceFor } from './k8s-app';
+import { SMOKE_TEST_SCRIPT } from './pipeline-workflow';
 import { DEPLOY_BRANCHES, SAMPLE_ROUTE, ServiceSettings } from './service-settings';
 
 /** README of a scaffolded service (written once: the team owns it). */

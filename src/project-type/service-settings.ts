@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ServiceConventions } from '../conventions';
-import type { RauliServiceProjectOptions } from './rauli-service-project';
+import type { RauliServiceProjectOptions } from './rauli-service-options';
 import { PropValidationError, validateDnsLabel, validateInteger, validateOneOf } from '../core/validate';
 
 /** Environments a service can be deployed to, in promotion order. */

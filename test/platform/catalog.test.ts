@@ -8,7 +8,7 @@ import * as path from 'path';
 import { Testing } from 'cdk8s';
 import { parse, parseAllDocuments } from 'yaml';
 import { IMAGES, get } from './support';
-import { DataStore, EdgeKind, RauliVisionChart, RauliVisionChartProps, ServiceCatalog, ServiceEntry, ServiceRoute } from '../../src';
+import { ClientTrust, DataStore, EdgeKind, RauliVisionChart, RauliVisionChartProps, ServiceCatalog, ServiceEntry, ServiceRoute } from '../../src';
 import { deepMerge } from '../../src/core/merge';
 import { generateChart } from '../../src/helm/chart-generator';
 import { validateManifests } from '../../src/validation';
@@ -51,6 +51,19 @@ describe('a fourth service takes one entry', () => {
     expect(get(docs, 'PodDisruptionBudget', 'reports').spec.maxUnavailable).toBe(1);
     // It reaches a store, so it gets the credentials.
     expect(get(docs, 'Deployment', 'reports').spec.template.spec.containers[0].env.map((e: any) => e.name)).toContain('DATABASE_URL');
+  });
+
+  test('routed by the edge, it believes the edge\'s proxies; its own env merges in and wins', () => {
+    const env = (docs2: any[], name: string) => Object.fromEntries(
+      (get(docs2, 'Deployment', name).spec.template.spec.containers[0].env ?? []).filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
+    const cdn = { cidrs: ['173.245.48.0/20'] };
+    const own = Testing.synth(chartWith({ edge: { cdn }, services: [...ServiceCatalog.defaults(IMAGES), { ...REPORTS, env: { REPORT_FORMAT: 'pdf' } }] }));
+    expect(env(own, 'reports')).toMatchObject({ REPORT_FORMAT: 'pdf', TRUSTED_PROXY_CIDRS: [...ClientTrust.PRIVATE_NETWORKS, ...cdn.cidrs].join(',') });
+    const overridden = Testing.synth(chartWith({ services: [...ServiceCatalog.defaults(IMAGES), { ...REPORTS, env: { TRUSTED_PROXY_CIDRS: '10.1.0.0/16' } }] }));
+    expect(env(overridden, 'reports').TRUSTED_PROXY_CIDRS).toBe('10.1.0.0/16');
+    // Not routed (backend-python), or no edge at all: nobody is believed.
+    expect(env(docs, 'backend-python').TRUSTED_PROXY_CIDRS).toBeUndefined();
+    expect(env(Testing.synth(chartWith({ edge: undefined })), 'reports').TRUSTED_PROXY_CIDRS).toBeUndefined();
   });
 
   test('NetworkPolicies: exactly its declared flows, from the namespace of the edge that runs', () => {

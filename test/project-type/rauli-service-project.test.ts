@@ -6,9 +6,11 @@ import * as os from 'os';
 import * as path from 'path';
 import { github, Testing } from 'projen';
 import * as YAML from 'yaml';
+import { RuntimeSettings } from '../../src/conventions';
 import { RauliServiceProject, RauliServiceProjectOptions } from '../../src/project-type';
 import { ENV_VARIABLES } from '../../src/project-type/env-example';
 import { ACTIONS } from '../../src/project-type/pipeline-workflow';
+import { SAMPLE_ROUTE } from '../../src/project-type/service-settings';
 
 const tempDirs: string[] = [];
 function tempDir(): string {
@@ -59,8 +61,29 @@ describe('defaults', () => {
     for (const file of ['src/index.ts', 'src/app.ts', 'src/routes.ts', 'test/routes.test.ts', 'src/k8s/service-chart.ts', 'src/k8s/main.ts', 'test/k8s.test.ts', 'README.md']) {
       expect(out[file]).toBeDefined();
     }
-    expect(out['src/routes.ts']).toContain("'/api/v1/hello'");
+    expect(out['src/routes.ts']).toContain(`HELLO_ROUTE = '${SAMPLE_ROUTE}'`);
     expect(out['src/k8s/service-chart.ts']).toContain("from '@rauli-vision/platform'");
+  });
+
+  test('the samples are the real files of src/project-type/samples, copied as they are', () => {
+    const samples = path.join(__dirname, '..', '..', 'src', 'project-type', 'samples');
+    const copies: { [target: string]: string } = {
+      'src/index.ts': 'src/index.ts',
+      'src/app.ts': 'src/app.ts',
+      'src/routes.ts': 'src/routes.ts',
+      'src/k8s/service-chart.ts': 'src/k8s/service-chart.ts',
+      'src/k8s/main.ts': 'src/k8s/main.ts',
+      'test/routes.test.ts': 'test/routes-test.ts',
+      'test/k8s.test.ts': 'test/k8s-test.ts',
+    };
+    for (const [target, source] of Object.entries(copies)) {
+      expect(out[target]).toBe(fs.readFileSync(path.join(samples, source), 'utf-8'));
+    }
+    // The stand-in the samples type-check against has the keys K8sApp generates.
+    const keys = (text: string) => [...text.slice(text.indexOf('SERVICE = {'), text.indexOf('} as const')).matchAll(/^ {2}"?(\w+)"?:/gm)].map(m => m[1]);
+    const standIn = fs.readFileSync(path.join(samples, 'src', 'k8s', 'settings.generated.ts'), 'utf-8');
+    expect(keys(standIn)).toEqual(keys(out['src/k8s/settings.generated.ts']));
+    expect(keys(standIn).length).toBeGreaterThan(5);
   });
 
   test('adds dev, start, synth:k8s and validate:k8s tasks', () => {
@@ -267,11 +290,29 @@ describe('generated files pass their linters', () => {
   });
 });
 
-test('.env.example covers exactly the variables of the Koa package (CONFIG_VARIABLES)', () => {
+test('.env.example covers exactly the variables the Koa package reads', () => {
   // Read as text: the root jest cannot load the Koa package (it is not part of this package's module graph).
   const source = fs.readFileSync(path.join(__dirname, '..', '..', 'packages', 'koa', 'src', 'config', 'config.ts'), 'utf-8');
-  const table = source.slice(source.indexOf('export const CONFIG_VARIABLES'));
-  const koaNames = [...table.slice(0, table.indexOf('];')).matchAll(/\{ name: '([A-Z0-9_]+)'/g)].map(m => m[1]);
-  expect(koaNames.length).toBeGreaterThan(20);
-  expect(Object.values(ENV_VARIABLES).flat().map(v => v.name).sort()).toEqual(koaNames.sort());
+  const read = [...new Set([...source.matchAll(/r\.(?:raw|string|oneOf|int|bool|duration|url)(?:<\w+>)?\('([A-Z0-9_]+)'/g)].map(m => m[1]))];
+  expect(read.length).toBeGreaterThan(20);
+  expect(Object.values(ENV_VARIABLES).flat().map(v => v.name).sort()).toEqual(read.sort());
+  expect(Object.values(ENV_VARIABLES).flat().map(v => v.name)).toEqual(RuntimeSettings.ALL.map(s => s.name));
+});
+
+test('src/project-type has no import cycle', () => {
+  const dir = path.join(__dirname, '..', '..', 'src', 'project-type');
+  const files = fs.readdirSync(dir).filter(f => f.endsWith('.ts'));
+  const imports = Object.fromEntries(files.map(f => [f.replace(/\.ts$/, ''),
+    [...fs.readFileSync(path.join(dir, f), 'utf-8').matchAll(/^import .* from '\.\/([\w-]+)';$/gm)].map(m => m[1])]));
+  const cycles: string[] = [];
+  const visit = (file: string, stack: string[]) => {
+    if (stack.includes(file)) {
+      cycles.push([...stack.slice(stack.indexOf(file)), file].join(' -> '));
+      return;
+    }
+    for (const next of imports[file] ?? []) visit(next, [...stack, file]);
+  };
+  Object.keys(imports).forEach(f => visit(f, []));
+  expect(Object.keys(imports).length).toBeGreaterThan(8);
+  expect(cycles).toEqual([]);
 });

@@ -12,4 +12,6 @@ export * from './rate-limit';
 export * from './cache';
 export * from './service';
 export { parseDuration, toMs } from './util/duration';
+export * from './generated/runtime-settings';
+export { Durations } from './generated/duration';
 export { withTimeout, TimeoutError } from './util/timeout';

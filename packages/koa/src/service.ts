@@ -156,10 +156,6 @@ export function createService(options: CreateServiceOptions = {}): Service {
   const healthPaths: string[] = [ServiceConventions.LIVENESS_PATH, ServiceConventions.READINESS_PATH];
 
   const app = new Koa();
-  if (config.security.trustedProxyHops > 0) {
-    app.proxy = true;
-    app.maxIpsCount = config.security.trustedProxyHops;
-  }
   // Errors are answered by requestLogger; Koa's default handler would print them a second time.
   app.silent = true;
   const router = new Router();
@@ -176,7 +172,7 @@ export function createService(options: CreateServiceOptions = {}): Service {
     app.use(rateLimit({
       limit: config.performance.rateLimitRequests,
       window: config.performance.rateLimitWindowMs,
-      trustedProxies: config.security.trustedProxyHops,
+      trustedProxies: config.security.trustedProxyCidrs,
       routes: [{ name: 'login', match: (ctx) => ctx.method === 'POST' && loginPaths.has(ctx.path), limit: config.performance.loginRateLimitRequests }],
       keyPrefix: `rl:${config.serviceName}:`,
       ...options.rateLimit,

@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG_VARIABLES, ConfigError, loadConfig, parseDuration, RuntimeDefaults, ServiceConventions } from '../src';
+import { RuntimeSettings } from '../src/generated/runtime-settings';
 
 const SECRET = 'a'.repeat(32);
 
 describe('parseDuration', () => {
-  test.each([['500ms', 500], ['30s', 30_000], ['1m', 60_000], ['24h', 86_400_000], ['7d', 604_800_000], ['1.5s', 1500]])('%s', (input, ms) => {
+  test.each([['500ms', 500], ['30s', 30_000], ['1m', 60_000], ['24h', 86_400_000], ['7d', 604_800_000], ['1m30s', 90_000], ['1h30m', 5_400_000], ['1d12h', 129_600_000], ['2s500ms', 2500]])('%s', (input, ms) => {
     expect(parseDuration(input)).toBe(ms);
   });
-  test.each(['30', '', '1 m', 'm', '-1s', '10y'])('refuses %p', (input) => {
+  test.each(['30', '', '1 m', 'm', '-1s', '10y', '1.5s', '30s1m', '1m1m'])('refuses %p', (input) => {
     expect(() => parseDuration(input)).toThrow(/duration/);
   });
 });
@@ -138,5 +139,22 @@ describe('loadConfig', () => {
     const read = new Set([...source.matchAll(/r\.(?:raw|string|oneOf|int|bool|duration|url)(?:<\w+>)?\('([A-Z_]+)'/g)].map((m) => m[1]));
     expect(new Set(CONFIG_VARIABLES.map((v) => v.name))).toEqual(read);
     for (const v of CONFIG_VARIABLES) expect(readme).toContain(`| \`${v.name}\` |`);
+    // Defaults, bounds and rules live in the table only: no reader call carries a second argument.
+    expect(source).not.toMatch(/r\.(?:string|oneOf|int|bool|duration)(?:<\w+>)?\('[A-Z_]+',/);
+  });
+
+  test('the README shows the table of runtime settings as generated (npx projen readme:settings)', () => {
+    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+    const start = '<!-- runtime-settings:start -->\n';
+    const section = readme.slice(readme.indexOf(start) + start.length, readme.indexOf('\n<!-- runtime-settings:end -->'));
+    expect(section).toBe(RuntimeSettings.markdownTable());
+  });
+
+  test('TRUSTED_PROXY_CIDRS: a list of addresses and CIDRs, anything else refused', () => {
+    expect(loadConfig({ JWT_SECRET: SECRET }).security.trustedProxyCidrs).toEqual([]);
+    expect(loadConfig({ JWT_SECRET: SECRET, TRUSTED_PROXY_CIDRS: '10.0.0.0/8, ::1,2001:db8::/32' }).security.trustedProxyCidrs).toEqual(['10.0.0.0/8', '::1', '2001:db8::/32']);
+    for (const bad of ['10.0.0.0/33', '1', 'proxy.local', '10.0.0.0/8,,', '300.1.1.1']) {
+      expect(() => loadConfig({ JWT_SECRET: SECRET, TRUSTED_PROXY_CIDRS: bad })).toThrow(/TRUSTED_PROXY_CIDRS=/);
+    }
   });
 });

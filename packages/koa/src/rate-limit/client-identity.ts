@@ -2,9 +2,13 @@ import { BlockList, isIP } from 'node:net';
 import type { Context } from 'koa';
 
 /**
- * Who may set `X-Forwarded-For`: a number of proxy hops in front of the app
- * (e.g. 1 for one load balancer), or the proxies' addresses / CIDRs.
- * Without it the client is the socket address and the header is ignored.
+ * Who may set `X-Forwarded-For`: the proxies' addresses / CIDRs (what
+ * `TRUSTED_PROXY_CIDRS` carries), or a number of proxy hops in front of the app.
+ * Prefer CIDRs: a hop count believes whatever sits that many entries from the
+ * right, so a client that can bypass one of the proxies (a CDN in front of
+ * the edge) chooses its own identity; CIDRs stop at the first address no
+ * trusted proxy vouches for. Without it the client is the socket address and
+ * the header is ignored.
  */
 export type TrustedProxies = number | readonly string[];
 
