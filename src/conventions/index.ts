@@ -100,6 +100,12 @@ export class BackupConventions {
   public static readonly RPO_HOURS = 1;
   /** Object key prefixes inside the backup bucket, one per kind of backup. */
   public static readonly PREFIXES = ['database/', 'wal/', 'config/', 'user-data/', 'logs/'];
+  /**
+   * Prefix of Elasticsearch's snapshot repository (the log backup). Snapshots
+   * are incremental and share segment files, so the bucket must not expire
+   * objects under it: the snapshot lifecycle policy deletes old snapshots.
+   */
+  public static readonly LOGS_PREFIX = 'logs/';
   /** CloudFormation output of the AWS foundation stack holding the backup bucket name (the CronJobs' `bucketName`). */
   public static readonly OUTPUT_BUCKET_NAME = 'BackupBucketName';
   /** CloudFormation output holding the bucket's region (the CronJobs' `region`). */
@@ -189,4 +195,34 @@ export class EdgeConventions {
   public static readonly STATIC_ASSETS_PATH = '/assets/';
   /** Cache-Control for content-hashed static assets (the seed: `expires 1y`, `public, immutable`). */
   public static readonly STATIC_ASSETS_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+}
+
+/** Prometheus timing the guide asks for (kube-prometheus-stack values and ServiceMonitors). */
+export class PrometheusConventions {
+  /** Global scrape interval (the guide's `scrape_interval: 15s`). */
+  public static readonly SCRAPE_INTERVAL = '15s';
+  /** Rule evaluation interval (the guide's `evaluation_interval: 15s`). */
+  public static readonly EVALUATION_INTERVAL = '15s';
+  /**
+   * Scrape interval of the data-tier exporters: postgres_exporter runs SQL on
+   * every scrape, and connection, replication and memory figures move slower
+   * than request rates.
+   */
+  public static readonly EXPORTER_SCRAPE_INTERVAL = '30s';
+}
+
+/** Names of the log pipeline shared by the logging stack, its alerts and its network policies. */
+export class LoggingConventions {
+  /** Namespace of Elasticsearch, Kibana and the collector. */
+  public static readonly NAMESPACE = 'logging';
+  /** Elastic Stack version run by ECK (Elasticsearch, Kibana and Filebeat move together). */
+  public static readonly STACK_VERSION = '8.19.0';
+  /** Elasticsearch HTTP port. */
+  public static readonly ELASTICSEARCH_PORT = 9200;
+  /** Elasticsearch transport (inter-node) port. */
+  public static readonly TRANSPORT_PORT = 9300;
+  /** Kibana HTTP port. */
+  public static readonly KIBANA_PORT = 5601;
+  /** Data streams Filebeat writes (its default `filebeat-<version>`), and the Kibana data view's pattern. */
+  public static readonly INDEX_PATTERN = 'filebeat-*';
 }
