@@ -80,7 +80,7 @@ new YamlFile(root, 'cdk8s.yaml', {
 // The Pod Security runner is an ES module (like @monokle/validation): tsc does not copy it.
 root.postCompileTask.exec('cp src/validation/pss-runner.mjs lib/validation/');
 // The data tier's shell scripts are read by its constructs at synth time (the tests run the same files): ship them in lib/.
-root.postCompileTask.exec('cd src && find data -name "*.sh" -exec cp --parents -t ../lib/ {} +');
+root.postCompileTask.exec('cd src && find data logging -name "*.sh" -exec cp --parents -t ../lib/ {} +');
 
 // CI for the main job: synthesize every environment and run the validation
 // harness on it, next to projen's build workflow.

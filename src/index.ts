@@ -10,3 +10,4 @@ export * from './project-type';
 export * from './edge';
 export * from './data';
 export * from './observability';
+export * from './logging';

@@ -39,6 +39,15 @@ export interface AlertRoutingProps {
   readonly metadata?: ApiObjectMetadata;
 }
 
+/** Alert routing as a chart option. */
+export interface AlertingOptions extends AlertRoutingProps {
+  /**
+   * Emit the AlertmanagerConfig.
+   * @default - whenever monitoring is enabled (both need prometheus-operator's CRDs)
+   */
+  readonly enabled?: boolean;
+}
+
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /**

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { Components, ServiceConventions } from '../conventions';
+import { Components, PrometheusConventions, ServiceConventions } from '../conventions';
 import { AlertRules, AlertRulesProps } from './alert-rules';
 import { validateDnsLabel } from '../core/validate';
 import { CostDashboard, CostDashboardProps } from './dashboards/cost-dashboard';
@@ -24,6 +24,11 @@ export interface MetricsTarget {
    * @default ServiceConventions.METRICS_PATH
    */
   readonly path?: string;
+  /**
+   * Scrape interval of this target.
+   * @default - the Monitoring's `scrapeInterval`
+   */
+  readonly interval?: string;
 }
 
 /** Props of {@link Monitoring}. */
@@ -64,6 +69,7 @@ export interface MonitoringProps {
    * What to scrape.
    * @default - the frontend, Go and Python backends on their `metrics` port,
    * and the postgres_exporter and redis_exporter sidecars of the data tier
+   * every `PrometheusConventions.EXPORTER_SCRAPE_INTERVAL`
    */
   readonly targets?: MetricsTarget[];
   /**
@@ -110,8 +116,12 @@ export class Monitoring extends Construct {
     const component = (c: string) => ({ [Components.LABEL]: c, [Components.PART_OF_LABEL]: Components.PART_OF });
     return [
       ...[Components.FRONTEND, Components.BACKEND_GO, Components.BACKEND_PYTHON].map(c => ({ name: c, selector: component(c) })),
-      { name: `${Components.POSTGRES}-exporter`, selector: component(Components.POSTGRES), port: ServiceConventions.METRICS_PORT_NAME },
-      { name: `${Components.REDIS}-exporter`, selector: component(Components.REDIS), port: ServiceConventions.METRICS_PORT_NAME },
+      ...[Components.POSTGRES, Components.REDIS].map(c => ({
+        name: `${c}-exporter`,
+        selector: component(c),
+        port: ServiceConventions.METRICS_PORT_NAME,
+        interval: PrometheusConventions.EXPORTER_SCRAPE_INTERVAL,
+      })),
     ];
   }
 
@@ -142,7 +152,7 @@ export class Monitoring extends Construct {
           selector: t.selector,
           port: t.port,
           path: t.path,
-          interval: props.scrapeInterval,
+          interval: t.interval ?? props.scrapeInterval,
           labels,
         }));
       }

@@ -8,9 +8,12 @@ import { DataTier, DataTierBackupOptions } from '../data/data-tier';
 import { PostgresClusterOptions } from '../data/postgres/postgres-cluster';
 import { RedisClusterOptions } from '../data/redis/redis-cluster';
 import { Edge, EdgeOptions } from '../edge';
+import { LoggingOptions, LoggingStack } from '../logging/logging-stack';
 import { PlatformNamespace } from '../namespace/platform-namespace';
 import { PlatformNetworkPolicies } from '../network/platform-network-policies';
+import { AlertingOptions, AlertRouting } from '../observability/alert-routing';
 import { Monitoring, MonitoringProps } from '../observability/monitoring';
+import { prometheusStackValues } from '../observability/prometheus-stack-values';
 import { HttpService } from '../workload/http-service';
 import { HttpServiceSettings } from '../workload/settings';
 
@@ -95,6 +98,18 @@ export interface RauliVisionChartProps extends ChartProps {
    * @default - all of them, labelled `release: kube-prometheus-stack`
    */
   readonly monitoring?: MonitoringProps;
+  /**
+   * Logs on ECK (Elasticsearch, Kibana, Filebeat) in their own namespace;
+   * snapshots go to the `backup` bucket's `logs/` prefix.
+   * @default - on, sized by the preset, in namespace 'logging'
+   */
+  readonly logging?: LoggingOptions;
+  /**
+   * Alert routing by severity and support level (an AlertmanagerConfig),
+   * receivers read from Secrets.
+   * @default - on with monitoring, receivers from the Secret `rauli-vision-alerting`
+   */
+  readonly alerting?: AlertingOptions;
 }
 
 /**
@@ -125,6 +140,12 @@ export class RauliVisionChart extends Chart {
   public readonly edge?: Edge;
   /** ServiceMonitors, alert rules and dashboards. */
   public readonly monitoring: Monitoring;
+  /** The logging stack, unless `logging.enabled` is false. */
+  public readonly logging?: LoggingStack;
+  /** The alert routing, unless disabled. */
+  public readonly alerting?: AlertRouting;
+  /** Values for kube-prometheus-stack matching this chart's labels (dist/<env>.kube-prometheus-stack.values.yaml). */
+  public readonly prometheusStackValues: any;
 
   constructor(scope: Construct, id: string, props: RauliVisionChartProps) {
     const preset = Environments.preset(props.environment);
@@ -189,10 +210,34 @@ export class RauliVisionChart extends Chart {
       });
     }
 
-    this.monitoring = new Monitoring(this, 'Monitoring', props.monitoring);
+    const ingressNamespace = props.ingressNamespace ?? 'ingress-nginx';
+    if (props.logging?.enabled ?? true) {
+      this.logging = new LoggingStack(this, 'Logging', {
+        ...props.logging,
+        environment: preset.name,
+        sizing: props.logging?.sizing ?? preset.logging,
+        applicationNamespace: namespace,
+        ingressNamespace,
+        snapshotStorage: props.backup?.storage,
+      });
+    }
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      ...props.monitoring,
+      alertRules: { ...props.monitoring?.alertRules, logPipeline: props.monitoring?.alertRules?.logPipeline ?? this.logging?.alertTargets() },
+    });
+    const releaseLabel = props.monitoring?.releaseLabel ?? Monitoring.DEFAULT_RELEASE_LABEL;
+    const release = props.monitoring?.release ?? Monitoring.DEFAULT_RELEASE;
+    if (props.alerting?.enabled ?? (props.monitoring?.enabled ?? true)) {
+      this.alerting = new AlertRouting(this, 'Alerting', {
+        ...props.alerting,
+        metadata: { name: 'rauli-vision', ...props.alerting?.metadata },
+        labels: { [releaseLabel]: release, ...props.alerting?.labels },
+      });
+    }
+    this.prometheusStackValues = prometheusStackValues({ release, releaseLabel });
 
     new PlatformNetworkPolicies(this, 'NetworkPolicies', {
-      ingressNamespace: props.ingressNamespace,
+      ingressNamespace,
       monitoringNamespace: props.monitoringNamespace,
     });
   }

@@ -129,7 +129,7 @@ describe('AlertRouting', () => {
       expect(post.ok).toBe(true);
       let inhibited: string[] = [];
       for (let i = 0; i < 50; i++) {
-        const alerts: any[] = await (await fetch(`${api}/alerts`)).json();
+        const alerts = await (await fetch(`${api}/alerts`)).json() as any[];
         inhibited = alerts.filter(a => a.status.inhibitedBy.length > 0).map(a => `${a.labels.alertname}/${a.labels.service ?? '-'}`);
         if (alerts.length === 5 && inhibited.length > 0) break;
         await new Promise(r => setTimeout(r, 100));
