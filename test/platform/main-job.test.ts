@@ -9,8 +9,14 @@ const root = path.join(__dirname, '..', '..');
 test('`cdk8s synth` writes one valid manifest file per environment', () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'rv-synth-'));
   execFileSync('npx', ['cdk8s', 'synth', '--check-upgrade', 'false', '--output', out], { cwd: root, stdio: 'pipe' });
-  expect(fs.readdirSync(out).sort()).toEqual(['dev.k8s.yaml', 'production.k8s.yaml', 'staging.k8s.yaml']);
-  for (const file of fs.readdirSync(out)) {
+  const manifests = ['dev.k8s.yaml', 'production.k8s.yaml', 'staging.k8s.yaml'];
+  const values = ['dev', 'production', 'staging'].map(e => `${e}.kube-prometheus-stack.values.yaml`);
+  expect(fs.readdirSync(out).sort()).toEqual([...manifests, ...values].sort());
+  for (const file of values) {
+    // The values are what the platform's objects need from the cluster's Prometheus.
+    expect(loadManifests(path.join(out, file))[0].prometheus.prometheusSpec).toMatchObject({ scrapeInterval: '15s', evaluationInterval: '15s' });
+  }
+  for (const file of manifests) {
     const docs = loadManifests(path.join(out, file));
     expect(docs.length).toBeGreaterThan(10);
     expect({ file, errors: validateManifests(docs).errors }).toEqual({ file, errors: [] });
