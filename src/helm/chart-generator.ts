@@ -119,6 +119,7 @@ export function valuesFor(environment: string): Json {
       storage: { bucketName: 'rauli-vision-backups' },
     },
     namespace: { create: false },
+    logging: { enabled: true },
   };
 }
 
@@ -248,7 +249,8 @@ export function buildTemplates(): Template[] {
     [S.ingressClass, V('ingress.className')], [S.bucket, V('backup.storage.bucketName')], [S.schedule, V('backup.schedule')],
     [S.scrapeInterval, V('monitoring.serviceMonitor.interval')], [S.release, V('monitoring.release')],
   ].sort((a, b) => b[0].length - a[0].length) as Array<[string, string]>;
-  const monitoringObjects = objectsUnder(chart.monitoring);
+  const monitoringObjects = new Set([...objectsUnder(chart.monitoring), ...chart.alerting ? objectsUnder(chart.alerting) : []]);
+  const loggingObjects = chart.logging ? objectsUnder(chart.logging) : new Set<string>();
   const templates: Template[] = [];
 
   for (const raw of docs) {
@@ -258,7 +260,10 @@ export function buildTemplates(): Template[] {
     const app = prefix !== undefined;
     relabel(doc);
 
-    if (doc.kind === 'Namespace') {
+    if (loggingObjects.has(key(doc))) {
+      // The logging stack lives in its own namespace (not the release's) and is switched as a whole.
+      condition = V('logging.enabled');
+    } else if (doc.kind === 'Namespace') {
       condition = V('namespace.create');
     } else if (app && doc.kind === 'Deployment') {
       const p = prefix;
@@ -314,7 +319,7 @@ export function buildTemplates(): Template[] {
       };
     }
 
-    const objectName = doc.kind === 'Namespace' ? 'release' : doc.kind === 'ClusterIssuer' ? 'letsencrypt' : doc.metadata.name;
+    const objectName = doc.kind === 'Namespace' && doc.metadata.name === S.namespace ? 'release' : doc.kind === 'ClusterIssuer' ? 'letsencrypt' : doc.metadata.name;
     const name = `${doc.kind.toLowerCase()}-${objectName}.yaml`.replace(/[^a-z0-9.-]/g, '-');
     templates.push({ file: name, condition, doc: substitute(doc, realDocs.get(key(raw)), scalars, strings, found, doc.kind === 'HorizontalPodAutoscaler') as { [key: string]: Node } });
   }
@@ -500,15 +505,16 @@ const DESCRIPTIONS: { [path: string]: string } = {
   'autoscaling': 'Go API HorizontalPodAutoscaler; its maximum also sizes every replica\'s database pool',
   'frontend': 'replicaCount, resources and autoscaling of the frontend',
   'backendPython': 'replicaCount, resources and autoscaling of the Python service (a database client too)',
-  'monitoring.enabled': 'Render the ServiceMonitors, the PrometheusRule and the Grafana dashboards',
+  'monitoring.enabled': 'Render the ServiceMonitors, the PrometheusRule, the AlertmanagerConfig and the Grafana dashboards',
   'monitoring.release': 'Value of the `release` label kube-prometheus-stack selects ServiceMonitors and rules by',
   'monitoring.serviceMonitor.enabled': 'Render the ServiceMonitors',
-  'monitoring.serviceMonitor.interval': 'Scrape interval',
+  'monitoring.serviceMonitor.interval': 'Scrape interval of the application services (the data-tier exporters keep `PrometheusConventions.EXPORTER_SCRAPE_INTERVAL`)',
   'backup.enabled': 'Render the backup CronJobs and the disaster-recovery plan',
   'backup.schedule': 'Schedule of the nightly database dump',
   'backup.retention': 'Retention recorded in the disaster-recovery plan; the bucket\'s lifecycle rules (AWS package) enforce it',
   'backup.storage.bucketName': 'Backup bucket; the jobs use ambient AWS credentials (EKS Pod Identity, node role): IRSA or static credentials need the constructs',
   'namespace.create': 'Render the Namespace with its Pod Security labels (instead of `--create-namespace`)',
+  'logging.enabled': 'Render the logging stack (ECK Elasticsearch, Kibana, Filebeat) in its own `logging` namespace; one release per cluster',
 };
 
 function readme(controllerConfig: { [key: string]: string }): string {

@@ -7,6 +7,8 @@ import { generateChart } from '../../src/helm/chart-generator';
 import { RauliVisionChart } from '../../src/platform/rauli-vision-chart';
 import { validateManifests } from '../../src/validation';
 import { helm, helmTemplate } from '../support/helm';
+import { platformCrdFiles } from '../support/crds';
+import { LoggingConventions, PrometheusConventions } from '../../src/conventions';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CHART = path.join(ROOT, 'charts', 'rauli-vision');
@@ -54,12 +56,12 @@ describe('charts/rauli-vision', () => {
   test.each(['values.yaml', 'values-staging.yaml', 'values-dev.yaml'])('helm template with %s passes the validation harness', values => {
     const docs = parse(helmTemplate(CHART, ['-f', path.join(CHART, values)], 'rv', NS));
     expect(docs.length).toBeGreaterThan(20);
-    expect(validateManifests(docs).errors).toEqual([]);
+    expect(validateManifests(docs, { crdFiles: platformCrdFiles() }).errors).toEqual([]);
   });
 
   test('the defaults render the production preset', () => {
     const docs = render();
-    expect(has(docs, 'Namespace')).toBe(false);
+    expect(has(docs, 'Namespace', NS)).toBe(false);
     expect(has(docs, 'ClusterIssuer')).toBe(false);
     expect(get(docs, 'Deployment', 'backend-go').spec.replicas).toBeUndefined();
     expect(get(docs, 'HorizontalPodAutoscaler', 'backend-go').spec).toMatchObject({ minReplicas: 3, maxReplicas: 50 });
@@ -72,14 +74,16 @@ describe('charts/rauli-vision', () => {
     expect(web.metadata.annotations['cert-manager.io/cluster-issuer']).toBe('letsencrypt-prod');
     expect(web.metadata.annotations['nginx.ingress.kubernetes.io/custom-headers']).toBe(`${NS}/rauli-vision-security-headers`);
     expect(web.spec.tls).toEqual([{ secretName: 'rauli-vision-tls', hosts: ['rauli-vision.com'] }]);
-    for (const d of docs.filter(x => x.kind !== 'ClusterIssuer')) expect(d.metadata.namespace).toBe(NS);
+    // The logging stack has its own namespace (and cluster-wide read access for the collector).
+    const logging = (d: Doc) => d.metadata.namespace === LoggingConventions.NAMESPACE || d.metadata.name === LoggingConventions.NAMESPACE || /^ClusterRole/.test(d.kind);
+    for (const d of docs.filter(x => x.kind !== 'ClusterIssuer' && !logging(x))) expect(d.metadata.namespace).toBe(NS);
   });
 });
 
 describe('helm template with the default values equals the constructs', () => {
   // What the chart adds for Helm, or leaves to values that default to off.
   const normalize = (docs: Doc[], fromHelm: boolean) => docs
-    .filter(d => fromHelm || !['Namespace', 'ClusterIssuer'].includes(d.kind))
+    .filter(d => fromHelm || !(d.kind === 'ClusterIssuer' || (d.kind === 'Namespace' && d.metadata.name !== LoggingConventions.NAMESPACE)))
     .map(d => {
       const copy = JSON.parse(JSON.stringify(d));
       const strip = (labels?: Doc) => { if (labels) delete labels['app.kubernetes.io/managed-by']; };
@@ -320,7 +324,11 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
     check: d => {
       const monitors = d.filter(x => x.kind === 'ServiceMonitor');
       expect(monitors.length).toBeGreaterThanOrEqual(5);
-      for (const m of monitors) for (const ep of m.spec.endpoints) expect(ep.interval).toBe('15s');
+      // The exporters keep their own interval.
+      for (const m of monitors) {
+        const expected = m.metadata.name.endsWith('-exporter') ? PrometheusConventions.EXPORTER_SCRAPE_INTERVAL : '15s';
+        for (const ep of m.spec.endpoints) expect(ep.interval).toBe(expected);
+      }
     },
   },
   {
@@ -360,6 +368,14 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
       expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
     },
   },
+  {
+    key: 'logging.enabled',
+    set: ['logging.enabled=false'],
+    check: d => {
+      expect(d.filter(x => x.metadata.namespace === LoggingConventions.NAMESPACE || x.kind === 'Namespace')).toEqual([]);
+      expect(has(d, 'ClusterRole')).toBe(false);
+    },
+  },
 ];
 
 test.each([
@@ -379,7 +395,7 @@ test('a 128-character image tag becomes a valid 63-character version label', () 
   const docs = render(`image.tag=${tag}`);
   expect(container(docs, 'backend-go').image).toBe(`ghcr.io/rauli-vision/backend:${tag}`);
   expect(get(docs, 'Deployment', 'backend-go').spec.template.metadata.labels['app.kubernetes.io/version']).toBe('a'.repeat(62));
-  expect(validateManifests(docs).errors).toEqual([]);
+  expect(validateManifests(docs, { crdFiles: platformCrdFiles() }).errors).toEqual([]);
 });
 
 test('an all-digit commit sha is a valid image tag', () => {
@@ -408,6 +424,6 @@ describe('helm template --set', () => {
     const docs = render(...base, ...c.set);
     expect(JSON.stringify(docs)).not.toEqual(baseline(base));
     c.check(docs);
-    expect(validateManifests(docs).errors).toEqual([]);
+    expect(validateManifests(docs, { crdFiles: platformCrdFiles() }).errors).toEqual([]);
   });
 });
