@@ -57,6 +57,11 @@ export class LogLifecycle extends Construct {
   /** Default `image`. */
   public static readonly DEFAULT_IMAGE = 'curlimages/curl:8.11.1';
 
+  /** Path of the script on this machine (tests run it directly). */
+  public static scriptPath(): string {
+    return path.join(__dirname, 'scripts', 'lifecycle-setup.sh');
+  }
+
   /** The JSON bodies of the API calls, by file name (the script's `$BODIES`). */
   public readonly bodies: { [file: string]: string };
   /** Name of the Job. */
@@ -71,11 +76,6 @@ export class LogLifecycle extends Construct {
       data: { 'lifecycle-setup.sh': fs.readFileSync(LogLifecycle.scriptPath(), 'utf8'), ...this.bodies },
     });
     this.buildJob(props, configMap.name);
-  }
-
-  /** Path of the script on this machine (tests run it directly). */
-  public static scriptPath(): string {
-    return path.join(__dirname, 'scripts', 'lifecycle-setup.sh');
   }
 
   private buildBodies(props: LogLifecycleProps): { [file: string]: string } {

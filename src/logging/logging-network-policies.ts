@@ -1,9 +1,9 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { LIFECYCLE_POD_LABELS } from './log-lifecycle';
 import { LogCollector } from './log-collector';
 import { LogElasticsearch } from './log-elasticsearch';
 import { LogKibana } from './log-kibana';
+import { LIFECYCLE_POD_LABELS } from './log-lifecycle';
 import { LoggingConventions } from '../conventions';
 
 /** Props of {@link LoggingNetworkPolicies}. */

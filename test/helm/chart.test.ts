@@ -3,12 +3,12 @@ import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
+import { LoggingConventions, PrometheusConventions } from '../../src/conventions';
 import { generateChart } from '../../src/helm/chart-generator';
 import { RauliVisionChart } from '../../src/platform/rauli-vision-chart';
 import { validateManifests } from '../../src/validation';
-import { helm, helmTemplate } from '../support/helm';
 import { platformCrdFiles } from '../support/crds';
-import { LoggingConventions, PrometheusConventions } from '../../src/conventions';
+import { helm, helmTemplate } from '../support/helm';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CHART = path.join(ROOT, 'charts', 'rauli-vision');

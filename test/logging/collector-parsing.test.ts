@@ -1,15 +1,15 @@
 import * as http from 'http';
 import { AddressInfo } from 'net';
 import { runProcessors } from './beat-processors';
+// The Koa package's real logger and request logger, with its own koa and router.
+import { createLogger } from '../../packages/koa/src/logging/logger';
+import { requestLogger } from '../../packages/koa/src/logging/request-logger';
 import { Components } from '../../src/conventions';
 import { LOG_FIELDS } from '../../src/logging';
 import { collectorConfig } from '../../src/logging/collector-config';
 /* eslint-disable import/no-extraneous-dependencies, @typescript-eslint/no-require-imports */
-// The Koa package's real logger and request logger, with its own koa and router.
-import { createLogger } from '../../packages/koa/src/logging/logger';
-import { requestLogger } from '../../packages/koa/src/logging/request-logger';
-const Koa = require('../../packages/koa/node_modules/koa');
 const Router = require('../../packages/koa/node_modules/@koa/router');
+const Koa = require('../../packages/koa/node_modules/koa');
 /* eslint-enable */
 
 const config = collectorConfig({ environment: 'production', lifecyclePolicy: 'rauli-vision-logs', indexReplicas: 1 });

@@ -3,8 +3,8 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
-import { synthEnvironment } from '../platform/support';
 import { LogLifecycle, LoggingStack } from '../../src/logging';
+import { synthEnvironment } from '../platform/support';
 
 /**
  * The lifecycle script against a stand-in for Elasticsearch and Kibana: no

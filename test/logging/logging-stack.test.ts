@@ -1,9 +1,9 @@
-import { get, synthEnvironment } from '../platform/support';
-import { crdFile } from '../support/crds';
 import { BackupConventions, LoggingConventions } from '../../src/conventions';
 import { LoggingPresets, LoggingStack } from '../../src/logging';
 import { podSecurity, validateManifests } from '../../src/validation';
 import { LOG_PIPELINE } from '../observability/promtool';
+import { get, synthEnvironment } from '../platform/support';
+import { crdFile } from '../support/crds';
 
 const ECK = [crdFile('eck-3.5.0-crds.yaml')];
 const BACKUP = { storage: { bucketName: 'rauli-vision-backups', region: 'us-east-1', roleArn: 'arn:aws:iam::123456789012:role/backup' } };
@@ -44,7 +44,9 @@ test('why the collector needs privileged: its pod, expanded as ECK does, fails r
   // Stand-in for ECK's expansion of the Beat into a DaemonSet (no operator runs here).
   const beat = eck(docsOf.production, 'Beat');
   const daemonSet = {
-    apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'logs-beat-filebeat', namespace: 'logging' },
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name: 'logs-beat-filebeat', namespace: 'logging' },
     spec: { selector: { matchLabels: { app: 'x' } }, template: { metadata: { labels: { app: 'x' } }, spec: beat.spec.daemonSet.podTemplate.spec } },
   };
   daemonSet.spec.template.spec.containers[0].image = `docker.elastic.co/beats/filebeat:${LoggingConventions.STACK_VERSION}`;

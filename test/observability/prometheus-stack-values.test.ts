@@ -1,7 +1,7 @@
 import { Alertmanager, Prometheus } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { Testing } from 'cdk8s';
-import { PrometheusConventions } from '../../src/conventions';
 import { PrometheusStackValues, RauliVisionChart } from '../../src';
+import { PrometheusConventions } from '../../src/conventions';
 import { prometheusStackValues } from '../../src/observability/prometheus-stack-values';
 import { IMAGES, synthEnvironment } from '../platform/support';
 
