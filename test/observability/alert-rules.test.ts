@@ -81,6 +81,19 @@ describe('AlertRules', () => {
     }
   });
 
+  test('the runbook\'s tables of support levels say what the rules and SUPPORT_LEVELS say', () => {
+    const runbooks = fs.readFileSync(RUNBOOKS, 'utf8');
+    const documented = new Map<string, string>();
+    for (const m of runbooks.matchAll(/^\| ([A-Z][A-Za-z, ]+) \| ([1-4]) \|$/gm)) {
+      for (const name of m[1].split(', ')) documented.set(name, m[2]);
+    }
+    const actual = new Map<string, string>(alertsOf(rule).map(r => [r.alert, r.labels.support_level]));
+    expect(Object.fromEntries(documented)).toEqual(Object.fromEntries(actual));
+    for (const l of SUPPORT_LEVELS) {
+      expect(runbooks).toMatch(new RegExp(`^\\| ${l.level} \\| ${l.name.replace(/[()]/g, '.')} \\| ${l.severity} \\|`, 'm'));
+    }
+  });
+
   test('the seed\'s ratios are aggregated per service, not divided series by series', () => {
     expect(exprOf(rule, 'HighErrorRate')).toBe([
       `sum by (service) (rate(http_requests_total{namespace="${TEST_NAMESPACE}",status=~"5.."}[5m]))`,
