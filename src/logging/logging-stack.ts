@@ -52,8 +52,8 @@ export interface LoggingOptions {
 export interface LoggingStackProps extends LoggingOptions {
   /** Environment name, recorded on the platform's log lines. */
   readonly environment: string;
-  /** Sizing (the preset's unless overridden). */
-  readonly sizing: LoggingSizing;
+  /** Sizing used when `sizing` is not set: the environment preset's. */
+  readonly defaultSizing: LoggingSizing;
   /** The application's namespace, which stays `restricted`. */
   readonly applicationNamespace: string;
   /** Namespace of the ingress controller that may publish Kibana. */
@@ -95,7 +95,7 @@ export class LoggingStack extends Construct {
     super(scope, id);
     this.namespace = this.validateNamespace(props);
     this.retentionDays = validateInteger('logging.retentionDays', props.retentionDays ?? BackupConventions.RETENTION_DAYS, 1, 3650);
-    const sizing = this.validateSizing(props.sizing);
+    const sizing = this.validateSizing(props.sizing ?? props.defaultSizing);
     this.buildNamespace();
     const name = LoggingStack.NAME;
     this.elasticsearch = new LogElasticsearch(this, 'Elasticsearch', { name, namespace: this.namespace, sizing, snapshotStorage: props.snapshotStorage });

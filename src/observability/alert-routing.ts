@@ -48,6 +48,9 @@ export interface AlertingOptions extends AlertRoutingProps {
   readonly enabled?: boolean;
 }
 
+/** Names of the receivers in the config (Alertmanager shows them as `<namespace>/<config>/<name>`). */
+const RECEIVERS = { pager: 'pager', chat: 'chat', costOwners: 'cost-owners' };
+
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /**
@@ -68,8 +71,6 @@ export class AlertRouting extends Construct {
   public static readonly KIND = 'AlertmanagerConfig';
   /** Secret the default receivers read, created outside the manifests. */
   public static readonly DEFAULT_SECRET_NAME = 'rauli-vision-alerting';
-  /** Name of the receivers in the config (Alertmanager shows them as `<namespace>/<config>/<name>`). */
-  public static readonly RECEIVERS = { pager: 'pager', chat: 'chat', costOwners: 'cost-owners' };
 
   /** The AlertmanagerConfig (escape hatch). */
   public readonly apiObject: ApiObject;
@@ -100,7 +101,7 @@ export class AlertRouting extends Construct {
 
   private buildReceivers(props: AlertRoutingProps): any[] {
     const secretName = AlertRouting.DEFAULT_SECRET_NAME;
-    const R = AlertRouting.RECEIVERS;
+    const R = RECEIVERS;
     return [
       (props.pager ?? AlertReceiver.webhook({ secretName, key: 'pager-webhook-url' }))._render('pager', R.pager),
       (props.chat ?? AlertReceiver.slack({ secretName, key: 'slack-webhook-url' }))._render('chat', R.chat),
@@ -114,7 +115,7 @@ export class AlertRouting extends Construct {
    * with level 3's timers, everything else falls through to chat.
    */
   private buildRoute(groupBy: string[]): any {
-    const R = AlertRouting.RECEIVERS;
+    const R = RECEIVERS;
     const eq = (name: string, value: string) => ({ name, value, matchType: '=' });
     const timers = (l: SupportLevel) => ({ groupWait: l.groupWait, groupInterval: l.groupInterval, repeatInterval: l.repeatInterval });
     const receiverOf = (l: SupportLevel) => (l.severity === 'critical' ? R.pager : R.chat);

@@ -215,7 +215,7 @@ export class RauliVisionChart extends Chart {
       this.logging = new LoggingStack(this, 'Logging', {
         ...props.logging,
         environment: preset.name,
-        sizing: props.logging?.sizing ?? preset.logging,
+        defaultSizing: preset.logging,
         applicationNamespace: namespace,
         ingressNamespace,
         snapshotStorage: props.backup?.storage,

@@ -12,6 +12,7 @@ export const BackupConventions = {
     "user-data/",
     "logs/"
   ],
+  "LOGS_PREFIX": "logs/",
   "OUTPUT_BUCKET_NAME": "BackupBucketName",
   "OUTPUT_REGION": "BackupRegion",
   "OUTPUT_ROLE_ARN": "BackupRoleArn"
