@@ -122,6 +122,10 @@ export class CostConventions {
   public static readonly WARNING_THRESHOLD_PERCENT = 80;
   /** Share of the budget, in percent, that raises the critical alert (the seed: budget * 0.95). */
   public static readonly CRITICAL_THRESHOLD_PERCENT = 95;
+  /** Price of one requested CPU core for one hour, in USD (AWS Fargate on-demand, us-east-1, Linux/x86, per vCPU-hour). */
+  public static readonly CPU_CORE_HOUR_PRICE_USD = 0.04048;
+  /** Price of one requested GiB of memory for one hour, in USD (AWS Fargate on-demand, us-east-1, per GB-hour). */
+  public static readonly MEMORY_GIB_HOUR_PRICE_USD = 0.004445;
 }
 
 /** Component names: every pod carries `app.kubernetes.io/component: <name>`; NetworkPolicies select on it. */

@@ -1,6 +1,7 @@
-import { MetricNames, Slo } from '../conventions';
+import { CostConventions, MetricNames, Slo } from '../conventions';
 import { ExporterMetrics } from './exporter-metrics';
-import { errorRatio, LATENCY_QUANTILE, latencyQuantile, SERVICE_LABEL, selector, slowRatio } from './promql';
+import { errorRatio, LATENCY_QUANTILE, latencyQuantile, monthlyRequestCost, SERVICE_LABEL, selector, slowRatio } from './promql';
+import { BUDGET_CATEGORY, CATEGORY_LABEL } from './support-levels';
 
 /**
  * The platform's alerts as data: each function returns the rules of one
@@ -59,6 +60,8 @@ export interface AlertContext {
   /** Share of free space on an Elasticsearch data volume below which it is reported. */
   readonly logVolumeFreeRatio: number;
   readonly logPipeline?: LogPipelineDef;
+  /** Monthly budget in USD and the unit prices the cost estimate uses. */
+  readonly budget: { readonly monthlyUsd: number; readonly cpuPrice: number; readonly memPrice: number };
 }
 
 /** A pair of windows of a multi-window, multi-burn-rate alert (Google SRE workbook, ch. 5). */
@@ -273,6 +276,31 @@ export function platformAlerts(c: AlertContext): AlertDef[] {
       summary: 'Certificate {{ $labels.name }} expires soon',
       description: `Certificate {{ $labels.name }} expires in {{ $value | humanizeDuration }} (threshold ${certificateExpiryDays} days): cert-manager has not managed to renew it.`,
     },
+  ];
+}
+
+/**
+ * The monthly cost of what the environment's pods request, against the
+ * budget's warning and critical shares (the AWS package's budget watches the
+ * bill; this sees a reservation that will blow it before the bill does).
+ * Routed to the cost owners by their `category` label.
+ */
+export function budgetAlerts(c: AlertContext): AlertDef[] {
+  const cost = monthlyRequestCost(c.ns, c.budget.cpuPrice, c.budget.memPrice);
+  const labels = { [CATEGORY_LABEL]: BUDGET_CATEGORY };
+  const share = (percent: number) => Number((c.budget.monthlyUsd * percent / 100).toFixed(2));
+  const alert = (name: string, percent: number, level: 1 | 3): AlertDef => ({
+    alert: name,
+    expr: `${cost}\n> ${share(percent)}`,
+    for: '1h',
+    level,
+    labels,
+    summary: `Requested resources cost over ${percent} % of the monthly budget`,
+    description: `The CPU and memory the pods request cost {{ $value | printf "%.0f" }} USD a month at ${c.budget.cpuPrice} per core-hour and ${c.budget.memPrice} per GiB-hour, over ${percent} % of the ${c.budget.monthlyUsd} USD budget (${share(percent)} USD).`,
+  });
+  return [
+    alert('CostForecastOverBudgetWarning', CostConventions.WARNING_THRESHOLD_PERCENT, 1),
+    alert('CostForecastOverBudgetCritical', CostConventions.CRITICAL_THRESHOLD_PERCENT, 3),
   ];
 }
 

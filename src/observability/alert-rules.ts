@@ -1,8 +1,8 @@
 import { ApiObject, ApiObjectMetadata, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { BackupConventions, Slo } from '../conventions';
+import { BackupConventions, CostConventions, Slo } from '../conventions';
 import {
-  AlertContext, AlertDef, dataAlerts, httpAlerts, logPipelineAlerts, platformAlerts, sloRecordingRules,
+  AlertContext, AlertDef, budgetAlerts, dataAlerts, httpAlerts, logPipelineAlerts, platformAlerts, sloRecordingRules,
 } from './alert-catalog';
 import { durationSeconds } from './duration';
 import { bucketMatcher, namespaceScope } from './promql';
@@ -65,6 +65,21 @@ export interface AlertRulesProps {
    * @default 0.2 (Elasticsearch stops allocating shards to a node at 85 % used)
    */
   readonly logVolumeFreeRatio?: number;
+  /**
+   * Monthly budget in USD the cost forecast alerts compare with.
+   * @default CostConventions.MONTHLY_BUDGET_USD
+   */
+  readonly monthlyBudgetUsd?: number;
+  /**
+   * Price of one requested CPU core for one hour (as the Cost Analysis dashboard's).
+   * @default CostConventions.CPU_CORE_HOUR_PRICE_USD
+   */
+  readonly cpuCoreHourPrice?: number;
+  /**
+   * Price of one requested GiB of memory for one hour.
+   * @default CostConventions.MEMORY_GIB_HOUR_PRICE_USD
+   */
+  readonly memoryGibHourPrice?: number;
 }
 
 /** The log pipeline's objects, as ECK names them. */
@@ -142,11 +157,16 @@ export class AlertRules extends Construct {
       latencyBucket: bucketMatcher('Slo.LATENCY_P95_SECONDS', Slo.LATENCY_P95_SECONDS),
       logVolumeFreeRatio: validateRange('logVolumeFreeRatio', props.logVolumeFreeRatio ?? 0.2, 0, 1, true),
       logPipeline,
+      budget: {
+        monthlyUsd: validateRange('monthlyBudgetUsd', props.monthlyBudgetUsd ?? CostConventions.MONTHLY_BUDGET_USD, 0, 1e9, true),
+        cpuPrice: validateRange('cpuCoreHourPrice', props.cpuCoreHourPrice ?? CostConventions.CPU_CORE_HOUR_PRICE_USD, 0, 1000, true),
+        memPrice: validateRange('memoryGibHourPrice', props.memoryGibHourPrice ?? CostConventions.MEMORY_GIB_HOUR_PRICE_USD, 0, 1000, true),
+      },
     };
     const groups = [
       { name: 'rauli-vision.http', alerts: httpAlerts(context) },
       { name: 'rauli-vision.data', alerts: dataAlerts(context) },
-      { name: 'rauli-vision.platform', alerts: platformAlerts(context) },
+      { name: 'rauli-vision.platform', alerts: [...platformAlerts(context), ...budgetAlerts(context)] },
       { name: 'rauli-vision.logging', alerts: logPipelineAlerts(context) },
     ].filter(g => g.alerts.length > 0);
     // Alertmanager routes an AlertmanagerConfig's alerts by their namespace label

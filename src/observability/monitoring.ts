@@ -160,6 +160,9 @@ export class Monitoring extends Construct {
 
     if (enabled && (props.alerts ?? true)) {
       this.alertRules = new AlertRules(this, 'AlertRules', {
+        // The forecast alerts price requests as the Cost Analysis dashboard does.
+        cpuCoreHourPrice: props.cost?.cpuCoreHourPrice,
+        memoryGibHourPrice: props.cost?.memoryGibHourPrice,
         ...props.alertRules,
         labels: { ...props.alertRules?.labels, ...labels },
         metadata: { name: prefix, ...props.alertRules?.metadata },

@@ -21,7 +21,9 @@ export const BackupConventions = {
 export const CostConventions = {
   "MONTHLY_BUDGET_USD": 1000,
   "WARNING_THRESHOLD_PERCENT": 80,
-  "CRITICAL_THRESHOLD_PERCENT": 95
+  "CRITICAL_THRESHOLD_PERCENT": 95,
+  "CPU_CORE_HOUR_PRICE_USD": 0.04048,
+  "MEMORY_GIB_HOUR_PRICE_USD": 0.004445
 } as const;
 
 export const Components = {

@@ -3,18 +3,19 @@ import { Construct } from 'constructs';
 import { DashboardBuilder, identity } from './builder';
 import { costDashboard } from './cost-panels';
 import { GrafanaDashboard, PlatformDashboardProps } from './grafana-dashboard';
+import { CostConventions } from '../../conventions';
 import { PropValidationError } from '../../core/validate';
 
 /** Props of {@link CostDashboard}. */
 export interface CostDashboardProps extends PlatformDashboardProps {
   /**
    * Price of one requested CPU core for one hour.
-   * @default 0.04048 (AWS Fargate on-demand, us-east-1, Linux/x86, per vCPU-hour)
+   * @default CostConventions.CPU_CORE_HOUR_PRICE_USD (0.04048, AWS Fargate on-demand, us-east-1, Linux/x86, per vCPU-hour)
    */
   readonly cpuCoreHourPrice?: number;
   /**
    * Price of one requested GiB of memory for one hour.
-   * @default 0.004445 (AWS Fargate on-demand, us-east-1, per GB-hour)
+   * @default CostConventions.MEMORY_GIB_HOUR_PRICE_USD (0.004445, AWS Fargate on-demand, us-east-1, per GB-hour)
    */
   readonly memoryGibHourPrice?: number;
   /**
@@ -45,8 +46,8 @@ const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 export class CostDashboard extends GrafanaDashboard {
   constructor(scope: Construct, id: string, props: CostDashboardProps = {}) {
     const { uid, title, namespace } = identity(Chart.of(scope).namespace, props, 'rauli-vision-cost', 'RAULI-VISION Cost Analysis');
-    const cpuPrice = positive('cpuCoreHourPrice', props.cpuCoreHourPrice ?? 0.04048);
-    const memPrice = positive('memoryGibHourPrice', props.memoryGibHourPrice ?? 0.004445);
+    const cpuPrice = positive('cpuCoreHourPrice', props.cpuCoreHourPrice ?? CostConventions.CPU_CORE_HOUR_PRICE_USD);
+    const memPrice = positive('memoryGibHourPrice', props.memoryGibHourPrice ?? CostConventions.MEMORY_GIB_HOUR_PRICE_USD);
     if (props.hourlyCostMetric !== undefined && !METRIC_NAME.test(props.hourlyCostMetric)) {
       throw new PropValidationError('hourlyCostMetric', props.hourlyCostMetric, "a Prometheus metric name such as 'node_total_hourly_cost'");
     }

@@ -1,5 +1,5 @@
 import { ExporterMetrics } from '../exporter-metrics';
-import { selector } from '../promql';
+import { HOURS_PER_MONTH, monthlyRequestCost, requestedResource, selector } from '../promql';
 import { DashboardSpec, NAMESPACE_MATCHER, namespaceVariable, RATE_WINDOW, Target } from './builder';
 
 /** Validated inputs of the Cost Analysis dashboard. */
@@ -11,8 +11,6 @@ export interface CostDashboardContext {
   readonly currency: string;
 }
 
-/** Average hours in a month (8760 / 12). */
-const HOURS_PER_MONTH = 730;
 const GIB = 2 ** 30;
 
 /** The Cost Analysis dashboard's variables and panels. */
@@ -20,17 +18,12 @@ export function costDashboard(c: CostDashboardContext): DashboardSpec {
   const { namespace, cpuPrice, memPrice, hourlyCostMetric, currency } = c;
 
   const ns = NAMESPACE_MATCHER;
-  // Requests of Pending and Running pods: finished Jobs keep their series but no reservation.
-  const requested = (resource: string) =>
-    `(${selector(ExporterMetrics.KUBE_CONTAINER_REQUESTS, ns, `resource="${resource}"`)} * on (namespace, pod) group_left () (${selector(ExporterMetrics.KUBE_POD_PHASE, ns, 'phase=~"Pending|Running"')} == 1))`;
+  const requested = (resource: string) => requestedResource([ns], resource);
   const limits = (resource: string) => selector(ExporterMetrics.KUBE_CONTAINER_LIMITS, ns, `resource="${resource}"`);
   const containers = [ns, 'container!=""', 'container!="POD"'];
   const cpuUsage = `rate(${selector(ExporterMetrics.CONTAINER_CPU_SECONDS_TOTAL, ...containers)}[${RATE_WINDOW}])`;
   const memUsage = selector(ExporterMetrics.CONTAINER_MEMORY_WORKING_SET_BYTES, ...containers);
-  const monthly = (by: string) => {
-    const agg = by ? `sum by (${by})` : 'sum';
-    return `(\n${agg} (${requested('cpu')}) * ${cpuPrice}\n+\n${agg} (${requested('memory')}) / ${GIB} * ${memPrice}\n) * ${HOURS_PER_MONTH}`;
-  };
+  const monthly = (by: string) => monthlyRequestCost([ns], cpuPrice, memPrice, by);
   const totals: Target[] = [{ expr: monthly(''), legendFormat: 'Requested by this namespace (estimate)' }];
   if (hourlyCostMetric) {
     totals.push({ expr: `sum(${hourlyCostMetric}) * ${HOURS_PER_MONTH}`, legendFormat: `Whole cluster (${hourlyCostMetric})` });
