@@ -4,7 +4,7 @@ import { CopiedSourceFile } from './projenrc/copied-source-file';
 import { DeployWorkflow } from './projenrc/deploy-workflow';
 import { HelmChart } from './projenrc/helm-chart';
 import { ReleasePackages } from './projenrc/release-packages';
-import { BackupConventions, Components, CostConventions, DataConventions, EdgeConventions, MetricNames, RuntimeDefaults, SecurityHeaders, ServiceConventions, Slo } from './src/conventions';
+import { BackupConventions, Components, CostConventions, DataConventions, EdgeConventions, LoggingConventions, MetricNames, RuntimeDefaults, SecurityHeaders, ServiceConventions, Slo } from './src/conventions';
 import { NODE_MAJOR } from './src/project-type/dockerfile';
 import { ACTIONS } from './src/project-type/pipeline-workflow';
 
@@ -107,7 +107,7 @@ new YamlFile(root, 'cdk8s.yaml', {
 // The Pod Security runner is an ES module (like @monokle/validation): tsc does not copy it.
 root.postCompileTask.exec('cp src/validation/pss-runner.mjs lib/validation/');
 // The data tier's shell scripts are read by its constructs at synth time (the tests run the same files): ship them in lib/.
-root.postCompileTask.exec('cd src && find data -name "*.sh" -exec cp --parents -t ../lib/ {} +');
+root.postCompileTask.exec('cd src && find data logging -name "*.sh" -exec cp --parents -t ../lib/ {} +');
 
 // CI for the main job: synthesize every environment and run the validation
 // harness on it, next to projen's build workflow.
@@ -228,7 +228,7 @@ const aws = new awscdk.AwsCdkConstructLibrary({
   jestOptions: { jestConfig: { testTimeout: 120_000 } },
   tsconfigDev: { compilerOptions: {}, include: ['app/**/*.ts'] },
 });
-new ConventionsFile(aws, 'src/conventions.generated.ts', { BackupConventions, CostConventions, Components });
+new ConventionsFile(aws, 'src/conventions.generated.ts', { BackupConventions, CostConventions, Components, LoggingConventions });
 new CopiedSourceFile(aws, 'src/core/validate.generated.ts', 'src/core/validate.ts');
 // The package's own CDK app (app/main.ts): `npx projen synth` in packages/aws,
 // or `npx projen synth:aws` at the root, synthesizes it offline into cdk.out/.

@@ -6,9 +6,13 @@
  * - Backup storage comes from the AWS package's stack outputs when
  *   AWS_OUTPUTS_FILE points at `cdk deploy --outputs-file` JSON; otherwise the
  *   seed's bucket with credentials from the `backup-s3` Secret.
+ * - Beside each manifest, `<env>.kube-prometheus-stack.values.yaml`: the
+ *   cluster's Prometheus and Alertmanager settings the manifests rely on
+ *   (`helm upgrade kube-prometheus-stack ... -f dist/<env>.kube-prometheus-stack.values.yaml`).
  */
 import * as fs from 'fs';
-import { App, YamlOutputType } from 'cdk8s';
+import * as path from 'path';
+import { App, Yaml, YamlOutputType } from 'cdk8s';
 import { BackupConventions, BackupStorage, ClusterAddonsChart, EdgeEnvironments, Environments, RauliVisionChart } from '../src';
 
 const registry = process.env.IMAGE_REGISTRY ?? 'ghcr.io/rauli-vision';
@@ -28,8 +32,9 @@ function backupStorage(environment: string): BackupStorage {
 }
 
 const app = new App({ yamlOutputType: YamlOutputType.FILE_PER_CHART });
+const charts: RauliVisionChart[] = [];
 for (const environment of Environments.NAMES) {
-  new RauliVisionChart(app, environment, {
+  charts.push(new RauliVisionChart(app, environment, {
     environment,
     images: {
       frontend: `${registry}/frontend:${tag}`,
@@ -38,8 +43,19 @@ for (const environment of Environments.NAMES) {
     },
     edge: { ...EdgeEnvironments.routing(environment), tlsSecretName: `rauli-vision-${environment}-tls` },
     backup: { storage: backupStorage(environment) },
-  });
+  }));
 }
-// The controllers and operators the charts above need, installed by Flux (dist/cluster-addons.k8s.yaml).
-new ClusterAddonsChart(app, 'cluster-addons');
+// The environments share one cluster, hence one kube-prometheus-stack: its values must agree.
+const stackValues = charts[0].prometheusStackValues;
+for (const chart of charts) {
+  if (JSON.stringify(chart.prometheusStackValues) !== JSON.stringify(stackValues)) {
+    throw new Error(`${chart.preset.name}: monitoring.release/releaseLabel differ from ${charts[0].preset.name}'s; one cluster runs one kube-prometheus-stack`);
+  }
+}
+// The controllers and operators the charts above need, installed by Flux (dist/cluster-addons.k8s.yaml);
+// its kube-prometheus-stack release gets the values the platform model computes.
+new ClusterAddonsChart(app, 'cluster-addons', { kubePrometheusStackValues: stackValues });
 app.synth();
+for (const chart of charts) {
+  fs.writeFileSync(path.join(app.outdir, `${chart.preset.name}.kube-prometheus-stack.values.yaml`), Yaml.stringify(chart.prometheusStackValues));
+}

@@ -15,7 +15,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, Testing } from 'cdk8s';
-import { BackupConventions, ScrapeIntervals, ServiceConventions } from '../conventions';
+import { BackupConventions, PrometheusConventions, ScrapeIntervals, ServiceConventions } from '../conventions';
 import { Edge, EdgeEnvironments } from '../edge';
 import { emitDocument, Expr, If, Interpolated, MERGE_KEY, Node, Range, TEMPLATED_KEYS, ToYaml } from './template-yaml';
 import { deepMerge } from '../core/merge';
@@ -165,7 +165,7 @@ export function valuesFor(environment: string, entries: ServiceEntry[] = default
       clusterIssuer: { create: false, name: EDGE_DEFAULTS.clusterIssuerName, email: 'platform@rauli-vision.com' },
     },
     services: Object.fromEntries(catalog.entries.map(e => [e.name, service(catalog.settings(e.name, preset.name), e)])),
-    monitoring: { enabled: true, release: 'kube-prometheus-stack', serviceMonitor: { enabled: true, interval: ScrapeIntervals.DEFAULT } },
+    monitoring: { enabled: true, release: 'kube-prometheus-stack', serviceMonitor: { enabled: true, interval: PrometheusConventions.EXPORTER_SCRAPE_INTERVAL } },
     backup: {
       enabled: true,
       schedule: BackupConventions.DATABASE_SCHEDULE,
@@ -173,6 +173,7 @@ export function valuesFor(environment: string, entries: ServiceEntry[] = default
       storage: { bucketName: 'rauli-vision-backups' },
     },
     namespace: { create: false },
+    logging: { enabled: true },
   };
 }
 
@@ -207,7 +208,7 @@ function charts(services: ChartService[]): { chart: RauliVisionChart; real: Raul
       acmeEmail: S.email,
     },
     backup: { storage: { bucketName: S.bucket }, schedule: S.schedule },
-    monitoring: { scrapeInterval: S.scrapeInterval, release: S.release },
+    monitoring: { exporterScrapeInterval: S.scrapeInterval, release: S.release },
   };
   const chart = new RauliVisionChart(Testing.app(), 'rauli-vision', { ...props, services: sentinelEntries });
   const real = new RauliVisionChart(Testing.app(), 'rauli-vision', { ...props, services: services.map(s => ({ ...s.entry, image: image(s) })) });
@@ -302,7 +303,8 @@ export function buildTemplates(entries: ServiceEntry[] = defaultServices()): Tem
     [S.ingressClass, V('ingress.className')], [S.bucket, V('backup.storage.bucketName')], [S.schedule, V('backup.schedule')],
     [S.scrapeInterval, V('monitoring.serviceMonitor.interval')], [S.release, V('monitoring.release')],
   ].sort((a, b) => b[0].length - a[0].length) as Array<[string, string]>;
-  const monitoringObjects = objectsUnder(chart.monitoring);
+  const monitoringObjects = new Set([...objectsUnder(chart.monitoring), ...chart.alerting ? objectsUnder(chart.alerting) : []]);
+  const loggingObjects = chart.logging ? objectsUnder(chart.logging) : new Set<string>();
   const templates: Template[] = [];
 
   for (const raw of docs) {
@@ -313,7 +315,10 @@ export function buildTemplates(entries: ServiceEntry[] = defaultServices()): Tem
     const prefix = service?.valuesPath ?? '';
     relabel(doc);
 
-    if (doc.kind === 'Namespace') {
+    if (loggingObjects.has(key(doc))) {
+      // The logging stack lives in its own namespace (not the release's) and is switched as a whole.
+      condition = V('logging.enabled');
+    } else if (doc.kind === 'Namespace') {
       condition = V('namespace.create');
     } else if (app && doc.kind === 'Deployment') {
       const p = prefix;
@@ -370,7 +375,7 @@ export function buildTemplates(entries: ServiceEntry[] = defaultServices()): Tem
       };
     }
 
-    const objectName = doc.kind === 'Namespace' ? 'release' : doc.kind === 'ClusterIssuer' ? 'letsencrypt' : doc.metadata.name;
+    const objectName = doc.kind === 'Namespace' && doc.metadata.name === S.namespace ? 'release' : doc.kind === 'ClusterIssuer' ? 'letsencrypt' : doc.metadata.name;
     const name = `${doc.kind.toLowerCase()}-${objectName}.yaml`.replace(/[^a-z0-9.-]/g, '-');
     templates.push({ file: name, condition, doc: substitute(doc, realDocs.get(key(raw)), scalars, strings, found, doc.kind === 'HorizontalPodAutoscaler') as { [key: string]: Node } });
   }
@@ -559,7 +564,7 @@ const DESCRIPTIONS: { [path: string]: string } = {
   'services.*.resources': 'Container resources (must stay within the namespace LimitRange)',
   'services.*.autoscaling': 'HorizontalPodAutoscaler; the maxima of the database clients also size every replica\'s database pool',
   'services.*.scrapeInterval': 'Scrape interval of the service\'s ServiceMonitor',
-  'monitoring.enabled': 'Render the ServiceMonitors, the PrometheusRule and the Grafana dashboards',
+  'monitoring.enabled': 'Render the ServiceMonitors, the PrometheusRule, the AlertmanagerConfig and the Grafana dashboards',
   'monitoring.release': 'Value of the `release` label kube-prometheus-stack selects ServiceMonitors and rules by',
   'monitoring.serviceMonitor.enabled': 'Render the ServiceMonitors',
   'monitoring.serviceMonitor.interval': 'Scrape interval of the data-tier exporters (each service has its own `scrapeInterval`)',
@@ -568,6 +573,7 @@ const DESCRIPTIONS: { [path: string]: string } = {
   'backup.retention': 'Retention recorded in the disaster-recovery plan; the bucket\'s lifecycle rules (AWS package) enforce it',
   'backup.storage.bucketName': 'Backup bucket; the jobs use ambient AWS credentials (EKS Pod Identity, node role): IRSA or static credentials need the constructs',
   'namespace.create': 'Render the Namespace with its Pod Security labels (instead of `--create-namespace`)',
+  'logging.enabled': 'Render the logging stack (ECK Elasticsearch, Kibana, Filebeat) in its own `logging` namespace; one release per cluster',
 };
 
 function readme(controllerConfig: { [key: string]: string }, entries: ServiceEntry[]): string {

@@ -3,9 +3,11 @@ import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
+import { LoggingConventions, PrometheusConventions } from '../../src/conventions';
 import { generateChart } from '../../src/helm/chart-generator';
 import { RauliVisionChart } from '../../src/platform/rauli-vision-chart';
 import { validateManifests } from '../../src/validation';
+import { platformCrdFiles } from '../support/crds';
 import { helm, helmTemplate } from '../support/helm';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -54,12 +56,12 @@ describe('charts/rauli-vision', () => {
   test.each(['values.yaml', 'values-staging.yaml', 'values-dev.yaml'])('helm template with %s passes the validation harness', values => {
     const docs = parse(helmTemplate(CHART, ['-f', path.join(CHART, values)], 'rv', NS));
     expect(docs.length).toBeGreaterThan(20);
-    expect(validateManifests(docs).errors).toEqual([]);
+    expect(validateManifests(docs, { crdFiles: platformCrdFiles() }).errors).toEqual([]);
   });
 
   test('the defaults render the production preset', () => {
     const docs = render();
-    expect(has(docs, 'Namespace')).toBe(false);
+    expect(has(docs, 'Namespace', NS)).toBe(false);
     expect(has(docs, 'ClusterIssuer')).toBe(false);
     expect(get(docs, 'Deployment', 'backend-go').spec.replicas).toBeUndefined();
     expect(get(docs, 'HorizontalPodAutoscaler', 'backend-go').spec).toMatchObject({ minReplicas: 3, maxReplicas: 50 });
@@ -72,14 +74,18 @@ describe('charts/rauli-vision', () => {
     expect(web.metadata.annotations['cert-manager.io/cluster-issuer']).toBe('letsencrypt-prod');
     expect(web.metadata.annotations['nginx.ingress.kubernetes.io/custom-headers']).toBe(`${NS}/rauli-vision-security-headers`);
     expect(web.spec.tls).toEqual([{ secretName: 'rauli-vision-tls', hosts: ['rauli-vision.com'] }]);
-    for (const d of docs.filter(x => x.kind !== 'ClusterIssuer')) expect(d.metadata.namespace).toBe(NS);
+    const interval = (name: string) => get(docs, 'ServiceMonitor', `rauli-vision-${name}`).spec.endpoints[0].interval;
+    expect(['postgres-exporter', 'redis-exporter'].map(interval)).toEqual([PrometheusConventions.EXPORTER_SCRAPE_INTERVAL, PrometheusConventions.EXPORTER_SCRAPE_INTERVAL]);
+    // The logging stack has its own namespace (and cluster-wide read access for the collector).
+    const logging = (d: Doc) => d.metadata.namespace === LoggingConventions.NAMESPACE || d.metadata.name === LoggingConventions.NAMESPACE || /^ClusterRole/.test(d.kind);
+    for (const d of docs.filter(x => x.kind !== 'ClusterIssuer' && !logging(x))) expect(d.metadata.namespace).toBe(NS);
   });
 });
 
 describe('helm template with the default values equals the constructs', () => {
   // What the chart adds for Helm, or leaves to values that default to off.
   const normalize = (docs: Doc[], fromHelm: boolean) => docs
-    .filter(d => fromHelm || !['Namespace', 'ClusterIssuer'].includes(d.kind))
+    .filter(d => fromHelm || !(d.kind === 'ClusterIssuer' || (d.kind === 'Namespace' && d.metadata.name !== LoggingConventions.NAMESPACE)))
     .map(d => {
       const copy = JSON.parse(JSON.stringify(d));
       const strip = (labels?: Doc) => { if (labels) delete labels['app.kubernetes.io/managed-by']; };
@@ -324,6 +330,7 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
     key: 'monitoring.serviceMonitor.interval',
     set: ['monitoring.serviceMonitor.interval=20s'],
     check: d => {
+      // The value sets the data-tier exporters' interval; each service keeps its catalog's own.
       const interval = (name: string) => get(d, 'ServiceMonitor', `rauli-vision-${name}`).spec.endpoints[0].interval;
       expect(['postgres-exporter', 'redis-exporter', ...APPS].map(interval)).toEqual(['20s', '20s', '30s', '15s', '15s']);
     },
@@ -370,6 +377,14 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
       expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
     },
   },
+  {
+    key: 'logging.enabled',
+    set: ['logging.enabled=false'],
+    check: d => {
+      expect(d.filter(x => x.metadata.namespace === LoggingConventions.NAMESPACE || x.kind === 'Namespace')).toEqual([]);
+      expect(has(d, 'ClusterRole')).toBe(false);
+    },
+  },
 ];
 
 test.each([
@@ -391,7 +406,7 @@ test('a 128-character image tag becomes a valid 63-character version label', () 
   const docs = render(`image.tag=${tag}`);
   expect(container(docs, 'backend-go').image).toBe(`ghcr.io/rauli-vision/backend:${tag}`);
   expect(get(docs, 'Deployment', 'backend-go').spec.template.metadata.labels['app.kubernetes.io/version']).toBe('a'.repeat(62));
-  expect(validateManifests(docs).errors).toEqual([]);
+  expect(validateManifests(docs, { crdFiles: platformCrdFiles() }).errors).toEqual([]);
 });
 
 test('an all-digit commit sha is a valid image tag', () => {
@@ -420,6 +435,6 @@ describe('helm template --set', () => {
     const docs = render(...base, ...c.set);
     expect(JSON.stringify(docs)).not.toEqual(baseline(base));
     c.check(docs);
-    expect(validateManifests(docs).errors).toEqual([]);
+    expect(validateManifests(docs, { crdFiles: platformCrdFiles() }).errors).toEqual([]);
   });
 });

@@ -3,17 +3,24 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { loadManifests, validateManifests } from '../../src/validation';
+import { platformCrdFiles } from '../support/crds';
 
 const root = path.join(__dirname, '..', '..');
 
 test('`cdk8s synth` writes one valid manifest file per environment', () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'rv-synth-'));
   execFileSync('npx', ['cdk8s', 'synth', '--check-upgrade', 'false', '--output', out], { cwd: root, stdio: 'pipe' });
-  expect(fs.readdirSync(out).sort()).toEqual(['dev.k8s.yaml', 'production.k8s.yaml', 'staging.k8s.yaml']);
-  for (const file of fs.readdirSync(out)) {
+  const manifests = ['dev.k8s.yaml', 'production.k8s.yaml', 'staging.k8s.yaml'];
+  const values = ['dev', 'production', 'staging'].map(e => `${e}.kube-prometheus-stack.values.yaml`);
+  expect(fs.readdirSync(out).sort()).toEqual([...manifests, ...values].sort());
+  for (const file of values) {
+    // The values are what the platform's objects need from the cluster's Prometheus.
+    expect(loadManifests(path.join(out, file))[0].prometheus.prometheusSpec).toMatchObject({ scrapeInterval: '15s', evaluationInterval: '15s' });
+  }
+  for (const file of manifests) {
     const docs = loadManifests(path.join(out, file));
     expect(docs.length).toBeGreaterThan(10);
-    expect({ file, errors: validateManifests(docs).errors }).toEqual({ file, errors: [] });
+    expect({ file, errors: validateManifests(docs, { crdFiles: platformCrdFiles() }).errors }).toEqual({ file, errors: [] });
     // The whole architecture, not only the application services.
     const kinds = new Set(docs.map(d => d.kind));
     for (const kind of ['Namespace', 'Deployment', 'StatefulSet', 'Ingress', 'ClusterIssuer', 'CronJob', 'ServiceMonitor', 'PrometheusRule', 'NetworkPolicy', 'LimitRange', 'ResourceQuota']) {
@@ -52,6 +59,6 @@ test('another cdk8s app imports every construct from the package entry point', (
     expect(exported).toContain(name);
   }
   for (const file of ['consumer.k8s.yaml', 'extra.k8s.yaml']) {
-    expect({ file, errors: validateManifests(loadManifests(path.join(app, 'dist', file))).errors }).toEqual({ file, errors: [] });
+    expect({ file, errors: validateManifests(loadManifests(path.join(app, 'dist', file)), { crdFiles: platformCrdFiles() }).errors }).toEqual({ file, errors: [] });
   }
 });

@@ -38,3 +38,11 @@ export function allCrdFiles(): string[] {
     'envoy-gateway-v1.9.0/gateway.envoyproxy.io_securitypolicies.yaml',
   ].map(crdFile);
 }
+
+/**
+ * CRD files of the custom resources RauliVisionChart emits beyond the bundled
+ * models (the ECK resources of the logging stack): whole-chart validations pass them.
+ */
+export function platformCrdFiles(): string[] {
+  return [crdFile('eck-3.5.0-crds.yaml')];
+}
