@@ -12,7 +12,8 @@ test('`cdk8s synth` writes one valid manifest file per environment', () => {
   execFileSync('npx', ['cdk8s', 'synth', '--check-upgrade', 'false', '--output', out], { cwd: root, stdio: 'pipe' });
   const manifests = ['dev.k8s.yaml', 'production.k8s.yaml', 'staging.k8s.yaml'];
   const values = ['dev', 'production', 'staging'].map(e => `${e}.kube-prometheus-stack.values.yaml`);
-  expect(fs.readdirSync(out).sort()).toEqual([...manifests, ...values].sort());
+  // cluster-addons.k8s.yaml: test/addons.
+  expect(fs.readdirSync(out).sort()).toEqual(['cluster-addons.k8s.yaml', ...manifests, ...values].sort());
   for (const file of values) {
     // The values are what the platform's objects need from the cluster's Prometheus.
     expect(loadManifests(path.join(out, file))[0].prometheus.prometheusSpec).toMatchObject({ scrapeInterval: '15s', evaluationInterval: '15s' });
