@@ -4,7 +4,7 @@ import { CopiedSourceFile } from './projenrc/copied-source-file';
 import { DeployWorkflow } from './projenrc/deploy-workflow';
 import { HelmChart } from './projenrc/helm-chart';
 import { ReleasePackages } from './projenrc/release-packages';
-import { BackupConventions, Components, CostConventions, DataConventions, EdgeConventions, MetricNames, RuntimeDefaults, SecurityHeaders, ServiceConventions, Slo } from './src/conventions';
+import { BackupConventions, Components, CostConventions, DataConventions, EdgeConventions, LoggingConventions, MetricNames, RuntimeDefaults, SecurityHeaders, ServiceConventions, Slo } from './src/conventions';
 import { NODE_MAJOR } from './src/project-type/dockerfile';
 import { ACTIONS } from './src/project-type/pipeline-workflow';
 
@@ -120,7 +120,7 @@ root.testTask.prependSpawn(typecheck);
 // The Pod Security runner is an ES module (like @monokle/validation): tsc does not copy it.
 root.postCompileTask.exec('cp src/validation/pss-runner.mjs lib/validation/');
 // The data tier's shell scripts are read by its constructs at synth time (the tests run the same files): ship them in lib/.
-root.postCompileTask.exec('cd src && find data -name "*.sh" -exec cp --parents -t ../lib/ {} +');
+root.postCompileTask.exec('cd src && find data logging -name "*.sh" -exec cp --parents -t ../lib/ {} +');
 // The rauli-service project type copies its sample programs from lib/project-type/samples (SampleFile sourcePath).
 root.postCompileTask.exec('rm -rf lib/project-type/samples && cp -r src/project-type/samples lib/project-type/samples');
 // They import @rauli-vision/koa and the platform as a scaffolded service does (paths in their tsconfig).
@@ -265,7 +265,7 @@ const aws = new awscdk.AwsCdkConstructLibrary({
   jestOptions: { jestConfig: { testTimeout: 120_000 } },
   tsconfigDev: { compilerOptions: {}, include: ['app/**/*.ts'] },
 });
-new ConventionsFile(aws, 'src/conventions.generated.ts', { BackupConventions, CostConventions, Components });
+new ConventionsFile(aws, 'src/conventions.generated.ts', { BackupConventions, CostConventions, Components, LoggingConventions });
 new CopiedSourceFile(aws, 'src/core/validate.generated.ts', 'src/core/validate.ts');
 // validate.ts's duration grammar, at the path its import expects.
 new CopiedSourceFile(aws, 'src/conventions/duration.ts', 'src/conventions/duration.ts');

@@ -10,6 +10,9 @@
  * - Backup storage comes from the AWS package's stack outputs when
  *   AWS_OUTPUTS_FILE points at `cdk deploy --outputs-file` JSON; otherwise the
  *   seed's bucket with credentials from the `backup-s3` Secret.
+ * - Beside each manifest, `<env>.kube-prometheus-stack.values.yaml`: the
+ *   cluster's Prometheus and Alertmanager settings the manifests rely on
+ *   (`helm upgrade kube-prometheus-stack ... -f dist/<env>.kube-prometheus-stack.values.yaml`).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -53,8 +56,9 @@ function edgeKindFromEnv(): EdgeKind {
 const edgeKind = edgeKindFromEnv();
 
 const app = new App({ yamlOutputType: YamlOutputType.FILE_PER_CHART });
-const charts = Environments.NAMES.map(environment =>
-  new RauliVisionChart(app, environment, {
+const charts: RauliVisionChart[] = [];
+for (const environment of Environments.NAMES) {
+  charts.push(new RauliVisionChart(app, environment, {
     environment,
     images: {
       frontend: `${registry}/frontend:${tag}`,
@@ -64,10 +68,20 @@ const charts = Environments.NAMES.map(environment =>
     edge: { ...EdgeEnvironments.routing(environment), tlsSecretName: `rauli-vision-${environment}-tls`, kind: edgeKind },
     backup: { storage: backupStorage(environment) },
   }));
-// The controllers and operators the charts above need, installed by Flux (dist/cluster-addons.k8s.yaml).
-new ClusterAddonsChart(app, 'cluster-addons');
+}
+// The environments share one cluster, hence one kube-prometheus-stack: its values must agree.
+const stackValues = charts[0].prometheusStackValues;
+for (const chart of charts) {
+  if (JSON.stringify(chart.prometheusStackValues) !== JSON.stringify(stackValues)) {
+    throw new Error(`${chart.preset.name}: monitoring.release/releaseLabel differ from ${charts[0].preset.name}'s; one cluster runs one kube-prometheus-stack`);
+  }
+}
+// The controllers and operators the charts above need, installed by Flux (dist/cluster-addons.k8s.yaml);
+// its kube-prometheus-stack release gets the values the platform model computes.
+new ClusterAddonsChart(app, 'cluster-addons', { kubePrometheusStackValues: stackValues });
 app.synth();
 for (const chart of charts) {
+  fs.writeFileSync(path.join(app.outdir, `${chart.preset.name}.kube-prometheus-stack.values.yaml`), Yaml.stringify(chart.prometheusStackValues));
   const ingress = chart.edge?.ingress;
   if (ingress) Yaml.save(path.join(app.outdir, `${chart.preset.name}.ingress-nginx.values.yaml`), [ingress.controllerValues()]);
 }

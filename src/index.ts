@@ -12,3 +12,4 @@ export * from './edge';
 export * from './data';
 export * from './observability';
 export * from './addons';
+export * from './logging';

@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { ClusterAddon } from './cluster-addon';
 import { HelmChartRepository } from './helm-chart-repository';
 import { Monitoring } from '../observability/monitoring';
+import { prometheusStackValues } from '../observability/prometheus-stack-values';
 
 /**
  * The chart versions the platform targets, each pinned to the operator (and
@@ -23,11 +24,11 @@ export const ADDON_VERSIONS = {
   eckOperator: '3.5.0',
 } as const;
 
-/** The kube-prometheus-stack values the add-ons chart uses unless the platform model passes its own. */
-export const DEFAULT_KUBE_PROMETHEUS_STACK_VALUES: { [key: string]: any } = {
-  prometheus: { prometheusSpec: { scrapeInterval: '15s', evaluationInterval: '15s' } },
-  alertmanager: { enabled: true },
-};
+/**
+ * The kube-prometheus-stack values the add-ons chart uses unless the platform
+ * model passes its own: the observability model's defaults (`prometheusStackValues()`).
+ */
+export const DEFAULT_KUBE_PROMETHEUS_STACK_VALUES: { [key: string]: any } = prometheusStackValues({ release: Monitoring.DEFAULT_RELEASE });
 
 export interface ClusterAddonsChartProps extends ChartProps {
   /**
@@ -35,7 +36,7 @@ export interface ClusterAddonsChartProps extends ChartProps {
    * routing, retention... as the platform's observability model computes them.
    * The release is always named `Monitoring.DEFAULT_RELEASE`, the `release`
    * label value the platform's ServiceMonitors and rules carry.
-   * @default DEFAULT_KUBE_PROMETHEUS_STACK_VALUES (15 s scrape and evaluation, Alertmanager on)
+   * @default DEFAULT_KUBE_PROMETHEUS_STACK_VALUES (`prometheusStackValues()`: 15 s scrape and evaluation, release-label selectors, Alertmanager on)
    */
   readonly kubePrometheusStackValues?: { [key: string]: any };
 }

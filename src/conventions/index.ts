@@ -136,6 +136,10 @@ export class CostConventions {
   public static readonly CRITICAL_THRESHOLD_PERCENT = 95;
   /** Environments the critical threshold's scale-down action may never stop: scaling them to zero is an outage, which costs more than the overrun. */
   public static readonly SCALE_DOWN_PROTECTED_ENVIRONMENTS = ['production'];
+  /** Price of one requested CPU core for one hour, in USD (AWS Fargate on-demand, us-east-1, Linux/x86, per vCPU-hour). */
+  public static readonly CPU_CORE_HOUR_PRICE_USD = 0.04048;
+  /** Price of one requested GiB of memory for one hour, in USD (AWS Fargate on-demand, us-east-1, per GB-hour). */
+  public static readonly MEMORY_GIB_HOUR_PRICE_USD = 0.004445;
 }
 
 /** Component names: every pod carries `app.kubernetes.io/component: <name>`; NetworkPolicies select on it. */
@@ -217,4 +221,41 @@ export class ScrapeIntervals {
   public static readonly DEFAULT = '30s';
   /** The API backends, whose latency and error SLOs need finer series. */
   public static readonly BACKEND = '15s';
+}
+
+/** Prometheus timing the guide asks for (kube-prometheus-stack values and ServiceMonitors). */
+export class PrometheusConventions {
+  /** Global scrape interval (the guide's `scrape_interval: 15s`). */
+  public static readonly SCRAPE_INTERVAL = '15s';
+  /** Rule evaluation interval (the guide's `evaluation_interval: 15s`). */
+  public static readonly EVALUATION_INTERVAL = '15s';
+  /**
+   * Scrape interval of the data-tier exporters: postgres_exporter runs SQL on
+   * every scrape, and connection, replication and memory figures move slower
+   * than request rates.
+   */
+  public static readonly EXPORTER_SCRAPE_INTERVAL = '30s';
+}
+
+/** Names of the log pipeline shared by the logging stack, its alerts and its network policies. */
+export class LoggingConventions {
+  /** Namespace of Elasticsearch, Kibana and the collector. */
+  public static readonly NAMESPACE = 'logging';
+  /** Elastic Stack version run by ECK (Elasticsearch, Kibana and Filebeat move together). */
+  public static readonly STACK_VERSION = '8.19.0';
+  /** Elasticsearch HTTP port. */
+  public static readonly ELASTICSEARCH_PORT = 9200;
+  /** Elasticsearch transport (inter-node) port. */
+  public static readonly TRANSPORT_PORT = 9300;
+  /** Kibana HTTP port. */
+  public static readonly KIBANA_PORT = 5601;
+  /** Data streams Filebeat writes (its default `filebeat-<version>`), and the Kibana data view's pattern. */
+  public static readonly INDEX_PATTERN = 'filebeat-*';
+  /** Name of the logging stack: the prefix of its Elasticsearch, Kibana and Beat resources. */
+  public static readonly STACK_NAME = 'logs';
+  /**
+   * ServiceAccount of the Elasticsearch pods that write the log snapshots: the
+   * name the AWS package's LogSnapshotRole trusts (with `NAMESPACE`) by default.
+   */
+  public static readonly SNAPSHOT_SERVICE_ACCOUNT = `${LoggingConventions.STACK_NAME}-es-snapshots`;
 }

@@ -15,7 +15,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, Testing } from 'cdk8s';
-import { BackupConventions, ScrapeIntervals, ServiceConventions } from '../conventions';
+import { BackupConventions, PrometheusConventions, ScrapeIntervals, ServiceConventions } from '../conventions';
 import { Edge, EdgeEnvironments, EdgeGateway, EdgeGatewayClass, EdgeKind } from '../edge';
 import { emitDocument, Expr, If, Interpolated, MERGE_KEY, Node, Range, TEMPLATED_KEYS, ToYaml } from './template-yaml';
 import { deepMerge } from '../core/merge';
@@ -177,7 +177,7 @@ export function valuesFor(environment: string, entries: ServiceEntry[] = default
       ingressNginx: { namespace: Edge.INGRESS_NGINX_NAMESPACE },
     },
     services: Object.fromEntries(catalog.entries.map(e => [e.name, service(catalog.settings(e.name, preset.name), e)])),
-    monitoring: { enabled: true, release: 'kube-prometheus-stack', serviceMonitor: { enabled: true, interval: ScrapeIntervals.DEFAULT } },
+    monitoring: { enabled: true, release: 'kube-prometheus-stack', serviceMonitor: { enabled: true, interval: PrometheusConventions.EXPORTER_SCRAPE_INTERVAL } },
     backup: {
       enabled: true,
       schedule: BackupConventions.DATABASE_SCHEDULE,
@@ -185,6 +185,7 @@ export function valuesFor(environment: string, entries: ServiceEntry[] = default
       storage: { bucketName: 'rauli-vision-backups' },
     },
     namespace: { create: false },
+    logging: { enabled: true },
   };
 }
 
@@ -224,7 +225,7 @@ function charts(
       ingressControllerNamespace: S.proxyNamespace,
     },
     backup: { storage: { bucketName: S.bucket }, schedule: S.schedule },
-    monitoring: { scrapeInterval: S.scrapeInterval, release: S.release },
+    monitoring: { exporterScrapeInterval: S.scrapeInterval, release: S.release },
   };
   const chart = new RauliVisionChart(Testing.app(), 'rauli-vision', { ...props, services: sentinelEntries });
   const real = new RauliVisionChart(Testing.app(), 'rauli-vision', { ...props, services: services.map(s => ({ ...s.entry, image: image(s) })) });
@@ -334,7 +335,8 @@ export function buildTemplates(entries: ServiceEntry[] = defaultServices()): Tem
     [S.gatewayClass, V('edge.gatewayClass.name')],
     [S.proxyNamespace, `(ternary ${V('edge.gateway.proxyNamespace')} ${V('edge.ingressNginx.namespace')} ${edgeIs('gateway')})`],
   ].sort((a, b) => b[0].length - a[0].length) as Array<[string, string]>;
-  const monitoringObjects = objectsUnder(chart.monitoring);
+  const monitoringObjects = new Set([...objectsUnder(chart.monitoring), ...chart.alerting ? objectsUnder(chart.alerting) : []]);
+  const loggingObjects = chart.logging ? objectsUnder(chart.logging) : new Set<string>();
   const templates: Template[] = [];
 
   const files = new Set<string>();
@@ -346,7 +348,10 @@ export function buildTemplates(entries: ServiceEntry[] = defaultServices()): Tem
     const prefix = service?.valuesPath ?? '';
     relabel(doc);
 
-    if (doc.kind === 'Namespace') {
+    if (loggingObjects.has(key(doc))) {
+      // The logging stack lives in its own namespace (not the release's) and is switched as a whole.
+      condition = V('logging.enabled');
+    } else if (doc.kind === 'Namespace') {
       condition = V('namespace.create');
     } else if (app && doc.kind === 'Deployment') {
       const p = prefix;
@@ -405,7 +410,7 @@ export function buildTemplates(entries: ServiceEntry[] = defaultServices()): Tem
       };
     }
 
-    const objectName = doc.kind === 'Namespace' ? 'release' : doc.kind === 'ClusterIssuer' ? 'letsencrypt' : doc.kind === 'GatewayClass' ? 'class' : doc.metadata.name;
+    const objectName = doc.kind === 'Namespace' && doc.metadata.name === S.namespace ? 'release' : doc.kind === 'ClusterIssuer' ? 'letsencrypt' : doc.kind === 'GatewayClass' ? 'class' : doc.metadata.name;
     let name = `${doc.kind.toLowerCase()}-${objectName}.yaml`.replace(/[^a-z0-9.-]/g, '-');
     // Both edges emit a ClusterIssuer of the same name (different solvers).
     if (files.has(name)) name = name.replace(/\.yaml$/, `-${edgeKind}.yaml`);
@@ -645,7 +650,7 @@ const DESCRIPTIONS: { [path: string]: string } = {
   'services.*.resources': 'Container resources (must stay within the namespace LimitRange)',
   'services.*.autoscaling': 'HorizontalPodAutoscaler; the maxima of the database clients also size every replica\'s database pool',
   'services.*.scrapeInterval': 'Scrape interval of the service\'s ServiceMonitor',
-  'monitoring.enabled': 'Render the ServiceMonitors, the PrometheusRule and the Grafana dashboards',
+  'monitoring.enabled': 'Render the ServiceMonitors, the PrometheusRule, the AlertmanagerConfig and the Grafana dashboards',
   'monitoring.release': 'Value of the `release` label kube-prometheus-stack selects ServiceMonitors and rules by',
   'monitoring.serviceMonitor.enabled': 'Render the ServiceMonitors',
   'monitoring.serviceMonitor.interval': 'Scrape interval of the data-tier exporters (each service has its own `scrapeInterval`)',
@@ -654,6 +659,7 @@ const DESCRIPTIONS: { [path: string]: string } = {
   'backup.retention': 'Retention recorded in the disaster-recovery plan; the bucket\'s lifecycle rules (AWS package) enforce it',
   'backup.storage.bucketName': 'Backup bucket; the jobs use ambient AWS credentials (EKS Pod Identity, node role): IRSA or static credentials need the constructs',
   'namespace.create': 'Render the Namespace with its Pod Security labels (instead of `--create-namespace`)',
+  'logging.enabled': 'Render the logging stack (ECK Elasticsearch, Kibana, Filebeat) in its own `logging` namespace; one release per cluster',
 };
 
 function readme(controllerConfig: { [key: string]: string }, entries: ServiceEntry[]): string {

@@ -1,12 +1,13 @@
 import { ApiObject, ApiObjectMetadata, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { BackupConventions, MetricNames, Slo } from '../conventions';
-import { ExporterMetrics } from './exporter-metrics';
+import { BackupConventions, CostConventions, Slo } from '../conventions';
 import {
-  bucketMatcher, errorRatio, LATENCY_QUANTILE, latencyQuantile, namespaceScope, SERVICE_LABEL, selector, slowRatio,
-} from './promql';
+  AlertContext, AlertDef, budgetAlerts, dataAlerts, httpAlerts, logPipelineAlerts, platformAlerts, sloRecordingRules,
+} from './alert-catalog';
+import { bucketMatcher, namespaceScope, SERVICE_LABEL } from './promql';
 import { ServiceMonitor } from './service-monitor';
-import { parseDurationSeconds, PropValidationError, validateDnsLabel, validateInteger } from '../core/validate';
+import { RESPONSE_TIME_ANNOTATION, SUPPORT_LEVEL_LABEL, supportLevel } from './support-levels';
+import { parseDurationSeconds, PropValidationError, validateDnsLabel, validateDuration, validateInteger, validateRange } from '../core/validate';
 
 /** Props of {@link AlertRules}. */
 export interface AlertRulesProps {
@@ -60,6 +61,47 @@ export interface AlertRulesProps {
    * @default 14
    */
   readonly certificateExpiryDays?: number;
+  /**
+   * The log pipeline to watch (the logging stack fills it in).
+   * @default - no log pipeline alerts
+   */
+  readonly logPipeline?: LogPipelineTargets;
+  /**
+   * Share of free space on an Elasticsearch data volume below which it is reported.
+   * @default 0.2 (Elasticsearch stops allocating shards to a node at 85 % used)
+   */
+  readonly logVolumeFreeRatio?: number;
+  /**
+   * Monthly budget in USD the cost forecast alerts compare with.
+   * @default CostConventions.MONTHLY_BUDGET_USD
+   */
+  readonly monthlyBudgetUsd?: number;
+  /**
+   * Price of one requested CPU core for one hour (as the Cost Analysis dashboard's).
+   * @default CostConventions.CPU_CORE_HOUR_PRICE_USD
+   */
+  readonly cpuCoreHourPrice?: number;
+  /**
+   * Price of one requested GiB of memory for one hour.
+   * @default CostConventions.MEMORY_GIB_HOUR_PRICE_USD
+   */
+  readonly memoryGibHourPrice?: number;
+}
+
+/** The log pipeline's objects, as ECK names them. */
+export interface LogPipelineTargets {
+  /** Namespace of the log pipeline. */
+  readonly namespace: string;
+  /** RE2 pattern of the Elasticsearch StatefulSets, e.g. `logs-es-.*`. */
+  readonly elasticsearchStatefulSets: string;
+  /** RE2 pattern of the Elasticsearch data volume claims. */
+  readonly elasticsearchVolumeClaims: string;
+  /** Kibana's Deployment. */
+  readonly kibanaDeployment: string;
+  /** The collector's DaemonSet. */
+  readonly collectorDaemonSet: string;
+  /** The Job that applies the index and snapshot lifecycle. */
+  readonly setupJob: string;
 }
 
 /** A group of backup CronJobs and their window. */
@@ -70,53 +112,14 @@ export interface BackupWindow {
   readonly maxAge: string;
 }
 
-/** One alerting rule before rendering. */
-interface AlertDef {
-  readonly alert: string;
-  readonly expr: string;
-  readonly for?: string;
-  readonly severity: 'critical' | 'warning';
-  /** Labels besides severity, e.g. to tell apart rules sharing an alert name. */
-  readonly labels?: { [key: string]: string };
-  readonly summary: string;
-  readonly description: string;
-}
-
-/** A pair of windows of a multi-window, multi-burn-rate alert (Google SRE workbook, ch. 5). */
-interface BurnRateWindow {
-  readonly long: string;
-  readonly short: string;
-  /** Burn rate: how many times faster than "exactly spend the 30-day budget". */
-  readonly factor: number;
-}
-
-/**
- * Page when 2 % of the 30-day budget burns in 1 h or 5 % in 6 h; open a
- * ticket when 10 % burns in 1 day or 3 days. The short window (1/12 of the
- * long one) makes the alert stop soon after the burn stops.
- */
-const FAST_BURN: readonly BurnRateWindow[] = [
-  { long: '1h', short: '5m', factor: 14.4 },
-  { long: '6h', short: '30m', factor: 6 },
-];
-const SLOW_BURN: readonly BurnRateWindow[] = [
-  { long: '1d', short: '2h', factor: 3 },
-  { long: '3d', short: '6h', factor: 1 },
-];
-const BURN_WINDOWS = [...new Set([...FAST_BURN, ...SLOW_BURN].flatMap(w => [w.short, w.long]))];
-
-/** Ratio budgets are printed rounded, so `1 - 0.999` reads 0.001 and not 0.0010000000000000009. */
-function budget(ratio: number): number {
-  return Number(ratio.toPrecision(6));
-}
-
 /**
  * The platform's PrometheusRule: the seed's three alerts with their
  * expressions fixed (ratios aggregated per service), the alerts an SRE
  * expects from Kubernetes, the data tier, backups and certificates, and
  * multi-window multi-burn-rate alerts for the availability and latency SLOs.
- * Every alert carries a severity label and summary, description and
- * runbook_url annotations.
+ * The rules themselves are data (./alert-catalog); every alert carries its
+ * support level (`support_level` and the severity it implies) and summary,
+ * description, response_time and runbook_url annotations.
  */
 export class AlertRules extends Construct {
   /** API version of the prometheus-operator CRD. */
@@ -141,201 +144,59 @@ export class AlertRules extends Construct {
       { cronJobPattern: '.*backup.*', maxAge: '25h' },
     ]).map((w, i) => ({
       pattern: validatePattern(`backupWindows[${i}].cronJobPattern`, w.cronJobPattern),
-      maxAgeSeconds: parseDurationSeconds(`backupWindows[${i}].maxAge`, w.maxAge),
+      maxAgeSeconds: parseDurationSeconds(`backupWindows[${i}].maxAge`, validateDuration(`backupWindows[${i}].maxAge`, w.maxAge)),
     }));
     if (backupWindows.length === 0) {
       throw new PropValidationError('backupWindows', [], 'at least one window');
     }
-    const replicationLagSeconds = validateInteger('replicationLagSeconds', props.replicationLagSeconds ?? 60, 1);
-    const certificateExpiryDays = validateInteger('certificateExpiryDays', props.certificateExpiryDays ?? 14, 1, 60);
-    const latencyBucket = bucketMatcher('Slo.LATENCY_P95_SECONDS', Slo.LATENCY_P95_SECONDS);
-
+    const logPipeline = props.logPipeline && {
+      ...props.logPipeline,
+      namespace: validateDnsLabel('logPipeline.namespace', props.logPipeline.namespace),
+      elasticsearchStatefulSets: validatePattern('logPipeline.elasticsearchStatefulSets', props.logPipeline.elasticsearchStatefulSets),
+      elasticsearchVolumeClaims: validatePattern('logPipeline.elasticsearchVolumeClaims', props.logPipeline.elasticsearchVolumeClaims),
+    };
     const ns = namespaceScope(watchNamespace);
-    const httpScope = [...ns, ...serviceScope(props.services)];
-    const allBackups = backupWindows.map(w => w.pattern).join('|');
-    const errorBudget = budget(1 - Slo.AVAILABILITY);
-    // p95 < 200 ms means at most 5 % of requests may be slower than 200 ms.
-    const latencyBudget = budget(1 - LATENCY_QUANTILE);
-    const errorRecord = (w: string) => `${SERVICE_LABEL}:${MetricNames.HTTP_REQUESTS_TOTAL}:error_ratio_rate${w}`;
-    const slowRecord = (w: string) => `${SERVICE_LABEL}:${MetricNames.HTTP_REQUEST_DURATION_SECONDS}:slow_ratio_rate${w}`;
-    const burnExpr = (record: (w: string) => string, windows: readonly BurnRateWindow[], ratioBudget: number) => windows
-      .map(w => `(\n  ${record(w.long)} > (${w.factor} * ${ratioBudget})\nand\n  ${record(w.short)} > (${w.factor} * ${ratioBudget})\n)`)
-      .join('\nor\n');
-    const pct = (ratio: number) => `${budget(ratio * 100)}%`;
-
-    const recordingRules = BURN_WINDOWS.flatMap(w => [
-      { record: errorRecord(w), expr: errorRatio(httpScope, w) },
-      { record: slowRecord(w), expr: slowRatio(httpScope, w, latencyBucket) },
-    ]);
-
-    const http: AlertDef[] = [
-      {
-        alert: 'HighErrorRate',
-        expr: `${errorRatio(httpScope, '5m')}\n> ${Slo.HIGH_ERROR_RATE}`,
-        for: '5m',
-        severity: 'critical',
-        summary: 'High error rate on {{ $labels.service }}',
-        description: `{{ $value | humanizePercentage }} of the requests to {{ $labels.service }} failed with a 5xx over the last 5 minutes (threshold ${pct(Slo.HIGH_ERROR_RATE)}).`,
+    const context: AlertContext = {
+      ns,
+      httpScope: [...ns, ...serviceScope(props.services)],
+      backupWindows,
+      replicationLagSeconds: validateInteger('replicationLagSeconds', props.replicationLagSeconds ?? 60, 1),
+      certificateExpiryDays: validateInteger('certificateExpiryDays', props.certificateExpiryDays ?? 14, 1, 60),
+      latencyBucket: bucketMatcher('Slo.LATENCY_P95_SECONDS', Slo.LATENCY_P95_SECONDS),
+      logVolumeFreeRatio: validateRange('logVolumeFreeRatio', props.logVolumeFreeRatio ?? 0.2, 0, 1, true),
+      logPipeline,
+      budget: {
+        monthlyUsd: validateRange('monthlyBudgetUsd', props.monthlyBudgetUsd ?? CostConventions.MONTHLY_BUDGET_USD, 0, 1e9, true),
+        cpuPrice: validateRange('cpuCoreHourPrice', props.cpuCoreHourPrice ?? CostConventions.CPU_CORE_HOUR_PRICE_USD, 0, 1000, true),
+        memPrice: validateRange('memoryGibHourPrice', props.memoryGibHourPrice ?? CostConventions.MEMORY_GIB_HOUR_PRICE_USD, 0, 1000, true),
       },
-      {
-        alert: 'HighResponseTime',
-        expr: `${latencyQuantile(httpScope, '5m')}\n> ${Slo.HIGH_RESPONSE_TIME_SECONDS}`,
-        for: '5m',
-        severity: 'warning',
-        summary: 'High response time on {{ $labels.service }}',
-        description: `The 95th percentile response time of {{ $labels.service }} is {{ $value | humanizeDuration }} (threshold ${Slo.HIGH_RESPONSE_TIME_SECONDS}s).`,
-      },
-      {
-        alert: 'ErrorBudgetBurnFast',
-        expr: burnExpr(errorRecord, FAST_BURN, errorBudget),
-        severity: 'critical',
-        summary: '{{ $labels.service }} is burning its availability error budget fast',
-        description: `{{ $labels.service }} is failing {{ $value | humanizePercentage }} of its requests: at this rate the 30-day budget of the ${pct(Slo.AVAILABILITY)} availability SLO is gone within days (burn rate >= ${FAST_BURN.map(w => w.factor).join(' / ')} over ${FAST_BURN.map(w => w.long).join(' / ')}).`,
-      },
-      {
-        alert: 'ErrorBudgetBurnSlow',
-        expr: burnExpr(errorRecord, SLOW_BURN, errorBudget),
-        severity: 'warning',
-        summary: '{{ $labels.service }} is steadily burning its availability error budget',
-        description: `{{ $labels.service }} is failing {{ $value | humanizePercentage }} of its requests: the 30-day budget of the ${pct(Slo.AVAILABILITY)} availability SLO runs out before the month ends (burn rate >= ${SLOW_BURN.map(w => w.factor).join(' / ')} over ${SLOW_BURN.map(w => w.long).join(' / ')}).`,
-      },
-      {
-        alert: 'LatencyBudgetBurnFast',
-        expr: burnExpr(slowRecord, FAST_BURN, latencyBudget),
-        severity: 'critical',
-        summary: '{{ $labels.service }} is burning its latency budget fast',
-        description: `{{ $value | humanizePercentage }} of the requests to {{ $labels.service }} take longer than ${Slo.LATENCY_P95_SECONDS}s; the p95 < ${Slo.LATENCY_P95_SECONDS}s SLO allows ${pct(latencyBudget)} (burn rate >= ${FAST_BURN.map(w => w.factor).join(' / ')} over ${FAST_BURN.map(w => w.long).join(' / ')}).`,
-      },
-      {
-        alert: 'LatencyBudgetBurnSlow',
-        expr: burnExpr(slowRecord, SLOW_BURN, latencyBudget),
-        severity: 'warning',
-        summary: '{{ $labels.service }} is steadily burning its latency budget',
-        description: `{{ $value | humanizePercentage }} of the requests to {{ $labels.service }} take longer than ${Slo.LATENCY_P95_SECONDS}s; the p95 < ${Slo.LATENCY_P95_SECONDS}s SLO allows ${pct(latencyBudget)} (burn rate >= ${SLOW_BURN.map(w => w.factor).join(' / ')} over ${SLOW_BURN.map(w => w.long).join(' / ')}).`,
-      },
-    ];
-
-    const data: AlertDef[] = [
-      {
-        alert: 'DatabaseConnectionsHigh',
-        expr: `sum by (instance) (${selector(ExporterMetrics.PG_CONNECTIONS, ...ns)})\n/\nmax by (instance) (${selector(ExporterMetrics.PG_MAX_CONNECTIONS, ...ns)})\n> ${Slo.DATABASE_CONNECTIONS_HIGH}`,
-        for: '5m',
-        severity: 'warning',
-        summary: 'PostgreSQL {{ $labels.instance }} is running out of connections',
-        description: `{{ $value | humanizePercentage }} of max_connections are in use on {{ $labels.instance }} (threshold ${pct(Slo.DATABASE_CONNECTIONS_HIGH)}).`,
-      },
-      {
-        alert: 'PostgresDown',
-        expr: `${selector(ExporterMetrics.PG_UP, ...ns)} == 0`,
-        for: '1m',
-        severity: 'critical',
-        summary: 'PostgreSQL {{ $labels.instance }} does not answer',
-        description: 'postgres_exporter in {{ $labels.pod }} cannot reach its PostgreSQL server.',
-      },
-      {
-        alert: 'PostgresReplicationLag',
-        expr: `${selector(ExporterMetrics.PG_REPLICATION_LAG_SECONDS, ...ns)} > ${replicationLagSeconds}`,
-        for: '5m',
-        severity: 'warning',
-        summary: 'PostgreSQL standby {{ $labels.instance }} is lagging',
-        description: `The standby in {{ $labels.pod }} is {{ $value | humanizeDuration }} behind the primary (threshold ${replicationLagSeconds}s); a failover now would lose that much data.`,
-      },
-      {
-        alert: 'RedisDown',
-        expr: `${selector(ExporterMetrics.REDIS_UP, ...ns)} == 0`,
-        for: '1m',
-        severity: 'critical',
-        summary: 'Redis {{ $labels.instance }} does not answer',
-        description: 'redis_exporter in {{ $labels.pod }} cannot reach its Redis node.',
-      },
-      {
-        alert: 'RedisClusterStateNotOk',
-        expr: `${selector(ExporterMetrics.REDIS_CLUSTER_STATE, ...ns)} != 1`,
-        for: '2m',
-        severity: 'critical',
-        summary: 'Redis Cluster reports cluster_state:fail',
-        description: 'Redis node {{ $labels.pod }} reports the cluster state as not ok: some hash slots are unserved and clients get CLUSTERDOWN errors.',
-      },
-    ];
-
-    const platform: AlertDef[] = [
-      {
-        alert: 'PodCrashLooping',
-        expr: `max_over_time(${selector(ExporterMetrics.KUBE_CONTAINER_WAITING_REASON, ...ns, 'reason="CrashLoopBackOff"')}[5m]) >= 1`,
-        for: '15m',
-        severity: 'warning',
-        summary: 'Pod {{ $labels.namespace }}/{{ $labels.pod }} is crash looping',
-        description: 'Container {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} has been in CrashLoopBackOff for 15 minutes.',
-      },
-      {
-        alert: 'HpaAtMaxReplicas',
-        expr: [
-          `${selector(ExporterMetrics.KUBE_HPA_CURRENT_REPLICAS, ...ns)}`,
-          '>= on (namespace, horizontalpodautoscaler)',
-          `${selector(ExporterMetrics.KUBE_HPA_MAX_REPLICAS, ...ns)}`,
-          // An HPA with min == max is a deliberate fixed size, not saturation.
-          'unless on (namespace, horizontalpodautoscaler)',
-          `(${selector(ExporterMetrics.KUBE_HPA_MAX_REPLICAS, ...ns)} == on (namespace, horizontalpodautoscaler) ${selector(ExporterMetrics.KUBE_HPA_MIN_REPLICAS, ...ns)})`,
-        ].join('\n'),
-        for: '15m',
-        severity: 'warning',
-        summary: 'HPA {{ $labels.namespace }}/{{ $labels.horizontalpodautoscaler }} is at its maximum',
-        description: 'HPA {{ $labels.horizontalpodautoscaler }} has run at maxReplicas ({{ $value }}) for 15 minutes: it cannot absorb more load.',
-      },
-      {
-        alert: 'BackupJobFailed',
-        expr: [
-          `${selector(ExporterMetrics.KUBE_JOB_FAILED, ...ns)} > 0`,
-          'and on (namespace, job_name)',
-          selector(ExporterMetrics.KUBE_JOB_OWNER, ...ns, 'owner_kind="CronJob"', `owner_name=~"${allBackups}"`),
-        ].join('\n'),
-        severity: 'warning',
-        summary: 'Backup job {{ $labels.namespace }}/{{ $labels.job_name }} failed',
-        description: 'Backup Job {{ $labels.job_name }} has failed pods. The alert stops when the failed Job is deleted (or expires from the CronJob history).',
-      },
-      // One rule per window, each leaving out the CronJobs of the windows before it.
-      ...backupWindows.map((w, i): AlertDef => {
-        const cronjobs = [`cronjob=~"${w.pattern}"`, ...backupWindows.slice(0, i).map(earlier => `cronjob!~"${earlier.pattern}"`)];
-        const lastSuccess = selector(ExporterMetrics.KUBE_CRONJOB_LAST_SUCCESS, ...ns, ...cronjobs);
-        return {
-          alert: 'BackupNotRun',
-          expr: [
-            `(time() - ${lastSuccess}) > ${w.maxAgeSeconds}`,
-            'or',
-            // A CronJob that never succeeded has no last-success series at all.
-            `(\n  (time() - ${selector(ExporterMetrics.KUBE_CRONJOB_CREATED, ...ns, ...cronjobs)}) > ${w.maxAgeSeconds}`,
-            `  unless on (namespace, cronjob)\n  ${lastSuccess}\n)`,
-          ].join('\n'),
-          severity: 'critical',
-          labels: { backup_window: humanizeSeconds(w.maxAgeSeconds) },
-          summary: 'Backup {{ $labels.namespace }}/{{ $labels.cronjob }} has not succeeded in its window',
-          description: `CronJob {{ $labels.cronjob }} has not completed successfully for {{ $value | humanizeDuration }} (allowed ${humanizeSeconds(w.maxAgeSeconds)}): the recovery point objective is at risk.`,
-        };
-      }),
-      {
-        alert: 'CertificateExpiringSoon',
-        // Not namespace-scoped: cert-manager's own ServiceMonitor decides whether the
-        // Certificate's namespace ends up in `namespace` or `exported_namespace`.
-        expr: `(${ExporterMetrics.CERT_EXPIRATION_TIMESTAMP} - time()) < ${certificateExpiryDays * 86400}`,
-        for: '1h',
-        severity: 'warning',
-        summary: 'Certificate {{ $labels.name }} expires soon',
-        description: `Certificate {{ $labels.name }} expires in {{ $value | humanizeDuration }} (threshold ${certificateExpiryDays} days): cert-manager has not managed to renew it.`,
-      },
-    ];
-
-    const render = (a: AlertDef) => ({
-      alert: a.alert,
-      expr: a.expr,
-      ...(a.for ? { for: a.for } : {}),
-      labels: { ...a.labels, severity: a.severity },
-      annotations: {
-        summary: a.summary,
-        description: a.description,
-        runbook_url: `${runbookBaseUrl}#${a.alert.toLowerCase()}`,
-      },
-    });
-    this.alertNames = [...new Set([...http, ...data, ...platform].map(a => a.alert))];
+    };
+    const groups = [
+      { name: 'rauli-vision.http', alerts: httpAlerts(context) },
+      { name: 'rauli-vision.data', alerts: dataAlerts(context) },
+      { name: 'rauli-vision.platform', alerts: [...platformAlerts(context), ...budgetAlerts(context)] },
+      { name: 'rauli-vision.logging', alerts: logPipelineAlerts(context) },
+    ].filter(g => g.alerts.length > 0);
+    // Alertmanager routes an AlertmanagerConfig's alerts by their namespace label
+    // (the operator's OnNamespace strategy); aggregated alerts lose it, so every
+    // rule states the environment it belongs to.
+    const owner = watchNamespace ? { namespace: watchNamespace } : {};
+    const render = (a: AlertDef) => {
+      const level = supportLevel(a.level);
+      return {
+        alert: a.alert,
+        expr: a.expr,
+        ...(a.for ? { for: a.for } : {}),
+        labels: { ...owner, ...a.labels, severity: level.severity, [SUPPORT_LEVEL_LABEL]: String(level.level) },
+        annotations: {
+          summary: a.summary,
+          description: a.description,
+          [RESPONSE_TIME_ANNOTATION]: level.responseTime,
+          runbook_url: `${runbookBaseUrl}#${a.alert.toLowerCase()}`,
+        },
+      };
+    };
+    this.alertNames = [...new Set(groups.flatMap(g => g.alerts.map(a => a.alert)))];
 
     this.apiObject = new ApiObject(this, 'Resource', {
       apiVersion: AlertRules.API_VERSION,
@@ -346,10 +207,8 @@ export class AlertRules extends Construct {
       },
       spec: {
         groups: [
-          { name: 'rauli-vision.slo.recording', rules: recordingRules },
-          { name: 'rauli-vision.http', rules: http.map(render) },
-          { name: 'rauli-vision.data', rules: data.map(render) },
-          { name: 'rauli-vision.platform', rules: platform.map(render) },
+          { name: 'rauli-vision.slo.recording', rules: sloRecordingRules(context) },
+          ...groups.map(g => ({ name: g.name, rules: g.alerts.map(render) })),
         ],
       },
     });
@@ -376,11 +235,4 @@ function validatePattern(prop: string, pattern: string): string {
   }
   // PromQL strings take Go escapes: a regex backslash is written twice.
   return pattern.replace(/\\/g, '\\\\');
-}
-
-/** '25h', '1h30m', '45m'. */
-function humanizeSeconds(seconds: number): string {
-  const h = Math.floor(seconds / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  return [h ? `${h}h` : '', m ? `${m}m` : '', seconds % 60 ? `${seconds % 60}s` : ''].join('') || '0s';
 }

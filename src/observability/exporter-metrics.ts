@@ -66,4 +66,21 @@ export class ExporterMetrics {
 
   /** cert-manager: unix time a Certificate's current certificate expires. */
   public static readonly CERT_EXPIRATION_TIMESTAMP = 'certmanager_certificate_expiration_timestamp_seconds';
+
+  /** kube-state-metrics: pods of a DaemonSet that should run and are not available. */
+  public static readonly KUBE_DAEMONSET_UNAVAILABLE = 'kube_daemonset_status_number_unavailable';
+  /** kube-state-metrics: nodes a DaemonSet should run on. */
+  public static readonly KUBE_DAEMONSET_DESIRED = 'kube_daemonset_status_desired_number_scheduled';
+  /** kube-state-metrics: nodes a DaemonSet's pod is scheduled on. */
+  public static readonly KUBE_DAEMONSET_SCHEDULED = 'kube_daemonset_status_current_number_scheduled';
+  /** kube-state-metrics: desired replicas of a StatefulSet. */
+  public static readonly KUBE_STATEFULSET_REPLICAS = 'kube_statefulset_replicas';
+  /** kube-state-metrics: ready replicas of a StatefulSet. */
+  public static readonly KUBE_STATEFULSET_READY = 'kube_statefulset_status_replicas_ready';
+  /** kube-state-metrics: available replicas of a Deployment. */
+  public static readonly KUBE_DEPLOYMENT_AVAILABLE = 'kube_deployment_status_replicas_available';
+  /** kubelet: free bytes of a mounted PersistentVolumeClaim. */
+  public static readonly KUBELET_VOLUME_AVAILABLE_BYTES = 'kubelet_volume_stats_available_bytes';
+  /** kubelet: capacity of a mounted PersistentVolumeClaim. */
+  public static readonly KUBELET_VOLUME_CAPACITY_BYTES = 'kubelet_volume_stats_capacity_bytes';
 }

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { Components, ServiceConventions } from '../conventions';
+import { Components, PrometheusConventions, ServiceConventions } from '../conventions';
 import { AlertRules, AlertRulesProps } from './alert-rules';
 import { validateDnsLabel } from '../core/validate';
 import { CostDashboard, CostDashboardProps } from './dashboards/cost-dashboard';
@@ -26,7 +26,7 @@ export interface MetricsTarget {
   readonly path?: string;
   /**
    * Scrape interval of this target.
-   * @default - the monitoring's `scrapeInterval`
+   * @default - the Monitoring's `scrapeInterval`
    */
   readonly interval?: string;
 }
@@ -68,7 +68,7 @@ export interface MonitoringProps {
   /**
    * What to scrape. RauliVisionChart passes one target per catalog service
    * plus `Monitoring.dataTierTargets()`.
-   * @default Monitoring.dataTierTargets() (the postgres_exporter and redis_exporter sidecars)
+   * @default Monitoring.dataTierTargets() (the postgres_exporter and redis_exporter sidecars, every `PrometheusConventions.EXPORTER_SCRAPE_INTERVAL`)
    */
   readonly targets?: MetricsTarget[];
   /**
@@ -76,6 +76,12 @@ export interface MonitoringProps {
    * @default ScrapeIntervals.DEFAULT ('30s')
    */
   readonly scrapeInterval?: string;
+  /**
+   * Scrape interval of `Monitoring.dataTierTargets()` (the default targets, and
+   * the data tier in RauliVisionChart).
+   * @default PrometheusConventions.EXPORTER_SCRAPE_INTERVAL ('30s')
+   */
+  readonly exporterScrapeInterval?: string;
   /**
    * Settings of the alert rules (their labels come from `release`).
    * @default - AlertRules defaults
@@ -110,10 +116,16 @@ export class Monitoring extends Construct {
   /** Default of `releaseLabel`. */
   public static readonly DEFAULT_RELEASE_LABEL = 'release';
 
-  /** The data tier's exporter sidecars; the application services come from the service catalog. */
-  public static dataTierTargets(): MetricsTarget[] {
+  /**
+   * The data tier's exporter sidecars; the application services come from the service catalog.
+   * @param interval their scrape interval (default `PrometheusConventions.EXPORTER_SCRAPE_INTERVAL`)
+   */
+  public static dataTierTargets(interval?: string): MetricsTarget[] {
     return [Components.POSTGRES, Components.REDIS].map(c => ({
-      name: `${c}-exporter`, selector: Monitoring.componentSelector(c), port: ServiceConventions.METRICS_PORT_NAME,
+      name: `${c}-exporter`,
+      selector: Monitoring.componentSelector(c),
+      port: ServiceConventions.METRICS_PORT_NAME,
+      interval: interval ?? PrometheusConventions.EXPORTER_SCRAPE_INTERVAL,
     }));
   }
 
@@ -138,7 +150,7 @@ export class Monitoring extends Construct {
     const labels = { [props.releaseLabel ?? Monitoring.DEFAULT_RELEASE_LABEL]: release };
 
     if (enabled && (props.serviceMonitors ?? true)) {
-      const targets = props.targets ?? Monitoring.dataTierTargets();
+      const targets = props.targets ?? Monitoring.dataTierTargets(props.exporterScrapeInterval);
       const names = new Set<string>();
       for (const t of targets) {
         const name = validateDnsLabel('targets[].name', `${prefix}-${t.name}`);
@@ -157,6 +169,9 @@ export class Monitoring extends Construct {
 
     if (enabled && (props.alerts ?? true)) {
       this.alertRules = new AlertRules(this, 'AlertRules', {
+        // The forecast alerts price requests as the Cost Analysis dashboard does.
+        cpuCoreHourPrice: props.cost?.cpuCoreHourPrice,
+        memoryGibHourPrice: props.cost?.memoryGibHourPrice,
         ...props.alertRules,
         labels: { ...props.alertRules?.labels, ...labels },
         metadata: { name: prefix, ...props.alertRules?.metadata },

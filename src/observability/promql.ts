@@ -1,4 +1,5 @@
 import { MetricNames } from '../conventions';
+import { ExporterMetrics } from './exporter-metrics';
 import { PropValidationError } from '../core/validate';
 
 /**
@@ -87,4 +88,19 @@ export function slowRatio(scope: string[], window: string, thresholdMatcher: str
   const fast = sumRate(by, selector(HttpHistogram.BUCKET, ...scope, thresholdMatcher), window);
   const all = sumRate(by, selector(HttpHistogram.COUNT, ...scope), window);
   return `1 - (\n${fast}\n/\n${all}\n)`;
+}
+
+/** Average hours in a month (8760 / 12). */
+export const HOURS_PER_MONTH = 730;
+const GIB = 2 ** 30;
+
+/** Requests of `resource` by Pending and Running pods: finished Jobs keep their series but no reservation. */
+export function requestedResource(scope: string[], resource: string): string {
+  return `(${selector(ExporterMetrics.KUBE_CONTAINER_REQUESTS, ...scope, `resource="${resource}"`)} * on (namespace, pod) group_left () (${selector(ExporterMetrics.KUBE_POD_PHASE, ...scope, 'phase=~"Pending|Running"')} == 1))`;
+}
+
+/** What the requested cores and memory cost in a month at the given unit prices, in total or `by` a label. */
+export function monthlyRequestCost(scope: string[], cpuPrice: number, memPrice: number, by = ''): string {
+  const agg = by ? `sum by (${by})` : 'sum';
+  return `(\n${agg} (${requestedResource(scope, 'cpu')}) * ${cpuPrice}\n+\n${agg} (${requestedResource(scope, 'memory')}) / ${GIB} * ${memPrice}\n) * ${HOURS_PER_MONTH}`;
 }

@@ -2,6 +2,7 @@ import { validateOneOf } from '../core/validate';
 import { DatabaseBackupOptions } from '../data/backup/database-backup';
 import { PostgresClusterOptions } from '../data/postgres/postgres-cluster';
 import { RedisClusterOptions } from '../data/redis/redis-cluster';
+import { LoggingPresets, LoggingSizing } from '../logging/logging-sizing';
 import { LimitRangeSettings, ResourceQuotaSettings, SEED_LIMIT_RANGE } from '../namespace/platform-namespace';
 import { HttpServiceSettings, SEED_SCALE_DOWN, SEED_SCALE_UP } from '../workload/settings';
 
@@ -27,6 +28,8 @@ export interface EnvironmentPreset {
   readonly redis: RedisClusterOptions;
   /** Database backup schedules (the bucket is given per deployment). */
   readonly backup: DatabaseBackupOptions;
+  /** Elasticsearch, Kibana and the log collector. */
+  readonly logging: LoggingSizing;
 }
 
 // Cluster mode needs 3 masters even in dev; replicas only where a lost node must not cost availability.
@@ -46,6 +49,7 @@ const PRESETS: { [name: string]: EnvironmentPreset } = {
     postgres: { instances: 1, storageSize: '5Gi' },
     redis: { masters: 3, replicasPerMaster: 0, storageSize: '1Gi', resources: DEV_REDIS },
     backup: {},
+    logging: LoggingPresets.DEV,
   },
   staging: {
     name: 'staging',
@@ -59,6 +63,7 @@ const PRESETS: { [name: string]: EnvironmentPreset } = {
     postgres: { instances: 2, storageSize: '20Gi' },
     redis: { masters: 3, replicasPerMaster: 0, storageSize: '2Gi' },
     backup: {},
+    logging: LoggingPresets.STAGING,
   },
   production: {
     name: 'production',
@@ -80,6 +85,7 @@ const PRESETS: { [name: string]: EnvironmentPreset } = {
     postgres: { instances: 2, storageSize: '50Gi' },
     redis: { masters: 3, replicasPerMaster: 1, storageSize: '5Gi' },
     backup: {},
+    logging: LoggingPresets.PRODUCTION,
   },
 };
 

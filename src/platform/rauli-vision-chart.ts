@@ -11,9 +11,12 @@ import { PostgresClusterOptions } from '../data/postgres/postgres-cluster';
 import { RedisClusterOptions } from '../data/redis/redis-cluster';
 import { ClientTrust, Edge, EdgeOptions, EdgeRateLimit, EdgeRoute } from '../edge';
 import { EDGE_DEFAULTS } from '../edge/private/routing';
+import { LoggingOptions, LoggingStack } from '../logging/logging-stack';
 import { PlatformNamespace } from '../namespace/platform-namespace';
 import { PlatformNetworkPolicies } from '../network/platform-network-policies';
+import { AlertingOptions, AlertRouting } from '../observability/alert-routing';
 import { MetricsTarget, Monitoring, MonitoringProps } from '../observability/monitoring';
+import { prometheusStackValues } from '../observability/prometheus-stack-values';
 import { HttpService } from '../workload/http-service';
 import { HttpServiceSettings } from '../workload/settings';
 
@@ -99,6 +102,18 @@ export interface RauliVisionChartProps extends ChartProps {
    * @default - all of them, labelled `release: kube-prometheus-stack`
    */
   readonly monitoring?: MonitoringProps;
+  /**
+   * Logs on ECK (Elasticsearch, Kibana, Filebeat) in their own namespace;
+   * snapshots go to the `backup` bucket's `logs/` prefix.
+   * @default - on, sized by the preset, in namespace 'logging'
+   */
+  readonly logging?: LoggingOptions;
+  /**
+   * Alert routing by severity and support level (an AlertmanagerConfig),
+   * receivers read from Secrets.
+   * @default - on with monitoring, receivers from the Secret `rauli-vision-alerting`
+   */
+  readonly alerting?: AlertingOptions;
 }
 
 /**
@@ -133,6 +148,12 @@ export class RauliVisionChart extends Chart {
   public readonly edge?: Edge;
   /** ServiceMonitors, alert rules and dashboards. */
   public readonly monitoring: Monitoring;
+  /** The logging stack, unless `logging.enabled` is false. */
+  public readonly logging?: LoggingStack;
+  /** The alert routing, unless disabled. */
+  public readonly alerting?: AlertRouting;
+  /** Values for kube-prometheus-stack matching this chart's labels (dist/<env>.kube-prometheus-stack.values.yaml). */
+  public readonly prometheusStackValues: any;
 
   constructor(scope: Construct, id: string, props: RauliVisionChartProps) {
     const preset = Environments.preset(props.environment);
@@ -159,7 +180,10 @@ export class RauliVisionChart extends Chart {
     this.backendGo = named('backend-go');
     this.backendPython = named('backend-python');
     if (props.edge) this.edge = this.addEdge(props.edge);
+    if (props.logging?.enabled ?? true) this.logging = this.addLogging(props, namespace);
     this.monitoring = this.addMonitoring(props.monitoring);
+    this.alerting = this.addAlerting(props);
+    this.prometheusStackValues = prometheusStackValues({ release: this.release(props), releaseLabel: this.releaseLabel(props) });
     this.addNetworkPolicies(props);
   }
 
@@ -283,6 +307,17 @@ export class RauliVisionChart extends Chart {
     ];
   }
 
+  private addLogging(props: RauliVisionChartProps, applicationNamespace: string): LoggingStack {
+    return new LoggingStack(this, 'Logging', {
+      ...props.logging,
+      environment: this.preset.name,
+      defaultSizing: this.preset.logging,
+      applicationNamespace,
+      ingressNamespace: props.ingressNamespace ?? this.edge?.proxyNamespace ?? 'ingress-nginx',
+      snapshotStorage: props.backup?.storage,
+    });
+  }
+
   private addMonitoring(props: MonitoringProps = {}): Monitoring {
     const scraped = this.catalog.scraped();
     const targets: MetricsTarget[] = [
@@ -292,14 +327,35 @@ export class RauliVisionChart extends Chart {
         path: e.metrics?.path,
         interval: e.metrics?.scrapeInterval,
       })),
-      ...Monitoring.dataTierTargets(),
+      ...Monitoring.dataTierTargets(props.exporterScrapeInterval),
     ];
     return new Monitoring(this, 'Monitoring', {
       ...props,
       targets: props.targets ?? targets,
-      // Only the catalog's services page: other workloads in the namespace emit the same metric names.
-      alertRules: { ...props.alertRules, services: props.alertRules?.services ?? (scraped.length ? scraped.map(e => e.name) : undefined) },
+      alertRules: {
+        ...props.alertRules,
+        // Only the catalog's services page: other workloads in the namespace emit the same metric names.
+        services: props.alertRules?.services ?? (scraped.length ? scraped.map(e => e.name) : undefined),
+        logPipeline: props.alertRules?.logPipeline ?? this.logging?.alertTargets(),
+      },
     });
+  }
+
+  private addAlerting(props: RauliVisionChartProps): AlertRouting | undefined {
+    if (!(props.alerting?.enabled ?? (props.monitoring?.enabled ?? true))) return undefined;
+    return new AlertRouting(this, 'Alerting', {
+      ...props.alerting,
+      metadata: { name: 'rauli-vision', ...props.alerting?.metadata },
+      labels: { [this.releaseLabel(props)]: this.release(props), ...props.alerting?.labels },
+    });
+  }
+
+  private release(props: RauliVisionChartProps): string {
+    return props.monitoring?.release ?? Monitoring.DEFAULT_RELEASE;
+  }
+
+  private releaseLabel(props: RauliVisionChartProps): string {
+    return props.monitoring?.releaseLabel ?? Monitoring.DEFAULT_RELEASE_LABEL;
   }
 
   private addNetworkPolicies(props: RauliVisionChartProps): PlatformNetworkPolicies {

@@ -12,7 +12,7 @@ import { HelmRelease } from '@kubernetes-models/flux-cd/helm.toolkit.fluxcd.io/v
 import { HelmRepository } from '@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1beta2';
 import { Testing } from 'cdk8s';
 import * as YAML from 'yaml';
-import { ADDON_VERSIONS, ClusterAddon, ClusterAddonsChart, HelmChartRepository, Monitoring, RauliVisionChart } from '../../src';
+import { ADDON_VERSIONS, ClusterAddon, ClusterAddonsChart, HelmChartRepository, Monitoring, PrometheusStackValues, RauliVisionChart } from '../../src';
 import { crdFile } from '../support/crds';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -124,7 +124,9 @@ describe('versions and values', () => {
   });
 
   test('kube-prometheus-stack scrapes and evaluates every 15 s with Alertmanager by default, and takes the model\'s values', () => {
-    expect(release('kube-prometheus-stack').spec.values).toEqual({
+    const values = release('kube-prometheus-stack').spec.values;
+    expect(values).toEqual(PrometheusStackValues.of());
+    expect(values).toMatchObject({
       prometheus: { prometheusSpec: { scrapeInterval: '15s', evaluationInterval: '15s' } },
       alertmanager: { enabled: true },
     });
@@ -197,6 +199,11 @@ describe('every CRD kind the main job synthesizes is installed by an add-on', ()
     expect(files).toEqual(expect.arrayContaining(['cluster-addons.k8s.yaml', 'dev.k8s.yaml', 'staging.k8s.yaml', 'production.k8s.yaml']));
     const addons = YAML.parseAllDocuments(fs.readFileSync(path.join(out, 'cluster-addons.k8s.yaml'), 'utf-8')).map(d => d.toJSON());
     expect(addons).toEqual(docs);
+    // The add-on's values are the ones the main job writes beside each environment's manifest.
+    const stack = addons.find(d => d.kind === 'HelmRelease' && d.metadata.name === Monitoring.DEFAULT_RELEASE);
+    for (const env of ['dev', 'staging', 'production']) {
+      expect(stack.spec.values).toEqual(YAML.parse(fs.readFileSync(path.join(out, `${env}.kube-prometheus-stack.values.yaml`), 'utf-8')));
+    }
   });
 
   test('no custom resource kind is left without its operator', () => {

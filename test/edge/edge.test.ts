@@ -434,7 +434,7 @@ describe('RauliVisionChart edge', () => {
     expect(find(docs, 'Ingress', 'rauli-vision-web').spec.rules[0].http.paths[0].backend.service.name).toBe('frontend');
     expect(find(docs, 'Ingress', 'rauli-vision-api').spec.rules[0].http.paths[0].backend.service.name).toBe('backend-go');
     expect(edgePolicy(docs)).toBe('ingress-nginx');
-    expect(validateManifests(docs, { ingressControllerConfig: chart.edge!.ingress!.controllerConfig }).errors).toEqual([]);
+    expect(validateManifests(docs, { crdFiles, ingressControllerConfig: chart.edge!.ingress!.controllerConfig }).errors).toEqual([]);
   });
 });
 

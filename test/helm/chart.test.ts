@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
+import { LoggingConventions, PrometheusConventions } from '../../src/conventions';
 import { EdgeKind } from '../../src/edge';
 import { generateChart } from '../../src/helm/chart-generator';
 import { RauliVisionChart } from '../../src/platform/rauli-vision-chart';
@@ -68,7 +69,7 @@ describe('charts/rauli-vision', () => {
 
   test('the defaults render the production preset', () => {
     const docs = render();
-    expect(has(docs, 'Namespace')).toBe(false);
+    expect(has(docs, 'Namespace', NS)).toBe(false);
     expect(has(docs, 'ClusterIssuer')).toBe(false);
     expect(get(docs, 'Deployment', 'backend-go').spec.replicas).toBeUndefined();
     expect(get(docs, 'HorizontalPodAutoscaler', 'backend-go').spec).toMatchObject({ minReplicas: 3, maxReplicas: 50 });
@@ -85,14 +86,18 @@ describe('charts/rauli-vision', () => {
     expect(gw.metadata.annotations['cert-manager.io/cluster-issuer']).toBe('letsencrypt-prod');
     expect(gw.spec.listeners[1]).toMatchObject({ name: 'https-rauli-vision.com', hostname: 'rauli-vision.com', tls: { certificateRefs: [{ name: 'rauli-vision-tls' }] } });
     expect(get(docs, 'NetworkPolicy', 'frontend-ingress').spec.ingress[0].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name']).toBe('envoy-gateway-system');
-    for (const d of docs.filter(x => x.kind !== 'ClusterIssuer')) expect(d.metadata.namespace).toBe(NS);
+    const interval = (name: string) => get(docs, 'ServiceMonitor', `rauli-vision-${name}`).spec.endpoints[0].interval;
+    expect(['postgres-exporter', 'redis-exporter'].map(interval)).toEqual([PrometheusConventions.EXPORTER_SCRAPE_INTERVAL, PrometheusConventions.EXPORTER_SCRAPE_INTERVAL]);
+    // The logging stack has its own namespace (and cluster-wide read access for the collector).
+    const logging = (d: Doc) => d.metadata.namespace === LoggingConventions.NAMESPACE || d.metadata.name === LoggingConventions.NAMESPACE || /^ClusterRole/.test(d.kind);
+    for (const d of docs.filter(x => x.kind !== 'ClusterIssuer' && !logging(x))) expect(d.metadata.namespace).toBe(NS);
   });
 });
 
 describe('helm template with the default values equals the constructs', () => {
   // What the chart adds for Helm, or leaves to values that default to off.
   const normalize = (docs: Doc[], fromHelm: boolean) => docs
-    .filter(d => fromHelm || !['Namespace', 'ClusterIssuer', 'GatewayClass'].includes(d.kind))
+    .filter(d => fromHelm || !(['ClusterIssuer', 'GatewayClass'].includes(d.kind) || (d.kind === 'Namespace' && d.metadata.name !== LoggingConventions.NAMESPACE)))
     .map(d => {
       const copy = JSON.parse(JSON.stringify(d));
       const strip = (labels?: Doc) => { if (labels) delete labels['app.kubernetes.io/managed-by']; };
@@ -412,6 +417,7 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
     key: 'monitoring.serviceMonitor.interval',
     set: ['monitoring.serviceMonitor.interval=20s'],
     check: d => {
+      // The value sets the data-tier exporters' interval; each service keeps its catalog's own.
       const interval = (name: string) => get(d, 'ServiceMonitor', `rauli-vision-${name}`).spec.endpoints[0].interval;
       expect(['postgres-exporter', 'redis-exporter', ...APPS].map(interval)).toEqual(['20s', '20s', '30s', '15s', '15s']);
     },
@@ -456,6 +462,14 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
     check: d => {
       const ns = get(d, 'Namespace', NS);
       expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    },
+  },
+  {
+    key: 'logging.enabled',
+    set: ['logging.enabled=false'],
+    check: d => {
+      expect(d.filter(x => x.metadata.namespace === LoggingConventions.NAMESPACE || x.kind === 'Namespace')).toEqual([]);
+      expect(has(d, 'ClusterRole')).toBe(false);
     },
   },
 ];

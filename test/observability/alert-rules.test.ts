@@ -2,10 +2,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import * as YAML from 'yaml';
-import { prepareRulesDir, promtool, RULE_TESTS_DIR, synthPrometheusRule, TEST_NAMESPACE } from './promtool';
+import { LOG_PIPELINE, prepareRulesDir, promtool, RULE_TESTS_DIR, synthPrometheusRule, TEST_NAMESPACE } from './promtool';
 import { Slo } from '../../src/conventions';
 import { AlertRules } from '../../src/observability';
 import { bucketMatcher } from '../../src/observability/promql';
+import { SUPPORT_LEVELS } from '../../src/observability/support-levels';
 import { validateManifests } from '../../src/validation';
 
 const RUNBOOKS = path.join(__dirname, '..', '..', 'docs', 'runbooks', 'alerts.md');
@@ -14,7 +15,7 @@ const alertsOf = (rule: any): any[] => rule.spec.groups.flatMap((g: any) => g.ru
 const exprOf = (rule: any, alert: string): string => alertsOf(rule).find(r => r.alert === alert).expr;
 
 describe('AlertRules', () => {
-  const rule = synthPrometheusRule({ labels: { release: 'kube-prometheus-stack' } });
+  const rule = synthPrometheusRule({ labels: { release: 'kube-prometheus-stack' }, logPipeline: LOG_PIPELINE });
 
   test('passes the validation harness (prometheus-operator CRD schema)', () => {
     expect(validateManifests([rule]).errors).toEqual([]);
@@ -64,14 +65,32 @@ describe('AlertRules', () => {
     expect([...cases.keys()].filter(n => !names.includes(n))).toEqual([]);
   });
 
-  test('every alert has a severity, summary, description and a runbook section', () => {
+  test('every alert has a support level, its severity and response time, summary, description and a runbook section', () => {
     const runbooks = fs.readFileSync(RUNBOOKS, 'utf8');
     for (const r of alertsOf(rule)) {
-      expect(['critical', 'warning']).toContain(r.labels.severity);
-      expect(Object.keys(r.annotations).sort()).toEqual(['description', 'runbook_url', 'summary']);
+      const level = SUPPORT_LEVELS.find(l => String(l.level) === r.labels.support_level);
+      expect(level).toBeDefined();
+      expect(r.labels.severity).toBe(level!.severity);
+      expect(r.annotations.response_time).toBe(level!.responseTime);
+      // The AlertmanagerConfig of the namespace only receives alerts labelled with it.
+      expect(r.labels.namespace).toBe(TEST_NAMESPACE);
+      expect(Object.keys(r.annotations).sort()).toEqual(['description', 'response_time', 'runbook_url', 'summary']);
       expect(r.annotations.runbook_url).toBe(`https://github.com/rauli-vision/rauli-vision/blob/main/docs/runbooks/alerts.md#${r.alert.toLowerCase()}`);
       // GitHub's anchor for "## HighErrorRate" is "#higherrorrate".
       expect(runbooks).toMatch(new RegExp(`^## ${r.alert}$`, 'm'));
+    }
+  });
+
+  test('the runbook\'s tables of support levels say what the rules and SUPPORT_LEVELS say', () => {
+    const runbooks = fs.readFileSync(RUNBOOKS, 'utf8');
+    const documented = new Map<string, string>();
+    for (const m of runbooks.matchAll(/^\| ([A-Z][A-Za-z, ]+) \| ([1-4]) \|$/gm)) {
+      for (const name of m[1].split(', ')) documented.set(name, m[2]);
+    }
+    const actual = new Map<string, string>(alertsOf(rule).map(r => [r.alert, r.labels.support_level]));
+    expect(Object.fromEntries(documented)).toEqual(Object.fromEntries(actual));
+    for (const l of SUPPORT_LEVELS) {
+      expect(runbooks).toMatch(new RegExp(`^\\| ${l.level} \\| ${l.name.replace(/[()]/g, '.')} \\| ${l.severity} \\|`, 'm'));
     }
   });
 

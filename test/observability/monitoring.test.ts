@@ -4,6 +4,7 @@ import { Components, ServiceConventions } from '../../src/conventions';
 import { Monitoring, ServiceMonitor } from '../../src/observability';
 import { validateManifests } from '../../src/validation';
 import { synthEnvironment } from '../platform/support';
+import { allCrdFiles } from '../support/crds';
 
 const NS = 'rauli-vision';
 
@@ -38,7 +39,7 @@ describe('ServiceMonitor', () => {
     });
     const docs = Testing.synth(chart);
     // The bare Service selects no pods here; only the ServiceMonitor is under test.
-    expect(validateManifests(docs).errors.filter(e => e.startsWith('ServiceMonitor/'))).toEqual([]);
+    expect(validateManifests(docs, { crdFiles: allCrdFiles() }).errors.filter(e => e.startsWith('ServiceMonitor/'))).toEqual([]);
     const [monitor] = ofKind(docs, 'ServiceMonitor');
     expect(monitor.apiVersion).toBe('monitoring.coreos.com/v1');
     expect(monitor.metadata.labels).toEqual({ release: 'prometheus' });
@@ -71,7 +72,7 @@ describe('Monitoring in RauliVisionChart', () => {
   const docs = synthEnvironment('production');
 
   test('the whole production chart, monitoring included, passes the validation harness', () => {
-    expect(validateManifests(docs).errors).toEqual([]);
+    expect(validateManifests(docs, { crdFiles: allCrdFiles() }).errors).toEqual([]);
   });
 
   test('emits ServiceMonitors for the three services and both exporters, the PrometheusRule and three dashboards', () => {
@@ -118,7 +119,7 @@ describe('Monitoring in RauliVisionChart', () => {
     const withBackups = synthEnvironment('production', {
       backup: { storage: { bucketName: 'rauli-vision-backups' }, applicationSources: [{ name: 'config', configMapName: 'rauli-vision-config' }] },
     });
-    expect(validateManifests(withBackups).errors).toEqual([]);
+    expect(validateManifests(withBackups, { crdFiles: allCrdFiles() }).errors).toEqual([]);
     const rules = ofKind(withBackups, 'PrometheusRule')[0].spec.groups.flatMap((g: any) => g.rules).filter((r: any) => r.alert === 'BackupNotRun');
     const windows = rules.map((r: any) => ({
       window: r.labels.backup_window,
@@ -142,7 +143,7 @@ describe('Monitoring in RauliVisionChart', () => {
     expect(ofKind(custom, 'PrometheusRule')).toEqual([]);
     for (const m of ofKind(custom, 'ServiceMonitor')) expect(m.metadata.labels.release).toBe('prometheus');
     expect(ofKind(custom, 'ConfigMap').filter(c => c.metadata.labels?.grafana_dashboard === 'rauli')).toHaveLength(3);
-    expect(validateManifests(custom).errors).toEqual([]);
+    expect(validateManifests(custom, { crdFiles: allCrdFiles() }).errors).toEqual([]);
 
     const off = synthEnvironment('dev', { monitoring: { enabled: false } });
     expect(off.filter(d => ['ServiceMonitor', 'PrometheusRule'].includes(d.kind) || d.metadata?.labels?.grafana_dashboard)).toEqual([]);

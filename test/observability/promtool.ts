@@ -8,6 +8,15 @@ import { AlertRules, AlertRulesProps } from '../../src/observability';
 
 /** Namespace the promtool unit tests' series live in. */
 export const TEST_NAMESPACE = 'rauli-vision';
+/** The log pipeline the unit tests' series describe (as the logging stack names it; test/logging checks that). */
+export const LOG_PIPELINE = {
+  namespace: 'logging',
+  elasticsearchStatefulSets: 'logs-es-.*',
+  elasticsearchVolumeClaims: 'elasticsearch-data-logs-es-.*',
+  kibanaDeployment: 'logs-kb',
+  collectorDaemonSet: 'logs-beat-filebeat',
+  setupJob: 'logs-lifecycle',
+};
 /** Directory of the promtool unit-test files kept in the repo. */
 export const RULE_TESTS_DIR = path.join(__dirname, 'rules');
 /** File name the unit-test files list under `rule_files`. */

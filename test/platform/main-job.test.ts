@@ -13,12 +13,18 @@ const synth = (edgeKind?: string) => {
     { cwd: root, stdio: 'pipe', env: { ...process.env, EDGE_KIND: edgeKind ?? '' } });
   return out;
 };
+const manifests = ['dev.k8s.yaml', 'production.k8s.yaml', 'staging.k8s.yaml'];
+const stackValues = ['dev', 'production', 'staging'].map(e => `${e}.kube-prometheus-stack.values.yaml`);
 
 test('`cdk8s synth` writes one valid manifest file per environment, on Gateway API by default', () => {
   const out = synth();
-  expect(fs.readdirSync(out).sort()).toEqual(['cluster-addons.k8s.yaml', 'dev.k8s.yaml', 'production.k8s.yaml', 'staging.k8s.yaml']);
-  // The add-ons chart has its own test (test/addons).
-  for (const file of fs.readdirSync(out).filter(f => f !== 'cluster-addons.k8s.yaml')) {
+  // cluster-addons.k8s.yaml: test/addons.
+  expect(fs.readdirSync(out).sort()).toEqual(['cluster-addons.k8s.yaml', ...manifests, ...stackValues].sort());
+  for (const file of stackValues) {
+    // The values are what the platform's objects need from the cluster's Prometheus.
+    expect(loadManifests(path.join(out, file))[0].prometheus.prometheusSpec).toMatchObject({ scrapeInterval: '15s', evaluationInterval: '15s' });
+  }
+  for (const file of manifests) {
     const docs = loadManifests(path.join(out, file));
     expect(docs.length).toBeGreaterThan(10);
     expect({ file, errors: validateManifests(docs, { crdFiles: allCrdFiles() }).errors }).toEqual({ file, errors: [] });
@@ -34,8 +40,8 @@ test('`cdk8s synth` writes one valid manifest file per environment, on Gateway A
 
 test('with EDGE_KIND=ingress-nginx each environment ships the controller values its Ingresses depend on', () => {
   const out = synth('ingress-nginx');
-  expect(fs.readdirSync(out).sort()).toEqual(['cluster-addons.k8s.yaml', 'dev.ingress-nginx.values.yaml', 'dev.k8s.yaml', 'production.ingress-nginx.values.yaml',
-    'production.k8s.yaml', 'staging.ingress-nginx.values.yaml', 'staging.k8s.yaml']);
+  const ingressValues = ['dev', 'production', 'staging'].map(e => `${e}.ingress-nginx.values.yaml`);
+  expect(fs.readdirSync(out).sort()).toEqual(['cluster-addons.k8s.yaml', ...manifests, ...stackValues, ...ingressValues].sort());
   for (const env of ['dev', 'staging', 'production']) {
     const docs = loadManifests(path.join(out, `${env}.k8s.yaml`));
     expect(docs.filter(d => d.kind === 'Ingress').length).toBe(4);

@@ -21,13 +21,13 @@
  *                       critical threshold (default: no scale-down; refused in production)
  *   monthlyBudgetUsd    monthly budget of the environment (default: CostConventions.MONTHLY_BUDGET_USD)
  *   notifyOnForecast    'true' to alert on forecasted cost too
- *   logSnapshotNamespace       namespace of the Elasticsearch cluster writing the log snapshots (default: logging)
- *   logSnapshotServiceAccounts comma-separated ServiceAccounts of its pods (default: elasticsearch)
+ *   logSnapshotNamespace       namespace of the Elasticsearch cluster writing the log snapshots (default: LoggingConventions.NAMESPACE, logging)
+ *   logSnapshotServiceAccounts comma-separated ServiceAccounts of its pods (default: LoggingConventions.SNAPSHOT_SERVICE_ACCOUNT, logs-es-snapshots)
  */
 import { Annotations, App, AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { PlatformFoundationStack } from '../src';
-import { Components } from '../src/conventions.generated';
+import { Components, LoggingConventions } from '../src/conventions.generated';
 
 /**
  * ServiceAccounts of the platform's DatabaseBackup, ApplicationBackup and
@@ -46,8 +46,8 @@ export const EXAMPLE_BUDGET_RECEIVERS = {
   budgetEmails: 'budget-alerts@example.com',
 } as const;
 
-/** Default Elasticsearch namespace and ServiceAccounts of the log snapshot role. */
-export const DEFAULT_LOG_SNAPSHOTS = { namespace: 'logging', serviceAccountNames: ['elasticsearch'] };
+/** Default Elasticsearch namespace and ServiceAccounts of the log snapshot role: the platform's LoggingStack. */
+export const DEFAULT_LOG_SNAPSHOTS = { namespace: LoggingConventions.NAMESPACE, serviceAccountNames: [LoggingConventions.SNAPSHOT_SERVICE_ACCOUNT] };
 
 /** The app with its stack and the cdk-nag plugin, not yet synthesized (tests build it in-process). */
 export function createFoundationApp(props?: AppProps): App {

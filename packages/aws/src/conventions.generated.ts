@@ -25,7 +25,9 @@ export const CostConventions = {
   "CRITICAL_THRESHOLD_PERCENT": 95,
   "SCALE_DOWN_PROTECTED_ENVIRONMENTS": [
     "production"
-  ]
+  ],
+  "CPU_CORE_HOUR_PRICE_USD": 0.04048,
+  "MEMORY_GIB_HOUR_PRICE_USD": 0.004445
 } as const;
 
 export const Components = {
@@ -38,4 +40,15 @@ export const Components = {
   "POSTGRES": "postgres",
   "REDIS": "redis",
   "BACKUP": "backup"
+} as const;
+
+export const LoggingConventions = {
+  "NAMESPACE": "logging",
+  "STACK_VERSION": "8.19.0",
+  "ELASTICSEARCH_PORT": 9200,
+  "TRANSPORT_PORT": 9300,
+  "KIBANA_PORT": 5601,
+  "INDEX_PATTERN": "filebeat-*",
+  "STACK_NAME": "logs",
+  "SNAPSHOT_SERVICE_ACCOUNT": "logs-es-snapshots"
 } as const;

@@ -5,7 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { IConstruct } from 'constructs';
 import { BudgetScaleDown, CostAllocationTags, PlatformFoundationStack } from '../src';
 import { BUDGET_RECEIVERS, ENV, foundationStack, nagViolations, newApp } from './support';
-import { BackupConventions } from '../src/conventions.generated';
+import { BackupConventions, LoggingConventions } from '../src/conventions.generated';
 
 /** Every cdk-nag AwsSolutions acknowledgement recorded in the tree: `rule @ construct path` -> reason. */
 function acknowledgements(scope: IConstruct): Map<string, string> {
@@ -161,6 +161,13 @@ describe('PlatformFoundationStack', () => {
     expect(fullOutputs[PlatformFoundationStack.OUTPUT_SCALE_DOWN_FUNCTION_NAME].Value).toEqual({ Ref: full.getLogicalId(fn) });
     expect(fullOutputs[PlatformFoundationStack.OUTPUT_SCALE_DOWN_FUNCTION_NAME].Description).toContain(`--payload '${BudgetScaleDown.RESTORE_EVENT}'`);
     expect(full.logSnapshotRole!.serviceAccountSubjects).toEqual(['system:serviceaccount:logging:elasticsearch']);
+  });
+
+  test('by default the log snapshot role trusts the ServiceAccount the platform\'s LoggingStack gives Elasticsearch', () => {
+    const defaults = foundationStack({ environment: 'staging', logSnapshots: {} });
+    expect(LoggingConventions).toMatchObject({ NAMESPACE: 'logging', SNAPSHOT_SERVICE_ACCOUNT: 'logs-es-snapshots' });
+    expect(defaults.logSnapshotRole!.serviceAccountSubjects)
+      .toEqual([`system:serviceaccount:${LoggingConventions.NAMESPACE}:${LoggingConventions.SNAPSHOT_SERVICE_ACCOUNT}`]);
   });
 
   test('refuses the scale-down action in production', () => {

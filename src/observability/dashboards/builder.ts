@@ -49,6 +49,13 @@ export interface QueryVariable {
   readonly multiAll?: boolean;
 }
 
+/** A dashboard as data: what it shows, before uid, title and layout are applied. */
+export interface DashboardSpec {
+  readonly description: string;
+  readonly variables: readonly QueryVariable[];
+  readonly panels: readonly PanelSpec[];
+}
+
 /** The datasource reference every panel and target uses. */
 export const DATASOURCE = { type: 'prometheus', uid: '${datasource}' };
 
@@ -71,6 +78,13 @@ export function dashboardUid(base: string, namespace: string | undefined): strin
 }
 
 export class DashboardBuilder {
+  /** A builder holding every panel of `spec`, in order. */
+  public static fromSpec(uid: string, title: string, spec: DashboardSpec): DashboardBuilder {
+    const builder = new DashboardBuilder(uid, title, spec.description, [...spec.variables]);
+    for (const panel of spec.panels) builder.panel(panel);
+    return builder;
+  }
+
   private readonly panels: any[] = [];
   private x = 0;
   private y = 0;

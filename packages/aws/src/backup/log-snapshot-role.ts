@@ -1,6 +1,7 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { BackupBucket } from './backup-bucket';
+import { LoggingConventions } from '../conventions.generated';
 import { irsaTrust } from '../core/irsa';
 
 /** Who may assume the log snapshot role (everything but the bucket). */
@@ -8,14 +9,20 @@ export interface LogSnapshotRoleOptions {
   /** ARN of the cluster's IAM OIDC identity provider (the issuer in the trust conditions is taken from it). */
   readonly oidcProviderArn: string;
 
-  /** Kubernetes namespace of the Elasticsearch cluster (ECK). */
-  readonly namespace: string;
+  /**
+   * Kubernetes namespace of the Elasticsearch cluster (ECK).
+   *
+   * @default LoggingConventions.NAMESPACE ('logging', the platform's LoggingStack)
+   */
+  readonly namespace?: string;
 
   /**
    * ServiceAccounts (in `namespace`) of the Elasticsearch pods that write
    * snapshots: every master and data node talks to the repository.
+   *
+   * @default [LoggingConventions.SNAPSHOT_SERVICE_ACCOUNT] ('logs-es-snapshots', the platform's LoggingStack)
    */
-  readonly serviceAccountNames: string[];
+  readonly serviceAccountNames?: string[];
 
   /**
    * Name of the role.
@@ -48,11 +55,13 @@ export class LogSnapshotRole extends Construct {
 
   constructor(scope: Construct, id: string, props: LogSnapshotRoleProps) {
     super(scope, id);
-    const trust = irsaTrust(this, props.oidcProviderArn, props.namespace, props.serviceAccountNames);
+    const namespace = props.namespace ?? LoggingConventions.NAMESPACE;
+    const serviceAccountNames = props.serviceAccountNames ?? [LoggingConventions.SNAPSHOT_SERVICE_ACCOUNT];
+    const trust = irsaTrust(this, props.oidcProviderArn, namespace, serviceAccountNames);
     this.serviceAccountSubjects = trust.subjects;
     const role = new iam.Role(this, 'Resource', {
       roleName: props.roleName,
-      description: `RAULI-VISION Elasticsearch log snapshots (IRSA: ${props.serviceAccountNames.join(', ')} in ${props.namespace})`,
+      description: `RAULI-VISION Elasticsearch log snapshots (IRSA: ${serviceAccountNames.join(', ')} in ${namespace})`,
       assumedBy: trust.principal,
     });
     props.bucket.grantLogSnapshots(role);

@@ -57,10 +57,16 @@ export interface PlatformFoundationStackProps extends StackProps {
 
 /** The Elasticsearch pods' ServiceAccounts that write the log snapshots. */
 export interface LogSnapshotServiceAccounts {
-  /** Namespace of the Elasticsearch cluster. */
-  readonly namespace: string;
-  /** ServiceAccounts of its pods. */
-  readonly serviceAccountNames: string[];
+  /**
+   * Namespace of the Elasticsearch cluster.
+   * @default LoggingConventions.NAMESPACE ('logging')
+   */
+  readonly namespace?: string;
+  /**
+   * ServiceAccounts of its pods.
+   * @default [LoggingConventions.SNAPSHOT_SERVICE_ACCOUNT] ('logs-es-snapshots')
+   */
+  readonly serviceAccountNames?: string[];
 }
 
 /**
