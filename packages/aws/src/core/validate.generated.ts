@@ -5,6 +5,7 @@
  * construction time with a message that names the prop, the value and what is
  * allowed, so a mistake never reaches a manifest.
  */
+import { isIPv4, isIPv6 } from 'net';
 import { Durations } from '../conventions/duration';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -169,4 +170,30 @@ export function validateS3BucketName(prop: string, value: string): string {
     throw new PropValidationError(prop, value, `an S3 bucket name: 3 to 63 lower-case letters, digits, '.' and '-', starting and ending with a letter or digit, not an IP address, no '..', not starting with ${S3_RESERVED_PREFIXES.join(', ')} and not ending with ${S3_RESERVED_SUFFIXES.join(', ')}`);
   }
   return value;
+}
+
+/**
+ * An IPv4 or IPv6 CIDR block in canonical form: no host bits set, because
+ * Envoy and nginx would silently mask them and trust a different range than the one written.
+ */
+export function validateCidr(prop: string, value: string): string {
+  const expected = "an IPv4 or IPv6 CIDR block without host bits, such as '173.245.48.0/20' or '2400:cb00::/32'";
+  const m = /^([^/]+)\/(\d{1,3})$/.exec(typeof value === 'string' ? value : '');
+  const bits = m ? Number(m[2]) : NaN;
+  const address = m ? m[1] : '';
+  const v4 = isIPv4(address);
+  const v6 = !v4 && isIPv6(address);
+  if (!m || (!v4 && !v6) || bits > (v4 ? 32 : 128)) throw new PropValidationError(prop, value, expected);
+  const value128 = v4 ? BigInt(address.split('.').reduce((n, o) => n * 256 + Number(o), 0)) : ipv6ToBigInt(address);
+  const width = v4 ? 32 : 128;
+  // Host bits are the low (width - bits) bits: set when the address is not a multiple of the block size.
+  if (value128 % (BigInt(2) ** BigInt(width - bits)) !== BigInt(0)) throw new PropValidationError(prop, value, `${expected} (host bits are set)`);
+  return value;
+}
+
+function ipv6ToBigInt(address: string): bigint {
+  const [head, tail] = address.includes('::') ? address.split('::') : [address, undefined];
+  const parts = (s: string) => (s ? s.split(':') : []);
+  const groups = tail === undefined ? parts(head) : [...parts(head), ...Array(8 - parts(head).length - parts(tail).length).fill('0'), ...parts(tail)];
+  return groups.reduce((n, g) => n * BigInt(65536) + BigInt(parseInt(g, 16)), BigInt(0));
 }
