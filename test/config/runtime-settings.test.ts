@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
-import { AppConfig, ClientTrust, Durations, Edge, HttpService, RauliVisionChart, RuntimeSettings, RuntimeSettingSource } from '../../src';
+import { AppConfig, ClientTrust, Durations, Edge, EdgeKind, HttpService, RauliVisionChart, RuntimeSettings, RuntimeSettingSource } from '../../src';
 import { get, synthEnvironment } from '../platform/support';
 
 const container = (docs: any[], name: string) => get(docs, 'Deployment', name).spec.template.spec.containers[0];
@@ -33,11 +33,13 @@ describe('AppConfig follows the table', () => {
   });
 
   test('the edge waits as long as the services may take: HTTP_TIMEOUT, unless requestTimeout is set', () => {
+    // ingress-nginx carries it as an annotation; Gateway API in the HTTPRoute timeouts (test/edge).
+    const NGINX = { kind: EdgeKind.INGRESS_NGINX };
     const readTimeouts = (docs: any[]) => docs.filter(d => d.kind === 'Ingress').map(d => d.metadata.annotations['nginx.ingress.kubernetes.io/proxy-read-timeout']);
-    expect(new Set(readTimeouts(synthEnvironment('production', { config: { httpTimeout: '1m30s' }, edge: {} })))).toEqual(new Set(['90']));
-    expect(new Set(readTimeouts(synthEnvironment('production', { config: { httpTimeout: '1m30s' }, edge: { requestTimeout: '2m' } })))).toEqual(new Set(['120']));
+    expect(new Set(readTimeouts(synthEnvironment('production', { config: { httpTimeout: '1m30s' }, edge: NGINX })))).toEqual(new Set(['90']));
+    expect(new Set(readTimeouts(synthEnvironment('production', { config: { httpTimeout: '1m30s' }, edge: { ...NGINX, requestTimeout: '2m' } })))).toEqual(new Set(['120']));
     // nginx counts whole seconds: rounded up, so the edge never cuts a request the service still serves.
-    expect(new Set(readTimeouts(synthEnvironment('production', { config: { httpTimeout: '1500ms' }, edge: {} })))).toEqual(new Set(['2']));
+    expect(new Set(readTimeouts(synthEnvironment('production', { config: { httpTimeout: '1500ms' }, edge: NGINX })))).toEqual(new Set(['2']));
   });
 
   test('the login limit is settable from the chart', () => {

@@ -49,9 +49,9 @@ test('with EDGE_KIND=ingress-nginx each environment ships the controller values 
     const [values] = loadManifests(path.join(out, `${env}.ingress-nginx.values.yaml`));
     const config = values.controller.config;
     expect(config['limit-req-status-code']).toBe('429');
-    expect({ env, errors: validateManifests(docs, { ingressControllerConfig: config }).errors }).toEqual({ env, errors: [] });
+    expect({ env, errors: validateManifests(docs, { crdFiles: allCrdFiles(), ingressControllerConfig: config }).errors }).toEqual({ env, errors: [] });
     // Without the values file the same Ingresses fail: the site would answer 503.
-    expect(validateManifests(docs, { podSecurity: false }).errors.some(e => e.includes('global-allowed-response-headers'))).toBe(true);
+    expect(validateManifests(docs, { crdFiles: allCrdFiles(), podSecurity: false }).errors.some(e => e.includes('global-allowed-response-headers'))).toBe(true);
   }
 });
 
