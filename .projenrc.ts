@@ -49,6 +49,8 @@ const root = new cdk8s.ConstructLibraryCdk8s({
     // The harness compiles CRD schemas (src/validation/crd-schema.ts).
     'ajv@^8.17.1',
     'ioredis@^5.4.1',
+    // The backup tests' S3-protocol server (test/data/s3-backup.test.ts).
+    's3rver@^3.7.1',
   ],
   keywords: ['cdk8s', 'kubernetes', 'rauli-vision', 'projen'],
   gitignore: ['/dist/', '/.tools/', '/.e2e/'],

@@ -566,8 +566,8 @@ function readme(controllerConfig: { [key: string]: string }): string {
   ].join('\n');
 }
 
-/** Template twin of `PostgresCluster.poolSizeFor` over the database clients' replica maxima. */
-function poolSizeHelper(available: number, poolSize: number): string {
+/** Template twin of `ConnectionBudget.poolSizeFor` over the database clients' replica maxima. */
+function poolSizeHelper(maxClientConnections: number, poolSize: number): string {
   const clients = SERVICES.filter(s => s.databaseClient).map(s => {
     const v = (k: string) => `$v.${s.valuesPath}${k}`;
     return `(ternary ${v('autoscaling.maxReplicas')} ${v('replicaCount')} ${v('autoscaling.enabled')})`;
@@ -576,9 +576,8 @@ function poolSizeHelper(available: number, poolSize: number): string {
     '{{- define "rauli-vision.databasePoolSize" -}}',
     '{{- $v := .Values -}}',
     `{{- $clients := add ${clients.join(' ')} -}}`,
-    `{{- $share := div ${available} $clients -}}`,
-    `{{- if lt $share 1 }}{{ fail (printf "%d database client replicas at most do not fit in PostgreSQL's ${available} usable connections" $clients) }}{{ end -}}`,
-    `{{- min ${poolSize} $share -}}`,
+    `{{- if gt (mul $clients ${poolSize}) ${maxClientConnections} }}{{ fail (printf "%d database client replicas at most with pools of ${poolSize} do not fit in one PgBouncer's ${maxClientConnections} client connections" $clients) }}{{ end -}}`,
+    `{{- ${poolSize} -}}`,
     '{{- end -}}',
     '',
   ].join('\n');
@@ -628,7 +627,7 @@ export function generateChart(options: GenerateOptions): string[] {
   write('values.schema.json', JSON.stringify(valuesSchema(), undefined, 2) + '\n');
   for (const env of Environments.NAMES.filter(e => e !== 'production')) write(`values-${env}.yaml`, valuesYaml(env));
   write('.helmignore', '.git/\n*.swp\n*.bak\n*.tmp\n');
-  write(path.join('templates', '_helpers.tpl'), HELPERS + poolSizeHelper(postgres.maxConnections - postgres.reservedConnections, postgres.poolSize));
+  write(path.join('templates', '_helpers.tpl'), HELPERS + poolSizeHelper(postgres.budget.maxClientConnections, postgres.poolSize));
   for (const t of templates) {
     const body = emitDocument(t.doc);
     const left = [...Object.values(S), 'sentinel'].filter(x => body.includes(x));

@@ -5,7 +5,7 @@ import { Components } from '../conventions';
 import { Environments, EnvironmentPreset } from './environments';
 import { validateDnsLabel } from '../core/validate';
 import { DataTier, DataTierBackupOptions } from '../data/data-tier';
-import { PostgresClusterOptions } from '../data/postgres/postgres-cluster';
+import { PostgresOptions } from '../data/postgres/postgres-cluster';
 import { RedisClusterOptions } from '../data/redis/redis-cluster';
 import { Edge, EdgeOptions } from '../edge';
 import { PlatformNamespace } from '../namespace/platform-namespace';
@@ -77,7 +77,7 @@ export interface RauliVisionChartProps extends ChartProps {
    * Overrides of the PostgreSQL preset, field by field.
    * @default - the preset
    */
-  readonly database?: PostgresClusterOptions;
+  readonly database?: PostgresOptions;
   /**
    * Overrides of the Redis Cluster preset, field by field.
    * @default - the preset

@@ -386,13 +386,14 @@ test('an all-digit commit sha is a valid image tag', () => {
   expect(container(render('image.tag=1234567'), 'backend-go').image).toBe('ghcr.io/rauli-vision/backend:1234567');
 });
 
-test('refuses autoscaling maxima whose connection pools cannot fit in PostgreSQL', () => {
+test('refuses autoscaling maxima whose pools one PgBouncer cannot accept', () => {
   const pg = productionPostgres();
-  const usable = pg.maxConnections - pg.reservedConnections;
-  expect(() => pg.poolSizeFor(usable + 1)).toThrow();
-  // usable - 1 Go replicas plus the 2 Python replicas.
-  expect(() => render(`autoscaling.maxReplicas=${usable - 1}`))
-    .toThrow(new RegExp(`${usable + 1} database client replicas at most do not fit in PostgreSQL's ${usable} usable connections`));
+  const fit = Math.floor(pg.budget.maxClientConnections / pg.poolSize);
+  expect(pg.poolSizeFor(fit)).toBe(pg.poolSize);
+  expect(() => pg.poolSizeFor(fit + 1)).toThrow(/maxReplicas/);
+  // fit - 1 Go replicas plus the 2 Python replicas.
+  expect(() => render(`autoscaling.maxReplicas=${fit - 1}`))
+    .toThrow(new RegExp(`${fit + 1} database client replicas at most with pools of ${pg.poolSize} do not fit in one PgBouncer's ${pg.budget.maxClientConnections} client connections`));
 });
 
 describe('helm template --set', () => {

@@ -5,6 +5,7 @@ export const BackupConventions = {
   "DATABASE_SCHEDULE": "0 2 * * *",
   "RTO_HOURS": 4,
   "RPO_HOURS": 1,
+  "WAL_RPO_MINUTES": 5,
   "PREFIXES": [
     "database/",
     "wal/",

@@ -148,6 +148,47 @@ publish_staging() {
   mv "$workdir/staging" "$workdir/out"
 }
 
+# prune_older_than <prefix> <seconds>: deletes the backup folders directly
+# under <prefix> whose timestamp name is older than <seconds>, on every
+# transport (the bucket's lifecycle rules are not the only line of defence: an
+# S3-compatible server or a volume has none). Folder names are UTC timestamps
+# (see timestamp), so they compare as strings; anything else is left alone.
+prune_older_than() {
+  local prefix seconds=$2 cutoff scheme base folder deleted=0
+  prefix=$(normalize_prefix "$1")
+  [[ "$seconds" =~ ^[0-9]+$ && "$seconds" -gt 0 ]] || die "retention must be a positive number of seconds, got '${seconds}'"
+  cutoff=$(date -u -d "@$(($(date -u +%s) - seconds))" +%Y%m%dT%H%M%SZ)
+  read -r scheme base < <(destination_parts)
+  while IFS= read -r folder; do
+    [[ "$folder" =~ ^[0-9]{8}T[0-9]{6}Z$ ]] || continue
+    [[ "$folder" < "$cutoff" ]] || continue
+    case "$scheme" in
+      s3) aws_s3 rm --recursive "${base}/${prefix}${folder}/" ;;
+      file) rm -rf -- "${base:?}/${prefix}${folder}" ;;
+    esac
+    deleted=$((deleted + 1))
+  done < <(list_folders "$prefix")
+  log "retention: deleted ${deleted} backup(s) under ${prefix} older than ${cutoff}"
+}
+
+# list_folders <prefix>: names of the folders directly under <prefix>.
+list_folders() {
+  local prefix=$1 scheme base line path
+  read -r scheme base < <(destination_parts)
+  case "$scheme" in
+    s3)
+      # `aws s3 ls` prints "PRE <name>/" for each common prefix; an absent prefix is not an error.
+      aws_s3 ls "${base}/${prefix}" | while IFS= read -r line; do
+        [[ "$line" =~ ^[[:space:]]*PRE[[:space:]](.+)/$ ]] && printf '%s\n' "${BASH_REMATCH[1]}"
+      done || true
+      ;;
+    file)
+      shopt -s nullglob
+      for path in "${base}/${prefix}"*/; do path=${path%/}; printf '%s\n' "${path##*/}"; done
+      ;;
+  esac
+}
+
 # timestamp: the backup's folder name, sortable and unique per second.
 timestamp() {
   date -u +%Y%m%dT%H%M%SZ
