@@ -189,7 +189,12 @@ export class RauliVisionChart extends Chart {
       });
     }
 
-    this.monitoring = new Monitoring(this, 'Monitoring', props.monitoring);
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      ...props.monitoring,
+      // CloudNativePG's instances are scraped through its PodMonitors, not an exporter Service.
+      targets: props.monitoring?.targets ?? (this.data.cloudNativePg
+        ? Monitoring.defaultTargets().filter(t => t.name !== `${Components.POSTGRES}-exporter`) : undefined),
+    });
 
     new PlatformNetworkPolicies(this, 'NetworkPolicies', {
       ingressNamespace: props.ingressNamespace,

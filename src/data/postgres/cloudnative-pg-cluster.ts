@@ -10,7 +10,7 @@ import { ResourceSettings } from '../../workload/settings';
 import { STORAGE_SECRET_KEYS, validateStorage } from '../backup/backup-runtime';
 import { BackupStorage } from '../backup/backup-storage';
 import {
-  checkedResources, checkedStorage, checkedImage, dnsEgress, namespaceOf, podLabels, resources, serviceHost, tcpPort, validatePgIdentifier,
+  checkedResources, checkedStorage, checkedImage, dnsEgress, namespaceOf, podLabels, serviceHost, tcpPort, validatePgIdentifier,
 } from '../internal';
 
 /** API groups of the custom resources. */
@@ -279,7 +279,7 @@ export class CloudNativePgCluster extends Construct implements IPostgresDatabase
         },
       },
       storage: { size: this.storageSize, ...p.storageClassName ? { storageClass: p.storageClassName } : {} },
-      resources: resources(this.res),
+      resources: plainResources(this.res),
       affinity: { enablePodAntiAffinity: true, topologyKey: 'kubernetes.io/hostname', podAntiAffinityType: 'preferred' },
       topologySpreadConstraints: [{
         maxSkew: 1,
@@ -337,7 +337,7 @@ export class CloudNativePgCluster extends Construct implements IPostgresDatabase
         template: {
           metadata: { labels: podLabels(Components.POSTGRES, name, 'pgbouncer') },
           spec: {
-            containers: [{ name: 'pgbouncer', image: this.poolerImage, resources: resources(POOLER_RESOURCES) }],
+            containers: [{ name: 'pgbouncer', image: this.poolerImage, resources: plainResources(POOLER_RESOURCES) }],
             affinity: {
               podAntiAffinity: {
                 preferredDuringSchedulingIgnoredDuringExecution: [{
@@ -374,7 +374,7 @@ export class CloudNativePgCluster extends Construct implements IPostgresDatabase
           data: { compression: 'gzip', jobs: 2 },
         },
         // The plugin's sidecar runs in the instance pods: size it explicitly rather than by LimitRange defaults.
-        instanceSidecarConfiguration: { resources: resources(SIDECAR_RESOURCES) },
+        instanceSidecarConfiguration: { resources: plainResources(SIDECAR_RESOURCES) },
       },
     });
   }
@@ -455,6 +455,11 @@ export class CloudNativePgCluster extends Construct implements IPostgresDatabase
     const port = url.port ? Number(url.port) : url.protocol === 'http:' ? 80 : 443;
     return port === 443 ? [] : [tcpPort(port)];
   }
+}
+
+/** Resources as plain strings: custom resources get no Quantity mapping from cdk8s. */
+function plainResources(r: ResourceSettings): { [k: string]: { [k: string]: string } } {
+  return { requests: { cpu: r.cpuRequest, memory: r.memoryRequest }, limits: { cpu: r.cpuLimit, memory: r.memoryLimit } };
 }
 
 /** RFC 3339 with a zone, not in the future; returned as given. */

@@ -62,7 +62,16 @@ export class PgBouncer extends Construct {
     const config = new k8s.KubeConfigMap(this, 'Config', { metadata: { name: `${this.name}-config` }, data: { 'pgbouncer.ini': this.ini } });
     this.buildDeployment(config.name, checkedImage('image', props.image ?? PGBOUNCER_IMAGE));
     this.buildService();
+    this.buildDisruptionBudget();
     this.buildNetworkPolicy();
+  }
+
+  private buildDisruptionBudget(): void {
+    if (this.props.budget.poolerInstances < 2) return;
+    new k8s.KubePodDisruptionBudget(this, 'Pdb', {
+      metadata: { name: this.name },
+      spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: this.selector } },
+    });
   }
 
   private renderIni(): string {
