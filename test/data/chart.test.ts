@@ -29,7 +29,7 @@ test.each([
       'application-backup': BackupConventions.DATABASE_SCHEDULE,
     });
     expect(docs.find(d => d.kind === 'ConfigMap' && d.metadata.name === 'disaster-recovery-plan').data.rpo).toBe(rpo);
-  // Every pod of the data tier is in the namespace the chart deploys to and labelled for the platform policies.
+    // Every pod of the data tier is in the namespace the chart deploys to and labelled for the platform policies.
     for (const d of docs.filter(x => ['StatefulSet', 'CronJob', 'Job'].includes(x.kind))) {
       expect(d.metadata.namespace).toBe(`rauli-vision-${env}`);
       const labels = d.kind === 'CronJob' ? d.spec.jobTemplate.spec.template.metadata.labels : d.spec.template.metadata.labels;

@@ -4,12 +4,12 @@
  * CRD schemas (unknown fields are errors), and the production budget keeps the
  * guide's pool of 20 through the poolers.
  */
+import { Testing } from 'cdk8s';
 import { synth } from './support';
 import { CloudNativePgCluster, DataTier, PostgresEngine } from '../../src/data';
 import { RauliVisionChart } from '../../src/platform/rauli-vision-chart';
 import { validateManifests } from '../../src/validation';
 import { crdFile } from '../support/crds';
-import { Testing } from 'cdk8s';
 
 const crdFiles = [crdFile('cnpg-1.30.0.yaml'), crdFile('barman-cloud-v0.14.0-objectstores.yaml')];
 const storage = { bucketName: 'rauli-vision-backups', region: 'eu-west-1' };

@@ -124,7 +124,8 @@ describe('PostgresCluster', () => {
     expect(clients.from.map((f: any) => f.podSelector.matchLabels['app.kubernetes.io/instance'] ?? f.podSelector.matchLabels[Components.LABEL]))
       .toEqual(['postgres-pooler-rw', 'postgres-pooler-ro', Components.BACKUP]);
     const poolerNp = find(docs, 'NetworkPolicy', 'postgres-pooler-rw');
-    expect(poolerNp.spec.ingress[0].from[0].podSelector.matchExpressions[0].values.sort()).toEqual([Components.BACKEND_GO, Components.BACKEND_PYTHON].sort());
+    expect(poolerNp.spec.ingress[0].from[0].podSelector.matchExpressions[0].values.sort())
+      .toEqual([Components.BACKEND_GO, Components.BACKEND_PYTHON].sort());
     expect(clients.ports).toEqual([{ protocol: 'TCP', port: DataConventions.POSTGRES_PORT }]);
     expect(peers.from[0].podSelector.matchLabels).toEqual({ [Components.LABEL]: Components.POSTGRES, 'app.kubernetes.io/instance': 'postgres' });
     expect(monitoring.from[0].namespaceSelector.matchLabels).toEqual({ 'kubernetes.io/metadata.name': 'monitoring' });

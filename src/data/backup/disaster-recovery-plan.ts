@@ -92,7 +92,7 @@ export class DisasterRecoveryPlan extends Construct {
         'rpo': `${rpoMinutes}m`,
         'rpo-mechanism': `Continuous WAL archiving by CloudNativePG's Barman Cloud plugin to ${cnpg.destinationPath} (ObjectStore ${cnpg.objectStoreName}); `
           + `archive_timeout ${cnpg.engineOptions.archiveTimeoutMinutes}min switches segments at least that often, base backups nightly (ScheduledBackup ${cnpg.name}-daily). `
-          + `Point-in-time recovery to any second of the retention window.`,
+          + 'Point-in-time recovery to any second of the retention window.',
         'failover': `automatic: CloudNativePG promotes a standby of ${cnpg.name} (${cnpg.instances} instances) when the primary fails`,
         'worst-case-data-loss-minutes': String(cnpg.engineOptions.archiveTimeoutMinutes),
       } : {

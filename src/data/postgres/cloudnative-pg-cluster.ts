@@ -1,9 +1,9 @@
 import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { PostgresClusterOptions } from './postgres-cluster';
 import { ConnectionBudget, IPostgresDatabase, SecretKeyRef } from './postgres-database';
 import { CloudNativePgOptions, PostgresEngine } from './postgres-engine';
-import { PostgresClusterOptions } from './postgres-cluster';
 import { BackupConventions, Components, DataConventions, RuntimeDefaults, ServiceConventions } from '../../conventions';
 import { parseQuantity, validateDnsLabel, validateDnsSubdomain, validateInteger, PropValidationError } from '../../core/validate';
 import { ResourceSettings } from '../../workload/settings';
@@ -440,7 +440,7 @@ export class CloudNativePgCluster extends Construct implements IPostgresDatabase
         podSelector: poolers.podSelector,
         policyTypes: ['Ingress', 'Egress'],
         ingress: [
-          { from: [{ podSelector: { matchExpressions: [{ key: Components.LABEL, operator: 'In', values: clients } ] } }], ports: [tcpPort(this.port)] },
+          { from: [{ podSelector: { matchExpressions: [{ key: Components.LABEL, operator: 'In', values: clients }] } }], ports: [tcpPort(this.port)] },
           { from: [fromNamespace(this.monitoringNamespace)], ports: [tcpPort(DataConventions.PGBOUNCER_EXPORTER_PORT)] },
         ],
         egress: [{ to: [instances], ports: [tcpPort(this.port)] }, { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [tcpPort(443), tcpPort(6443)] }, dnsEgress()],

@@ -5,7 +5,8 @@ import { Components } from '../../conventions';
 import { validateDnsLabel, validateInteger } from '../../core/validate';
 import { ResourceSettings } from '../../workload/settings';
 import {
-  checkedImage, containerSecurityContext, dnsEgress, emptyDir, podLabels, podSecurityContext, resources, secretEnv, spreadOverNodes, tcpPort, zoneSpread,
+  checkedImage, containerSecurityContext, dnsEgress, emptyDir, podLabels, podSecurityContext, resources, secretEnv, spreadOverNodes, tcpPort,
+  zoneSpread,
 } from '../internal';
 
 /** Pinned PgBouncer image of the operator-free engine. */

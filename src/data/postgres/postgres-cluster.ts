@@ -1,12 +1,12 @@
 import * as crypto from 'crypto';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { Components, DataConventions, RuntimeDefaults, ServiceConventions } from '../../conventions';
-import { parseQuantity, validateDnsLabel, validateDnsSubdomain, validateInteger, PropValidationError } from '../../core/validate';
-import { ResourceSettings } from '../../workload/settings';
 import { PgBouncer } from './pgbouncer';
 import { ConnectionBudget, IPostgresDatabase, SecretKeyRef } from './postgres-database';
 import { PostgresEngine } from './postgres-engine';
+import { Components, DataConventions, RuntimeDefaults, ServiceConventions } from '../../conventions';
+import { parseQuantity, validateDnsLabel, validateDnsSubdomain, validateInteger, PropValidationError } from '../../core/validate';
+import { ResourceSettings } from '../../workload/settings';
 import {
   checkedImage, checkedResources, checkedStorage, containerSecurityContext, dnsEgress, emptyDir, execProbe, IMAGES, instanceSelector,
   namespaceOf, podLabels, podSecurityContext, readScript, resources, ROLE_LABEL, SCRIPTS_DIR, secretEnv, serviceHost, spreadOverNodes,
@@ -440,7 +440,8 @@ export class PostgresCluster extends Construct implements IPostgresDatabase {
           {
             // Applications come through the poolers; only the backup jobs connect directly.
             from: [
-              ...[this.readWritePooler, this.readOnlyPooler].filter((p): p is PgBouncer => !!p).map(p => ({ podSelector: { matchLabels: p.selector } })),
+              ...[this.readWritePooler, this.readOnlyPooler].filter((p): p is PgBouncer => !!p)
+                .map(p => ({ podSelector: { matchLabels: p.selector } })),
               { podSelector: { matchLabels: { [Components.LABEL]: Components.BACKUP } } },
             ],
             ports: [tcpPort(this.port)],
