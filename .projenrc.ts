@@ -51,6 +51,9 @@ const root = new cdk8s.ConstructLibraryCdk8s({
     'ioredis@^5.4.1',
     // The backup tests' S3-protocol server (test/data/s3-backup.test.ts).
     's3rver@^3.7.1',
+    // The pooler load test's clients (test/data/pgbouncer-load.test.ts).
+    'pg@^8.13.1',
+    '@types/pg@^8.11.10',
   ],
   keywords: ['cdk8s', 'kubernetes', 'rauli-vision', 'projen'],
   gitignore: ['/dist/', '/.tools/', '/.e2e/'],
