@@ -4,6 +4,7 @@ export * from './postgres/postgres-engine';
 export * from './postgres/cloudnative-pg-cluster';
 export * from './postgres/pgbouncer';
 export * from './redis/redis-cluster';
+export * from './redis/redis-server';
 export * from './backup/backup-storage';
 export * from './backup/database-backup';
 export * from './backup/application-backup';
