@@ -6,8 +6,8 @@ import { parseAllDocuments } from 'yaml';
 import { generateChart } from '../../src/helm/chart-generator';
 import { RauliVisionChart } from '../../src/platform/rauli-vision-chart';
 import { validateManifests } from '../../src/validation';
-import { helm, helmTemplate } from '../support/helm';
 import { allCrdFiles } from '../support/crds';
+import { helm, helmTemplate } from '../support/helm';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CHART = path.join(ROOT, 'charts', 'rauli-vision');

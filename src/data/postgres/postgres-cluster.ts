@@ -145,6 +145,28 @@ const DATA_DIR = '/var/lib/postgresql/data';
 // A subdirectory: the volume's root may hold lost+found, which initdb refuses.
 const PGDATA = `${DATA_DIR}/pgdata`;
 
+/** PostgresCluster's props after validation, with the defaults filled in. */
+interface ResolvedProps {
+  readonly name: string;
+  readonly instances: number;
+  readonly storageSize: string;
+  readonly res: ResourceSettings;
+  readonly database: string;
+  readonly replicationUser: string;
+  readonly appUser: string;
+  readonly walKeepSize: string;
+  readonly clientComponents: string[];
+  readonly monitoringNamespace: string;
+  readonly image: string;
+  readonly exporterImage: string;
+  readonly secretName: string;
+  readonly namespace?: string;
+  readonly headless: string;
+  readonly selector: { [key: string]: string };
+  readonly maxConnections: number;
+  readonly props: PostgresClusterProps;
+}
+
 /**
  * The operator-free engine: PostgreSQL 15 with streaming replication, a
  * primary StatefulSet and a read replica StatefulSet (official `postgres`
@@ -181,6 +203,9 @@ export class PostgresCluster extends Construct implements IPostgresDatabase {
   public readonly readWritePooler: PgBouncer;
   /** The read-only pooler, when there are replicas. */
   public readonly readOnlyPooler?: PgBouncer;
+
+  /** The checked props the builder methods read. */
+  private readonly cfg: ResolvedProps;
   /** Name of the read-write Service. */
   public readonly readWriteServiceName: string;
   /** Name of the read-only Service. */
@@ -248,6 +273,40 @@ export class PostgresCluster extends Construct implements IPostgresDatabase {
     const selector = instanceSelector(Components.POSTGRES, name);
     this.selector = selector;
 
+    this.cfg = {
+      name,
+      instances,
+      storageSize,
+      res,
+      database,
+      replicationUser,
+      appUser,
+      walKeepSize,
+      clientComponents,
+      monitoringNamespace,
+      image,
+      exporterImage,
+      secretName,
+      namespace,
+      headless,
+      selector,
+      maxConnections,
+      props,
+    };
+    if (props.generateCredentials) this.buildCredentials();
+    this.buildStatefulSets();
+    this.buildServices();
+    this.buildDisruptionBudget();
+    const poolers = this.buildPoolers();
+    this.readWritePooler = poolers.rw;
+    this.readOnlyPooler = poolers.ro;
+    this.readWriteHost = serviceHost(this, this.readWritePooler.name, namespace);
+    this.readOnlyHost = serviceHost(this, (this.readOnlyPooler ?? this.readWritePooler).name, namespace);
+    this.buildNetworkPolicy();
+  }
+
+  private buildCredentials(): void {
+    const { appUser, secretName, props } = this.cfg;
     if (props.generateCredentials) {
       const random = () => crypto.randomBytes(24).toString('base64url');
       new k8s.KubeSecret(this, 'Credentials', {
@@ -257,6 +316,13 @@ export class PostgresCluster extends Construct implements IPostgresDatabase {
       });
     }
 
+  }
+
+  private buildStatefulSets(): void {
+    const {
+      name, instances, storageSize, res, database, replicationUser, walKeepSize,
+      image, exporterImage, secretName, headless, selector, maxConnections, props,
+    } = this.cfg;
     const scripts = new k8s.KubeConfigMap(this, 'Scripts', {
       metadata: { name: `${name}-scripts` },
       data: { 'init-primary.sh': readScript('postgres', 'init-primary.sh'), 'start-replica.sh': readScript('postgres', 'start-replica.sh') },
@@ -392,6 +458,10 @@ export class PostgresCluster extends Construct implements IPostgresDatabase {
     statefulSet('primary', 1);
     if (instances > 1) statefulSet('replica', instances - 1);
 
+  }
+
+  private buildServices(): void {
+    const { name, instances, headless, selector } = this.cfg;
     const servicePorts: k8s.ServicePort[] = [{ name: 'postgres', port: this.port, targetPort: k8s.IntOrString.fromString('postgres'), protocol: 'TCP' }];
     const service = (cid: string, serviceName: string, podSelector: { [key: string]: string }, spec: Partial<k8s.ServiceSpec> = {}) =>
       new k8s.KubeService(this, cid, {
@@ -410,6 +480,10 @@ export class PostgresCluster extends Construct implements IPostgresDatabase {
       ],
     });
 
+  }
+
+  private buildDisruptionBudget(): void {
+    const { name, instances, selector } = this.cfg;
     if (instances > 1) {
       new k8s.KubePodDisruptionBudget(this, 'Pdb', {
         metadata: { name },
@@ -417,6 +491,10 @@ export class PostgresCluster extends Construct implements IPostgresDatabase {
       });
     }
 
+  }
+
+  private buildPoolers(): { rw: PgBouncer; ro?: PgBouncer } {
+    const { name, instances, clientComponents, secretName, namespace, selector } = this.cfg;
     const pooler = (cid: string, poolerName: string, serverService: string, serverRole: string) => new PgBouncer(this, cid, {
       name: poolerName,
       serverHost: serviceHost(this, serverService, namespace),
@@ -426,11 +504,14 @@ export class PostgresCluster extends Construct implements IPostgresDatabase {
       credentialsSecretName: secretName,
       clientComponents,
     });
-    this.readWritePooler = pooler('PoolerRw', `${name}-pooler-rw`, this.readWriteServiceName, 'primary');
-    this.readOnlyPooler = instances > 1 ? pooler('PoolerRo', `${name}-pooler-ro`, this.readOnlyServiceName, 'replica') : undefined;
-    this.readWriteHost = serviceHost(this, this.readWritePooler.name, namespace);
-    this.readOnlyHost = serviceHost(this, (this.readOnlyPooler ?? this.readWritePooler).name, namespace);
+    const rw = pooler('PoolerRw', `${name}-pooler-rw`, this.readWriteServiceName, 'primary');
+    const ro = instances > 1 ? pooler('PoolerRo', `${name}-pooler-ro`, this.readOnlyServiceName, 'replica') : undefined;
+    return { rw, ro };
 
+  }
+
+  private buildNetworkPolicy(): void {
+    const { name, monitoringNamespace, selector } = this.cfg;
     new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
       metadata: { name },
       spec: {
@@ -458,6 +539,7 @@ export class PostgresCluster extends Construct implements IPostgresDatabase {
       },
     });
   }
+
 
   /**
    * Pool size per application replica: the configured one, as long as one
