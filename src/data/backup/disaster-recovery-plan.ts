@@ -61,7 +61,7 @@ export class DisasterRecoveryPlan extends Construct {
 
     const databaseRecovery = cnpg ? [
       '1. Database recovery (RTO budget: 2 h):',
-      `   - A lost primary needs nothing: CloudNativePG promotes the most advanced standby of ${cnpg.name} (failover in under a minute, measured by the operator: failoverDelay 0) and the poolers follow the -rw Service.`,
+      `   - A lost primary needs nothing: CloudNativePG promotes the most advanced standby of ${cnpg.name} (failoverDelay 0: as soon as the operator declares the primary failed; not measured here) and the poolers follow the -rw Service.`,
       '   - Data loss or corruption: point-in-time recovery into a new Cluster.',
       ...cnpg.restoreRunbook().map((step, i) => `     ${i + 1}. ${step}`),
       `   - Without the object store: restore the newest nightly dump from ${db.dailyPrefix} with a restore Job (DatabaseBackup.restore, backupKey=<key>).`,
