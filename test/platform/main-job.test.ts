@@ -50,10 +50,10 @@ test('another cdk8s app imports every construct from the package entry point', (
     console.log(JSON.stringify(exported));
   `);
   const exported: string[] = JSON.parse(execFileSync(process.execPath, ['main.js'], { cwd: app, env: { ...process.env, NODE_PATH: path.join(root, 'node_modules') } }).toString());
-  for (const name of ['RauliVisionChart', 'HttpService', 'PlatformNamespace', 'PlatformNetworkPolicies', 'AppConfig', 'Environments']) {
+  for (const name of ['RauliVisionChart', 'HttpService', 'PlatformNamespace', 'PlatformNetworkPolicies', 'AppConfig', 'Environments', 'CloudNativePgCluster', 'PostgresEngine', 'RedisServer']) {
     expect(exported).toContain(name);
   }
   for (const file of ['consumer.k8s.yaml', 'extra.k8s.yaml']) {
-    expect({ file, errors: validateManifests(loadManifests(path.join(app, 'dist', file))).errors }).toEqual({ file, errors: [] });
+    expect({ file, errors: validateManifests(loadManifests(path.join(app, 'dist', file)), { crdFiles: allCrdFiles() }).errors }).toEqual({ file, errors: [] });
   }
 });
