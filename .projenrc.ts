@@ -76,6 +76,11 @@ const root = new cdk8s.ConstructLibraryCdk8s({
     '@action-validator/core@0.6.0',
     // Flux's HelmRelease/HelmRepository schemas for the cluster add-ons chart; 2.3.4 is the last CommonJS release.
     '@kubernetes-models/flux-cd@2.3.4',
+    // The backup tests' S3-protocol server (test/data/s3-backup.test.ts).
+    's3rver@^3.7.1',
+    // The pooler load test's clients (test/data/pgbouncer-load.test.ts).
+    'pg@^8.13.1',
+    '@types/pg@^8.11.10',
   ],
   keywords: ['cdk8s', 'kubernetes', 'rauli-vision', 'projen'],
   gitignore: ['/dist/', '/.tools/', '/.e2e/'],

@@ -149,6 +149,10 @@ export class AlertRules extends Construct {
     }
     const replicationLagSeconds = validateInteger('replicationLagSeconds', props.replicationLagSeconds ?? 60, 1);
     const certificateExpiryDays = validateInteger('certificateExpiryDays', props.certificateExpiryDays ?? 14, 1, 60);
+    const rpoMinutes = BackupConventions.WAL_RPO_MINUTES;
+    const walArchiveMaxAgeSeconds = 2 * rpoMinutes * 60;
+    // The nightly base backup (BackupConventions.DATABASE_SCHEDULE) plus an hour to finish.
+    const baseBackupMaxAgeSeconds = 25 * 3600;
     const latencyBucket = bucketMatcher('Slo.LATENCY_P95_SECONDS', Slo.LATENCY_P95_SECONDS);
 
     const ns = namespaceScope(watchNamespace);
@@ -240,6 +244,58 @@ export class AlertRules extends Construct {
         severity: 'warning',
         summary: 'PostgreSQL standby {{ $labels.instance }} is lagging',
         description: `The standby in {{ $labels.pod }} is {{ $value | humanizeDuration }} behind the primary (threshold ${replicationLagSeconds}s); a failover now would lose that much data.`,
+      },
+      // CloudNativePG's instances export their own metrics (the operator's default queries), scraped through its PodMonitor.
+      {
+        alert: 'DatabaseConnectionsHigh',
+        expr: `sum by (namespace, pod) (${selector(ExporterMetrics.CNPG_BACKENDS, ...ns)})\n/\nmax by (namespace, pod) (${selector(ExporterMetrics.CNPG_SETTING, ...ns, 'name="max_connections"')})\n> ${Slo.DATABASE_CONNECTIONS_HIGH}`,
+        for: '5m',
+        severity: 'warning',
+        labels: { engine: 'cloudnative-pg' },
+        summary: 'PostgreSQL {{ $labels.pod }} is running out of connections',
+        description: `{{ $value | humanizePercentage }} of max_connections are in use on {{ $labels.pod }} (threshold ${pct(Slo.DATABASE_CONNECTIONS_HIGH)}): check the poolers' server pool sizes.`,
+      },
+      {
+        alert: 'PostgresReplicationLag',
+        expr: `${selector(ExporterMetrics.CNPG_REPLICATION_LAG, ...ns)} > ${replicationLagSeconds}`,
+        for: '5m',
+        severity: 'warning',
+        labels: { engine: 'cloudnative-pg' },
+        summary: 'PostgreSQL standby {{ $labels.pod }} is lagging',
+        description: `The standby {{ $labels.pod }} is {{ $value | humanizeDuration }} behind the primary (threshold ${replicationLagSeconds}s); a failover now would lose that much data.`,
+      },
+      {
+        alert: 'PostgresWalArchivingFailing',
+        expr: [
+          `${selector(ExporterMetrics.CNPG_LAST_FAILED_TIME, ...ns)}`,
+          '> on (namespace, pod)',
+          `${selector(ExporterMetrics.CNPG_LAST_ARCHIVED_TIME, ...ns)}`,
+        ].join('\n'),
+        for: '5m',
+        severity: 'critical',
+        summary: 'WAL archiving of {{ $labels.pod }} is failing',
+        description: `The newest WAL archive attempt of {{ $labels.pod }} failed and none has succeeded since: the ${rpoMinutes}-minute RPO no longer holds, and the WAL volume fills up.`,
+      },
+      {
+        alert: 'PostgresWalArchiveTooOld',
+        // Only the primary archives; a standby's counter stands still.
+        expr: [
+          `${selector(ExporterMetrics.CNPG_SECONDS_SINCE_LAST_ARCHIVAL, ...ns)} > ${walArchiveMaxAgeSeconds}`,
+          'and on (namespace, pod)',
+          `${selector(ExporterMetrics.CNPG_IN_RECOVERY, ...ns)} == 0`,
+        ].join('\n'),
+        for: '5m',
+        severity: 'warning',
+        summary: 'No WAL archived from {{ $labels.pod }} recently',
+        description: `The primary {{ $labels.pod }} last archived a WAL segment {{ $value | humanizeDuration }} ago (threshold ${humanizeSeconds(walArchiveMaxAgeSeconds)}, twice the ${rpoMinutes}-minute RPO that archive_timeout keeps while there are writes).`,
+      },
+      {
+        alert: 'PostgresBaseBackupTooOld',
+        expr: `time() - max by (namespace, pod) (${selector(ExporterMetrics.BARMAN_LAST_AVAILABLE_BACKUP, ...ns)}) > ${baseBackupMaxAgeSeconds}`,
+        for: '10m',
+        severity: 'critical',
+        summary: 'The newest base backup seen by {{ $labels.pod }} is too old',
+        description: `The newest base backup in the object store is {{ $value | humanizeDuration }} old (allowed ${humanizeSeconds(baseBackupMaxAgeSeconds)}: the nightly ScheduledBackup plus an hour): recovery replays ever more WAL and retention may remove the last one.`,
       },
       {
         alert: 'RedisDown',

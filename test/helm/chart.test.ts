@@ -6,6 +6,7 @@ import { parseAllDocuments } from 'yaml';
 import { generateChart } from '../../src/helm/chart-generator';
 import { RauliVisionChart } from '../../src/platform/rauli-vision-chart';
 import { validateManifests } from '../../src/validation';
+import { allCrdFiles } from '../support/crds';
 import { helm, helmTemplate } from '../support/helm';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -54,7 +55,7 @@ describe('charts/rauli-vision', () => {
   test.each(['values.yaml', 'values-staging.yaml', 'values-dev.yaml'])('helm template with %s passes the validation harness', values => {
     const docs = parse(helmTemplate(CHART, ['-f', path.join(CHART, values)], 'rv', NS));
     expect(docs.length).toBeGreaterThan(20);
-    expect(validateManifests(docs).errors).toEqual([]);
+    expect(validateManifests(docs, { crdFiles: allCrdFiles() }).errors).toEqual([]);
   });
 
   test('the defaults render the production preset', () => {
@@ -90,7 +91,7 @@ describe('helm template with the default values equals the constructs', () => {
         if (Object.keys(copy.metadata.annotations).length === 0) delete copy.metadata.annotations;
       }
       for (const c of copy.spec?.template?.spec?.containers ?? []) {
-        if (fromHelm) c.env = c.env.filter((e: Doc) => e.name !== 'PORT');
+        if (fromHelm && c.env) c.env = c.env.filter((e: Doc) => e.name !== 'PORT');
         if (c.env?.length === 0) delete c.env;
       }
       return copy;
@@ -325,7 +326,9 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
     set: ['monitoring.serviceMonitor.interval=20s'],
     check: d => {
       const interval = (name: string) => get(d, 'ServiceMonitor', `rauli-vision-${name}`).spec.endpoints[0].interval;
-      expect(['postgres-exporter', 'redis-exporter', ...APPS].map(interval)).toEqual(['20s', '20s', '30s', '15s', '15s']);
+      expect(['redis-exporter', ...APPS].map(interval)).toEqual(['20s', '30s', '15s', '15s']);
+      // CloudNativePG's instances are scraped through PodMonitors, not a postgres-exporter ServiceMonitor.
+      expect(d.some(x => x.kind === 'ServiceMonitor' && x.metadata.name === 'rauli-vision-postgres-exporter')).toBe(false);
     },
   },
   {
@@ -391,20 +394,21 @@ test('a 128-character image tag becomes a valid 63-character version label', () 
   const docs = render(`image.tag=${tag}`);
   expect(container(docs, 'backend-go').image).toBe(`ghcr.io/rauli-vision/backend:${tag}`);
   expect(get(docs, 'Deployment', 'backend-go').spec.template.metadata.labels['app.kubernetes.io/version']).toBe('a'.repeat(62));
-  expect(validateManifests(docs).errors).toEqual([]);
+  expect(validateManifests(docs, { crdFiles: allCrdFiles() }).errors).toEqual([]);
 });
 
 test('an all-digit commit sha is a valid image tag', () => {
   expect(container(render('image.tag=1234567'), 'backend-go').image).toBe('ghcr.io/rauli-vision/backend:1234567');
 });
 
-test('refuses autoscaling maxima whose connection pools cannot fit in PostgreSQL', () => {
+test('refuses autoscaling maxima whose pools one PgBouncer cannot accept', () => {
   const pg = productionPostgres();
-  const usable = pg.maxConnections - pg.reservedConnections;
-  expect(() => pg.poolSizeFor(usable + 1)).toThrow();
-  // usable - 1 Go replicas plus the 2 Python replicas.
-  expect(() => render(`services.backend-go.autoscaling.maxReplicas=${usable - 1}`))
-    .toThrow(new RegExp(`${usable + 1} database client replicas at most do not fit in PostgreSQL's ${usable} usable connections`));
+  const fit = Math.floor(pg.budget.maxClientConnections / pg.poolSize);
+  expect(pg.poolSizeFor(fit)).toBe(pg.poolSize);
+  expect(() => pg.poolSizeFor(fit + 1)).toThrow(/maxReplicas/);
+  // fit - 1 Go replicas plus the 2 Python replicas.
+  expect(() => render(`services.backend-go.autoscaling.maxReplicas=${fit - 1}`))
+    .toThrow(new RegExp(`${fit + 1} database client replicas at most with pools of ${pg.poolSize} do not fit in one PgBouncer's ${pg.budget.maxClientConnections} client connections`));
 });
 
 describe('helm template --set', () => {
@@ -420,6 +424,6 @@ describe('helm template --set', () => {
     const docs = render(...base, ...c.set);
     expect(JSON.stringify(docs)).not.toEqual(baseline(base));
     c.check(docs);
-    expect(validateManifests(docs).errors).toEqual([]);
+    expect(validateManifests(docs, { crdFiles: allCrdFiles() }).errors).toEqual([]);
   });
 });

@@ -108,12 +108,14 @@ describe('a fourth service takes one entry', () => {
       const resized = render('services.reports.autoscaling.maxReplicas=12');
       expect(get(resized, 'HorizontalPodAutoscaler', 'reports').spec.maxReplicas).toBe(12);
       // The template's connection budget counts the entry too: with 50 Go and 2 Python replicas
-      // at most, the usable connections are gone once the reports service may run one replica more.
+      // at most, one PgBouncer's client connections are gone once the reports service may run one replica more.
       const pg = new RauliVisionChart(Testing.app(), 'helm', { environment: 'production', services: WITH_REPORTS }).data.postgres;
-      const usable = pg.maxConnections - pg.reservedConnections;
-      const room = usable - 52;
-      expect(get(render(`services.reports.autoscaling.maxReplicas=${room}`), 'ConfigMap', 'rauli-vision-config').data.DATABASE_POOL_SIZE).toBe('1');
-      expect(() => render(`services.reports.autoscaling.maxReplicas=${room + 1}`)).toThrow(new RegExp(`${usable + 1} database client replicas at most do not fit`));
+      const fit = Math.floor(pg.budget.maxClientConnections / pg.poolSize);
+      const room = fit - 52;
+      expect(get(render(`services.reports.autoscaling.maxReplicas=${room}`), 'ConfigMap', 'rauli-vision-config').data.DATABASE_POOL_SIZE)
+        .toBe(String(pg.poolSizeFor(52 + room)));
+      expect(() => pg.poolSizeFor(52 + room + 1)).toThrow(/maxReplicas/);
+      expect(() => render(`services.reports.autoscaling.maxReplicas=${room + 1}`)).toThrow(new RegExp(`${fit + 1} database client replicas at most with pools of ${pg.poolSize} do not fit`));
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -1,11 +1,12 @@
 import { get, synthEnvironment } from './support';
 import { validateManifests } from '../../src/validation';
+import { allCrdFiles } from '../support/crds';
 
 const environments = ['dev', 'staging', 'production'];
 const docsOf = Object.fromEntries(environments.map(e => [e, synthEnvironment(e)]));
 
 test.each(environments)('%s passes the validation harness with zero errors', env => {
-  expect(validateManifests(docsOf[env]).errors).toEqual([]);
+  expect(validateManifests(docsOf[env], { crdFiles: allCrdFiles() }).errors).toEqual([]);
 });
 
 test('production follows the seed: frontend 5 replicas, 2 at a time, 10 s apart', () => {
@@ -79,12 +80,12 @@ test('HTTP services: restricted security context, probes on the Koa paths, named
 
 test('configuration: plain settings in a ConfigMap, credentials only as Secret references', () => {
   const cm = get(docsOf.production, 'ConfigMap', 'rauli-vision-config');
-  // The pool is max_connections' fair share: (100 - 6 reserved) / 52 backend replicas at the autoscalers' maximum
-  // (the seed's 20 per replica would need 1040 connections). Dev's single replica keeps the seed's 20.
-  expect(cm.data).toMatchObject({ DATABASE_POOL_SIZE: '1', DATABASE_MAX_CONNECTIONS: '100', RATE_LIMIT_REQUESTS: '100', RATE_LIMIT_WINDOW: '1m', METRICS_PORT: '9090', LOG_FORMAT: 'json' });
+  // The guide's 20 per replica: the 52 backend replicas at the autoscalers' maximum open 1040 client
+  // connections to PgBouncer, which keeps PostgreSQL within max_connections.
+  expect(cm.data).toMatchObject({ DATABASE_POOL_SIZE: '20', DATABASE_MAX_CONNECTIONS: '100', RATE_LIMIT_REQUESTS: '100', RATE_LIMIT_WINDOW: '1m', METRICS_PORT: '9090', LOG_FORMAT: 'json' });
   expect(get(docsOf.dev, 'ConfigMap', 'rauli-vision-config').data.DATABASE_POOL_SIZE).toBe('20');
   expect(cm.data.REDIS_CLUSTER_NODES.split(',')).toHaveLength(6);
-  expect(cm.data.DATABASE_HOST).toBe('postgres-rw.rauli-vision-production.svc.cluster.local');
+  expect(cm.data.DATABASE_HOST).toBe('postgres-pooler-rw.rauli-vision-production.svc.cluster.local');
   for (const secret of ['DATABASE_URL', 'JWT_SECRET', 'REDIS_PASSWORD']) expect(cm.data[secret]).toBeUndefined();
   expect(docsOf.production.some(d => d.kind === 'Secret' && (d.data || d.stringData))).toBe(false);
   const env = get(docsOf.production, 'Deployment', 'backend-go').spec.template.spec.containers[0].env;
