@@ -13,6 +13,7 @@ import { deepMerge } from '../../src/core/merge';
 import { generateChart } from '../../src/helm/chart-generator';
 import { validateManifests } from '../../src/validation';
 import { helmTemplate } from '../support/helm';
+import { allCrdFiles } from '../support/crds';
 
 /** The one entry that adds a reporting service. */
 const REPORTS: ServiceEntry = {
@@ -41,7 +42,7 @@ describe('a fourth service takes one entry', () => {
   ].join(' '));
 
   test('the whole chart passes the validation harness', () => {
-    expect(validateManifests(docs).errors).toEqual([]);
+    expect(validateManifests(docs, { crdFiles: allCrdFiles() }).errors).toEqual([]);
   });
 
   test('Deployment, HPA and PDB from its sizing', () => {
@@ -60,7 +61,8 @@ describe('a fourth service takes one entry', () => {
 
   test('the data stores admit it only where it declared them', () => {
     const clients = (name: string) => policy(name).ingress[0].from[0].podSelector.matchExpressions[0].values;
-    expect(clients('postgres')).toContain('reports');
+    // Production runs CloudNativePG: the applications reach PostgreSQL through its poolers.
+    expect(clients('postgres-poolers')).toContain('reports');
     expect(clients('redis')).not.toContain('reports');
   });
 
@@ -68,7 +70,10 @@ describe('a fourth service takes one entry', () => {
     const pool = get(docs, 'ConfigMap', 'rauli-vision-config').data.DATABASE_POOL_SIZE;
     // 50 Go + 2 Python + 6 reports replicas at most.
     expect(pool).toBe(String(chart.data.postgres.poolSizeFor(58)));
-    expect(pool).not.toBe(String(chart.data.postgres.poolSizeFor(52)));
+    // One PgBouncer must accept every replica's pool: the reports replicas count against it.
+    const fit = Math.floor(chart.data.postgres.budget.maxClientConnections / chart.data.postgres.poolSize);
+    const over = { ...REPORTS, sizing: { production: { replicas: 2, autoscaling: { minReplicas: 2, maxReplicas: fit - 52 + 1 } } } };
+    expect(() => chartWith({ services: [...ServiceCatalog.defaults(IMAGES), over] })).toThrow(/maxReplicas/);
   });
 
   test('a ServiceMonitor at its interval, and the alerts watch it', () => {
@@ -142,7 +147,8 @@ describe('overrides deep-merge into presets', () => {
   });
 
   test('database: { resources: { memoryLimit } } keeps the other resource fields', () => {
-    const container = (docs: any[]) => get(docs, 'StatefulSet', 'postgres-primary').spec.template.spec.containers[0].resources;
+    // Production runs CloudNativePG: the resources are the Cluster's.
+    const container = (docs: any[]) => get(docs, 'Cluster', 'postgres').spec.resources;
     const preset = container(Testing.synth(new RauliVisionChart(Testing.app(), 'a', { environment: 'production', images: IMAGES })));
     const docs = Testing.synth(new RauliVisionChart(Testing.app(), 'b', { environment: 'production', images: IMAGES, database: { resources: { memoryLimit: '2Gi' } } }));
     expect(container(docs)).toEqual({ ...preset, limits: { ...preset.limits, memory: '2Gi' } });

@@ -120,6 +120,8 @@ test('network policies: default deny, then only the architecture\'s flows', () =
   expect(peers(byName['backend-python-egress'].egress)).toEqual(['postgres 5432', 'redis 6379']);
   // The data tier admits exactly the services that declare it.
   const clients = (name: string) => byName[name].ingress[0].from[0].podSelector.matchExpressions[0].values;
-  expect(clients('postgres')).toEqual(['backend-go', 'backend-python', 'backup']);
+  // Production runs CloudNativePG: applications come through the poolers, only the backup jobs reach the instances.
+  expect(clients('postgres-poolers')).toEqual(['backend-go', 'backend-python']);
+  expect(byName.postgres.ingress[0].from.map((p: any) => p.podSelector.matchLabels['app.kubernetes.io/component']).filter(Boolean)).toEqual(['backup']);
   expect(clients('redis')).toEqual(['backend-go', 'backend-python']);
 });
