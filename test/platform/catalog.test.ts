@@ -12,8 +12,8 @@ import { DataStore, EdgeKind, RauliVisionChart, RauliVisionChartProps, ServiceCa
 import { deepMerge } from '../../src/core/merge';
 import { generateChart } from '../../src/helm/chart-generator';
 import { validateManifests } from '../../src/validation';
-import { helmTemplate } from '../support/helm';
 import { allCrdFiles } from '../support/crds';
+import { helmTemplate } from '../support/helm';
 
 /** The one entry that adds a reporting service. */
 const REPORTS: ServiceEntry = {
