@@ -78,6 +78,11 @@ const root = new cdk8s.ConstructLibraryCdk8s({
     '@kubernetes-models/flux-cd@2.3.4',
     // Transpiles app/main.ts for `cdk8s synth` (app/register.js); type-checking it is the build's job (`typecheck`).
     'sucrase@^3.35.1',
+    // The backup tests' S3-protocol server (test/data/s3-backup.test.ts).
+    's3rver@^3.7.1',
+    // The pooler load test's clients (test/data/pgbouncer-load.test.ts).
+    'pg@^8.13.1',
+    '@types/pg@^8.11.10',
   ],
   keywords: ['cdk8s', 'kubernetes', 'rauli-vision', 'projen'],
   gitignore: ['/dist/', '/.tools/', '/.e2e/'],

@@ -106,7 +106,7 @@ export class BackupConventions {
   public static readonly DATABASE_SCHEDULE = '0 2 * * *';
   /** Recovery time objective in hours (the seed: 4 h). */
   public static readonly RTO_HOURS = 4;
-  /** Recovery point objective in hours (the seed: 1 h). */
+  /** Recovery point objective in hours (the seed: 1 h) of the operator-free engine, whose only recovery points are logical dumps. */
   public static readonly RPO_HOURS = 1;
   /**
    * Key prefix of the Elasticsearch (ECK) snapshot repository in the backup bucket: the log backup.
@@ -114,6 +114,12 @@ export class BackupConventions {
    * on this prefix, because incremental snapshots reuse files older than any expiry date.
    */
   public static readonly LOGS_PREFIX = 'logs/';
+  /**
+   * Recovery point objective in minutes of the CloudNativePG engine: WAL is
+   * archived continuously and `archive_timeout` forces a segment switch at
+   * least this often, so an idle-ish primary cannot hold more unarchived writes.
+   */
+  public static readonly WAL_RPO_MINUTES = 5;
   /** Object key prefixes inside the backup bucket, one per kind of backup. */
   public static readonly PREFIXES = ['database/', 'wal/', 'config/', 'user-data/', BackupConventions.LOGS_PREFIX];
   /** CloudFormation output of the AWS foundation stack holding the backup bucket name (the CronJobs' `bucketName`). */
@@ -176,6 +182,8 @@ export class DataConventions {
   public static readonly REDIS_BUS_PORT = 16379;
   /** redis_exporter metrics port. */
   public static readonly REDIS_EXPORTER_PORT = 9121;
+  /** Metrics port of a CloudNativePG Pooler's pods (PgBouncer's exporter, named `metrics`). */
+  public static readonly PGBOUNCER_EXPORTER_PORT = 9127;
 }
 
 /**

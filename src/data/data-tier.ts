@@ -1,11 +1,13 @@
 import { Construct } from 'constructs';
-import { validateInteger } from '../core/validate';
 import { ApplicationBackup, ApplicationBackupSource } from './backup/application-backup';
 import { BackupStorage } from './backup/backup-storage';
 import { DatabaseBackup, DatabaseBackupOptions } from './backup/database-backup';
 import { DisasterRecoveryPlan } from './backup/disaster-recovery-plan';
-import { PostgresCluster, PostgresClusterOptions } from './postgres/postgres-cluster';
+import { CloudNativePgCluster } from './postgres/cloudnative-pg-cluster';
+import { PostgresCluster, PostgresClusterOptions, PostgresOptions } from './postgres/postgres-cluster';
+import { IPostgresDatabase } from './postgres/postgres-database';
 import { RedisCluster, RedisClusterOptions } from './redis/redis-cluster';
+import { validateInteger } from '../core/validate';
 
 /** Backups of one environment: where they go, plus schedule overrides. */
 export interface DataTierBackupOptions extends DatabaseBackupOptions {
@@ -20,10 +22,10 @@ export interface DataTierBackupOptions extends DatabaseBackupOptions {
 
 export interface DataTierProps {
   /**
-   * PostgreSQL settings.
-   * @default - PostgresCluster's defaults
+   * PostgreSQL: the engine and its settings.
+   * @default - the operator-free engine with PostgresCluster's defaults
    */
-  readonly postgres?: PostgresClusterOptions;
+  readonly postgres?: PostgresOptions;
   /**
    * Redis Cluster settings.
    * @default - RedisCluster's defaults
@@ -36,7 +38,7 @@ export interface DataTierProps {
   readonly backup?: DataTierBackupOptions;
   /**
    * Most replicas of all database clients together (autoscaler maximums):
-   * the applications' pool size is capped so they fit in `max_connections`.
+   * one PgBouncer instance must accept all their pools.
    * @default 1
    */
   readonly databaseClientReplicas?: number;
@@ -48,14 +50,18 @@ export interface DataTierProps {
 }
 
 /**
- * The data tier of one environment: PostgreSQL, Redis Cluster, and when a
- * bucket is given the database and application backups and the
+ * The data tier of one environment: PostgreSQL on the preset's engine
+ * (CloudNativePG with WAL archiving to the bucket, or the operator-free
+ * StatefulSets) behind PgBouncer, Redis Cluster, and when a bucket is given
+ * the logical database dumps, the application backup and the
  * disaster-recovery plan. `appSettings` are the non-secret settings the
- * applications need to reach it.
+ * applications need to reach it: the poolers' hosts, never the servers'.
  */
 export class DataTier extends Construct {
-  /** PostgreSQL primary and replicas. */
-  public readonly postgres: PostgresCluster;
+  /** PostgreSQL, whichever engine runs it. */
+  public readonly postgres: IPostgresDatabase;
+  /** Present when the engine is CloudNativePG. */
+  public readonly cloudNativePg?: CloudNativePgCluster;
   /** The Redis Cluster. */
   public readonly redis: RedisCluster;
   /** Present when `backup` is set. */
@@ -66,13 +72,14 @@ export class DataTier extends Construct {
   public readonly disasterRecoveryPlan?: DisasterRecoveryPlan;
   /** Pool size each application replica opens: `postgres.poolSizeFor(databaseClientReplicas)`. */
   public readonly databasePoolSize: number;
-  /** Non-secret settings for the applications' ConfigMap (hosts, port, database, cluster nodes). */
+  /** Non-secret settings for the applications' ConfigMap (pooler hosts, port, database, cluster nodes). */
   public readonly appSettings: { [key: string]: string };
 
   constructor(scope: Construct, id: string, props: DataTierProps = {}) {
     super(scope, id);
     const clients = validateInteger('databaseClientReplicas', props.databaseClientReplicas ?? 1, 1);
-    this.postgres = new PostgresCluster(this, 'Postgres', { ...props.postgres, monitoringNamespace: props.monitoringNamespace });
+    this.cloudNativePg = props.postgres?.engine?.isCloudNativePg ? this.buildCloudNativePg(props) : undefined;
+    this.postgres = this.cloudNativePg ?? new PostgresCluster(this, 'Postgres', { ...withoutEngine(props.postgres), monitoringNamespace: props.monitoringNamespace });
     this.redis = new RedisCluster(this, 'Redis', { ...props.redis, monitoringNamespace: props.monitoringNamespace });
     this.databasePoolSize = this.postgres.poolSizeFor(clients);
     this.appSettings = {
@@ -81,10 +88,9 @@ export class DataTier extends Construct {
       DATABASE_PORT: String(this.postgres.port),
       DATABASE_NAME: this.postgres.database,
     };
-
     if (props.backup) {
       const { storage, applicationSources, ...schedule } = props.backup;
-      this.databaseBackup = new DatabaseBackup(this, 'DatabaseBackup', { ...schedule, postgres: this.postgres, storage });
+      this.databaseBackup = this.buildDatabaseBackup(storage, schedule);
       if (applicationSources && applicationSources.length > 0) {
         this.applicationBackup = new ApplicationBackup(this, 'ApplicationBackup', { storage, sources: applicationSources });
       }
@@ -92,7 +98,31 @@ export class DataTier extends Construct {
         databaseBackup: this.databaseBackup,
         applicationBackup: this.applicationBackup,
         redis: this.redis,
+        cloudNativePg: this.cloudNativePg,
       });
     }
   }
+
+  private buildCloudNativePg(props: DataTierProps): CloudNativePgCluster {
+    return new CloudNativePgCluster(this, 'Postgres', {
+      ...props.postgres,
+      backupStorage: props.backup?.storage,
+      monitoringNamespace: props.monitoringNamespace,
+    });
+  }
+
+  private buildDatabaseBackup(storage: BackupStorage, schedule: DatabaseBackupOptions): DatabaseBackup {
+    return new DatabaseBackup(this, 'DatabaseBackup', {
+      // WAL archiving keeps CloudNativePG's recovery point; the nightly logical dump stays as the guide's full backup.
+      frequentDumps: !this.cloudNativePg,
+      ...schedule,
+      postgres: this.postgres,
+      storage,
+    });
+  }
+}
+
+function withoutEngine(options: PostgresOptions | undefined): PostgresClusterOptions {
+  const { engine, ...rest } = options ?? {};
+  return rest;
 }

@@ -722,8 +722,8 @@ function readme(controllerConfig: { [key: string]: string }, entries: ServiceEnt
   ].join('\n');
 }
 
-/** Template twin of `PostgresCluster.poolSizeFor` over the database clients' replica maxima. */
-function poolSizeHelper(available: number, poolSize: number, services: ChartService[]): string {
+/** Template twin of `ConnectionBudget.poolSizeFor` over the database clients' replica maxima. */
+function poolSizeHelper(maxClientConnections: number, poolSize: number, services: ChartService[]): string {
   const clients = services.filter(s => s.databaseClient).map(s => {
     const v = (k: string) => V(`${s.valuesPath}${k}`, '$v');
     return `(ternary ${v('autoscaling.maxReplicas')} ${v('replicaCount')} ${v('autoscaling.enabled')})`;
@@ -734,9 +734,8 @@ function poolSizeHelper(available: number, poolSize: number, services: ChartServ
     '{{- define "rauli-vision.databasePoolSize" -}}',
     '{{- $v := .Values -}}',
     `{{- $clients := add ${clients.join(' ')} -}}`,
-    `{{- $share := div ${available} $clients -}}`,
-    `{{- if lt $share 1 }}{{ fail (printf "%d database client replicas at most do not fit in PostgreSQL's ${available} usable connections" $clients) }}{{ end -}}`,
-    `{{- min ${poolSize} $share -}}`,
+    `{{- if gt (mul $clients ${poolSize}) ${maxClientConnections} }}{{ fail (printf "%d database client replicas at most with pools of ${poolSize} do not fit in one PgBouncer's ${maxClientConnections} client connections" $clients) }}{{ end -}}`,
+    `{{- ${poolSize} -}}`,
     '{{- end -}}',
     '',
   ].join('\n');
@@ -791,7 +790,7 @@ export function generateChart(options: GenerateOptions): string[] {
   write('values.schema.json', JSON.stringify(valuesSchema(entries), undefined, 2) + '\n');
   for (const env of Environments.NAMES.filter(e => e !== 'production')) write(`values-${env}.yaml`, valuesYaml(env, entries));
   write('.helmignore', '.git/\n*.swp\n*.bak\n*.tmp\n');
-  write(path.join('templates', '_helpers.tpl'), HELPERS + poolSizeHelper(postgres.maxConnections - postgres.reservedConnections, postgres.poolSize, chartServices(entries)));
+  write(path.join('templates', '_helpers.tpl'), HELPERS + poolSizeHelper(postgres.budget.maxClientConnections, postgres.poolSize, chartServices(entries)));
   for (const t of templates) {
     const body = emitDocument(t.doc);
     const left = [...Object.values(S), 'sentinel'].filter(x => body.includes(x));

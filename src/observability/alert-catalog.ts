@@ -1,4 +1,4 @@
-import { CostConventions, MetricNames, Slo } from '../conventions';
+import { BackupConventions, CostConventions, MetricNames, Slo } from '../conventions';
 import { ExporterMetrics } from './exporter-metrics';
 import { errorRatio, LATENCY_QUANTILE, latencyQuantile, monthlyRequestCost, SERVICE_LABEL, selector, slowRatio } from './promql';
 import { BUDGET_CATEGORY, CATEGORY_LABEL } from './support-levels';
@@ -163,6 +163,11 @@ export function httpAlerts(c: AlertContext): AlertDef[] {
 }
 
 /** PostgreSQL and Redis, from their exporter sidecars. */
+// Twice the RPO that archive_timeout keeps while there are writes.
+const WAL_ARCHIVE_MAX_AGE_SECONDS = 2 * BackupConventions.WAL_RPO_MINUTES * 60;
+// The nightly base backup (BackupConventions.DATABASE_SCHEDULE) plus an hour to finish.
+const BASE_BACKUP_MAX_AGE_SECONDS = 25 * 3600;
+
 export function dataAlerts(c: AlertContext): AlertDef[] {
   const ns = c.ns;
   return [
@@ -189,6 +194,58 @@ export function dataAlerts(c: AlertContext): AlertDef[] {
       level: 2,
       summary: 'PostgreSQL standby {{ $labels.instance }} is lagging',
       description: `The standby in {{ $labels.pod }} is {{ $value | humanizeDuration }} behind the primary (threshold ${c.replicationLagSeconds}s); a failover now would lose that much data.`,
+    },
+    // CloudNativePG's instances export their own metrics (the operator's default queries), scraped through its PodMonitor.
+    {
+      alert: 'DatabaseConnectionsHigh',
+      expr: `sum by (namespace, pod) (${selector(ExporterMetrics.CNPG_BACKENDS, ...ns)})\n/\nmax by (namespace, pod) (${selector(ExporterMetrics.CNPG_SETTING, ...ns, 'name="max_connections"')})\n> ${Slo.DATABASE_CONNECTIONS_HIGH}`,
+      for: '5m',
+      level: 2,
+      labels: { engine: 'cloudnative-pg' },
+      summary: 'PostgreSQL {{ $labels.pod }} is running out of connections',
+      description: `{{ $value | humanizePercentage }} of max_connections are in use on {{ $labels.pod }} (threshold ${pct(Slo.DATABASE_CONNECTIONS_HIGH)}): check the poolers' server pool sizes.`,
+    },
+    {
+      alert: 'PostgresReplicationLag',
+      expr: `${selector(ExporterMetrics.CNPG_REPLICATION_LAG, ...ns)} > ${c.replicationLagSeconds}`,
+      for: '5m',
+      level: 2,
+      labels: { engine: 'cloudnative-pg' },
+      summary: 'PostgreSQL standby {{ $labels.pod }} is lagging',
+      description: `The standby {{ $labels.pod }} is {{ $value | humanizeDuration }} behind the primary (threshold ${c.replicationLagSeconds}s); a failover now would lose that much data.`,
+    },
+    {
+      alert: 'PostgresWalArchivingFailing',
+      expr: [
+        `${selector(ExporterMetrics.CNPG_LAST_FAILED_TIME, ...ns)}`,
+        '> on (namespace, pod)',
+        `${selector(ExporterMetrics.CNPG_LAST_ARCHIVED_TIME, ...ns)}`,
+      ].join('\n'),
+      for: '5m',
+      level: 3,
+      summary: 'WAL archiving of {{ $labels.pod }} is failing',
+      description: `The newest WAL archive attempt of {{ $labels.pod }} failed and none has succeeded since: the ${BackupConventions.WAL_RPO_MINUTES}-minute RPO no longer holds, and the WAL volume fills up.`,
+    },
+    {
+      alert: 'PostgresWalArchiveTooOld',
+      // Only the primary archives; a standby's counter stands still.
+      expr: [
+        `${selector(ExporterMetrics.CNPG_SECONDS_SINCE_LAST_ARCHIVAL, ...ns)} > ${WAL_ARCHIVE_MAX_AGE_SECONDS}`,
+        'and on (namespace, pod)',
+        `${selector(ExporterMetrics.CNPG_IN_RECOVERY, ...ns)} == 0`,
+      ].join('\n'),
+      for: '5m',
+      level: 2,
+      summary: 'No WAL archived from {{ $labels.pod }} recently',
+      description: `The primary {{ $labels.pod }} last archived a WAL segment {{ $value | humanizeDuration }} ago (threshold ${humanizeSeconds(WAL_ARCHIVE_MAX_AGE_SECONDS)}, twice the ${BackupConventions.WAL_RPO_MINUTES}-minute RPO that archive_timeout keeps while there are writes).`,
+    },
+    {
+      alert: 'PostgresBaseBackupTooOld',
+      expr: `time() - max by (namespace, pod) (${selector(ExporterMetrics.BARMAN_LAST_AVAILABLE_BACKUP, ...ns)}) > ${BASE_BACKUP_MAX_AGE_SECONDS}`,
+      for: '10m',
+      level: 3,
+      summary: 'The newest base backup seen by {{ $labels.pod }} is too old',
+      description: `The newest base backup in the object store is {{ $value | humanizeDuration }} old (allowed ${humanizeSeconds(BASE_BACKUP_MAX_AGE_SECONDS)}: the nightly ScheduledBackup plus an hour): recovery replays ever more WAL and retention may remove the last one.`,
     },
     {
       alert: 'RedisDown',

@@ -23,6 +23,30 @@ export class ExporterMetrics {
   /** postgres_exporter: transactions committed per database. */
   public static readonly PG_COMMITS_TOTAL = 'pg_stat_database_xact_commit';
 
+  /**
+   * CloudNativePG instance manager (`cnpg-default-monitoring` queries): backends
+   * per `datname`, `usename`, `application_name`, `state`.
+   */
+  public static readonly CNPG_BACKENDS = 'cnpg_backends_total';
+  /** CloudNativePG: a server setting's value (label `name`, e.g. `max_connections`). */
+  public static readonly CNPG_SETTING = 'cnpg_pg_settings_setting';
+  /** CloudNativePG: seconds a standby's replay is behind (0 on the primary). */
+  public static readonly CNPG_REPLICATION_LAG = 'cnpg_pg_replication_lag';
+  /** CloudNativePG: 1 on a standby (in recovery), 0 on the primary. */
+  public static readonly CNPG_IN_RECOVERY = 'cnpg_pg_replication_in_recovery';
+  /** CloudNativePG: seconds since the last WAL segment was archived. */
+  public static readonly CNPG_SECONDS_SINCE_LAST_ARCHIVAL = 'cnpg_pg_stat_archiver_seconds_since_last_archival';
+  /** CloudNativePG: unix time of the last successful WAL archival. */
+  public static readonly CNPG_LAST_ARCHIVED_TIME = 'cnpg_pg_stat_archiver_last_archived_time';
+  /** CloudNativePG: unix time of the last failed WAL archival. */
+  public static readonly CNPG_LAST_FAILED_TIME = 'cnpg_pg_stat_archiver_last_failed_time';
+  /**
+   * Barman Cloud plugin (exported through the instance manager): unix time of
+   * the newest available base backup. The operator's ConfigMap has no backup
+   * query: the plugin's metric replaced the in-core `cnpg_collector_*` one.
+   */
+  public static readonly BARMAN_LAST_AVAILABLE_BACKUP = 'barman_cloud_cloudnative_pg_io_last_available_backup_timestamp';
+
   /** redis_exporter: 1 when the exporter reached Redis. */
   public static readonly REDIS_UP = 'redis_up';
   /** redis_exporter: `cluster_state` from CLUSTER INFO (1 = ok). */

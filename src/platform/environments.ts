@@ -1,6 +1,7 @@
 import { validateOneOf } from '../core/validate';
 import { DatabaseBackupOptions } from '../data/backup/database-backup';
-import { PostgresClusterOptions } from '../data/postgres/postgres-cluster';
+import { PostgresOptions } from '../data/postgres/postgres-cluster';
+import { PostgresEngine } from '../data/postgres/postgres-engine';
 import { RedisClusterOptions } from '../data/redis/redis-cluster';
 import { LoggingPresets, LoggingSizing } from '../logging/logging-sizing';
 import { LimitRangeSettings, ResourceQuotaSettings, SEED_LIMIT_RANGE } from '../namespace/platform-namespace';
@@ -22,8 +23,8 @@ export interface EnvironmentPreset {
   readonly limitRange: LimitRangeSettings;
   /** Namespace totals, sized for the autoscalers' maximum. */
   readonly quota: ResourceQuotaSettings;
-  /** PostgreSQL: instances (primary + replicas), storage, resources. */
-  readonly postgres: PostgresClusterOptions;
+  /** PostgreSQL: engine, instances (primary + replicas), storage, resources. */
+  readonly postgres: PostgresOptions;
   /** Redis Cluster: masters, replicas per master, storage. */
   readonly redis: RedisClusterOptions;
   /** Database backup schedules (the bucket is given per deployment). */
@@ -46,7 +47,7 @@ const PRESETS: { [name: string]: EnvironmentPreset } = {
     backendPython: { replicas: 1 },
     limitRange: SEED_LIMIT_RANGE,
     quota: { requestsCpu: '4', requestsMemory: '8Gi', limitsCpu: '8', limitsMemory: '16Gi', pods: 30, persistentVolumeClaims: 10, requestsStorage: '50Gi' },
-    postgres: { instances: 1, storageSize: '5Gi' },
+    postgres: { engine: PostgresEngine.statefulSet(), instances: 1, storageSize: '5Gi' },
     redis: { masters: 3, replicasPerMaster: 0, storageSize: '1Gi', resources: DEV_REDIS },
     backup: {},
     logging: LoggingPresets.DEV,
@@ -60,7 +61,7 @@ const PRESETS: { [name: string]: EnvironmentPreset } = {
     limitRange: SEED_LIMIT_RANGE,
     quota: { requestsCpu: '8', requestsMemory: '16Gi', limitsCpu: '16', limitsMemory: '32Gi', pods: 60, persistentVolumeClaims: 20, requestsStorage: '200Gi' },
     // Same topology as production for PostgreSQL (replication is exercised before release), smaller volumes.
-    postgres: { instances: 2, storageSize: '20Gi' },
+    postgres: { engine: PostgresEngine.cloudNativePg(), instances: 2, storageSize: '20Gi' },
     redis: { masters: 3, replicasPerMaster: 0, storageSize: '2Gi' },
     backup: {},
     logging: LoggingPresets.STAGING,
@@ -82,7 +83,8 @@ const PRESETS: { [name: string]: EnvironmentPreset } = {
     // 50 Go pods at their limits alone take 25 CPU / 25Gi.
     quota: { requestsCpu: '24', requestsMemory: '48Gi', limitsCpu: '48', limitsMemory: '96Gi', pods: 150, persistentVolumeClaims: 40, requestsStorage: '1Ti' },
     // The seed: PostgreSQL primary + 1 replica, Redis Cluster of 3 masters (+1 replica each here).
-    postgres: { instances: 2, storageSize: '50Gi' },
+    // CloudNativePG: automatic failover, WAL archiving (RPO 5 min), PgBouncer poolers.
+    postgres: { engine: PostgresEngine.cloudNativePg(), instances: 2, storageSize: '50Gi' },
     redis: { masters: 3, replicasPerMaster: 1, storageSize: '5Gi' },
     backup: {},
     logging: LoggingPresets.PRODUCTION,

@@ -7,7 +7,7 @@ import { DataStore, PlatformImages, ServiceCatalog, ServiceEntry, ServiceRouteKi
 import { deepMerge } from '../core/merge';
 import { PropValidationError, validateDnsLabel, validateDnsSubdomain } from '../core/validate';
 import { DataTier, DataTierBackupOptions } from '../data/data-tier';
-import { PostgresClusterOptions } from '../data/postgres/postgres-cluster';
+import { PostgresOptions } from '../data/postgres/postgres-cluster';
 import { RedisClusterOptions } from '../data/redis/redis-cluster';
 import { ClientTrust, Edge, EdgeOptions, EdgeRateLimit, EdgeRoute } from '../edge';
 import { EDGE_DEFAULTS } from '../edge/private/routing';
@@ -84,7 +84,7 @@ export interface RauliVisionChartProps extends ChartProps {
    * Overrides of the PostgreSQL preset, deep-merged.
    * @default - the preset
    */
-  readonly database?: PostgresClusterOptions;
+  readonly database?: PostgresOptions;
   /**
    * Overrides of the Redis Cluster preset, deep-merged.
    * @default - the preset
@@ -194,7 +194,7 @@ export class RauliVisionChart extends Chart {
   }
 
   private addDataTier(props: RauliVisionChartProps, sizing: Map<string, HttpServiceSettings>): DataTier {
-    // The pools of every database client replica at the autoscalers' maximum must fit in max_connections.
+    // The pools of every database client replica at the autoscalers' maximum must fit in the engine's ConnectionBudget.
     const databaseClients = this.catalog.entries.filter(e => (e.reaches?.stores ?? []).includes(DataStore.POSTGRES))
       .reduce((n, e) => n + ServiceCatalog.maxReplicas(sizing.get(e.name)!), 0);
     return new DataTier(this, 'Data', {
@@ -327,7 +327,8 @@ export class RauliVisionChart extends Chart {
         path: e.metrics?.path,
         interval: e.metrics?.scrapeInterval,
       })),
-      ...Monitoring.dataTierTargets(props.exporterScrapeInterval),
+      // CloudNativePG's instances are scraped through its PodMonitors, not an exporter Service.
+      ...Monitoring.dataTierTargets(props.exporterScrapeInterval).filter(t => !(this.data.cloudNativePg && t.name === `${Components.POSTGRES}-exporter`)),
     ];
     return new Monitoring(this, 'Monitoring', {
       ...props,

@@ -41,7 +41,7 @@ describe('the whole data tier', () => {
     const workloads = docs.filter(d => WORKLOADS.includes(d.kind));
     expect(workloads.map(w => `${w.kind}/${w.metadata.name}`).sort()).toEqual([
       'CronJob/application-backup', 'CronJob/postgres-backup-daily', 'CronJob/postgres-backup-frequent',
-      'Job/postgres-restore', 'Job/redis-bootstrap', 'StatefulSet/postgres-primary', 'StatefulSet/postgres-replica', 'StatefulSet/redis',
+      'Deployment/postgres-pooler-ro', 'Deployment/postgres-pooler-rw', 'Job/postgres-restore', 'Job/redis-bootstrap', 'StatefulSet/postgres-primary', 'StatefulSet/postgres-replica', 'StatefulSet/redis',
     ]);
     for (const w of workloads) {
       const labels = podMetaOf(w).labels;
@@ -81,8 +81,10 @@ describe('PostgresCluster', () => {
     expect(find(docs, 'Service', 'postgres-ro').spec.selector['rauli-vision.com/role']).toBe('replica');
     expect(find(docs, 'Service', 'postgres-headless').spec.clusterIP).toBe('None');
     expect(find(docs, 'PodDisruptionBudget', 'postgres').spec.maxUnavailable).toBe(1);
-    expect(pg!.readWriteHost).toBe('postgres-rw.rauli-vision-test.svc.cluster.local');
-    expect(pg!.readOnlyHost).toBe('postgres-ro.rauli-vision-test.svc.cluster.local');
+    // The applications' hosts are the poolers; the servers' Services stay for the poolers and the backup jobs.
+    expect(pg!.readWriteHost).toBe('postgres-pooler-rw.rauli-vision-test.svc.cluster.local');
+    expect(pg!.readOnlyHost).toBe('postgres-pooler-ro.rauli-vision-test.svc.cluster.local');
+    expect(pg!.primaryHost).toBe('postgres-rw.rauli-vision-test.svc.cluster.local');
     const replica = container(replicas.spec.template.spec, 'postgres');
     expect(replica.command).toEqual(['bash', '/scripts/start-replica.sh']);
     expect(envValue(replica, 'PRIMARY_HOST')).toBe('postgres-rw');
@@ -96,9 +98,12 @@ describe('PostgresCluster', () => {
     expect(args).toContain('shared_buffers=128MB');
     expect(pg!.maxConnections).toBe(RuntimeDefaults.DATABASE_MAX_CONNECTIONS);
     expect(pg!.poolSizeFor(2)).toBe(RuntimeDefaults.DATABASE_POOL_SIZE);
-    // 10 replicas share 100 - 6 reserved connections: 9 each, not the seed's 20 (which would need 200).
-    expect(pg!.poolSizeFor(10)).toBe(9);
-    expect(() => pg!.poolSizeFor(95)).toThrow(/Invalid maxReplicas: 95/);
+    // Through PgBouncer every replica keeps the seed's 20, up to one PgBouncer's 2000 clients (100 replicas);
+    // the 2 PgBouncers open at most (100 - 6) / 2 = 47 server connections each.
+    expect(pg!.poolSizeFor(100)).toBe(20);
+    expect(() => pg!.poolSizeFor(101)).toThrow(/Invalid maxReplicas: 101/);
+    expect(pg!.budget.serverPoolSize).toBe(47);
+    expect(find(docs, 'ConfigMap', 'postgres-pooler-rw-config').data['pgbouncer.ini']).toContain('max_db_connections = 47');
     const replicaArgs: string[] = container(find(docs, 'StatefulSet', 'postgres-replica').spec.template.spec, 'postgres').args;
     expect(replicaArgs).toEqual(args);
   });
@@ -115,8 +120,12 @@ describe('PostgresCluster', () => {
     const { docs } = fullStack();
     const np = find(docs, 'NetworkPolicy', 'postgres');
     const [clients, peers, monitoring] = np.spec.ingress;
-    const admitted = clients.from[0].podSelector.matchExpressions[0].values;
-    expect(admitted.sort()).toEqual([Components.BACKEND_GO, Components.BACKEND_PYTHON, Components.BACKUP].sort());
+    // The applications reach only the poolers; the poolers and the backup jobs reach the servers.
+    expect(clients.from.map((f: any) => f.podSelector.matchLabels['app.kubernetes.io/instance'] ?? f.podSelector.matchLabels[Components.LABEL]))
+      .toEqual(['postgres-pooler-rw', 'postgres-pooler-ro', Components.BACKUP]);
+    const poolerNp = find(docs, 'NetworkPolicy', 'postgres-pooler-rw');
+    expect(poolerNp.spec.ingress[0].from[0].podSelector.matchExpressions[0].values.sort())
+      .toEqual([Components.BACKEND_GO, Components.BACKEND_PYTHON].sort());
     expect(clients.ports).toEqual([{ protocol: 'TCP', port: DataConventions.POSTGRES_PORT }]);
     expect(peers.from[0].podSelector.matchLabels).toEqual({ [Components.LABEL]: Components.POSTGRES, 'app.kubernetes.io/instance': 'postgres' });
     expect(monitoring.from[0].namespaceSelector.matchLabels).toEqual({ 'kubernetes.io/metadata.name': 'monitoring' });

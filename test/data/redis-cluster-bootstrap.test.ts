@@ -10,13 +10,16 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Cluster } from 'ioredis';
 import { container, envValue, removeTempDirs, run, RunResult, scriptsFromConfigMaps, synth, tempDir } from './support';
-import { RedisCluster } from '../../src/data';
+import { RedisCluster, RedisServer } from '../../src/data';
 
 const PORTS = [7300, 7301, 7302, 7303, 7304, 7305];
 const busPort = (port: number) => port + 10;
 const PASSWORD = 'test-cluster-password';
 
-const docs = synth(chart => new RedisCluster(chart, 'Redis', { masters: 3, replicasPerMaster: 1 }));
+// Valkey where it is installed, else Redis 7: the manifests differ only in the binaries' names.
+const hasValkey = run('sh', ['-c', 'command -v valkey-server']).status === 0;
+const server = hasValkey ? RedisServer.valkey8() : RedisServer.redis7();
+const docs = synth(chart => new RedisCluster(chart, 'Redis', { masters: 3, replicasPerMaster: 1, server }));
 const job = docs.find(d => d.kind === 'Job' && d.metadata.name === 'redis-bootstrap').spec.template.spec;
 const scripts = scriptsFromConfigMaps(docs, 'redis-config');
 const bootstrap = container(job, 'bootstrap');
@@ -28,7 +31,7 @@ function startNode(port: number, wipe = false): Promise<void> {
   const dir = path.join(dataRoot, String(port));
   if (wipe) fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
-  const proc = spawn('redis-server', [
+  const proc = spawn(server.serverBinary, [
     '--port', String(port), '--cluster-enabled', 'yes', '--cluster-port', String(busPort(port)),
     '--cluster-config-file', path.join(dir, 'nodes.conf'), '--cluster-node-timeout', '2000',
     '--dir', dir, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',

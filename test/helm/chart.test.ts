@@ -108,7 +108,7 @@ describe('helm template with the default values equals the constructs', () => {
         if (Object.keys(copy.metadata.annotations).length === 0) delete copy.metadata.annotations;
       }
       for (const c of copy.spec?.template?.spec?.containers ?? []) {
-        if (fromHelm) c.env = c.env.filter((e: Doc) => e.name !== 'PORT');
+        if (fromHelm && c.env) c.env = c.env.filter((e: Doc) => e.name !== 'PORT');
         if (c.env?.length === 0) delete c.env;
       }
       return copy;
@@ -419,7 +419,9 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
     check: d => {
       // The value sets the data-tier exporters' interval; each service keeps its catalog's own.
       const interval = (name: string) => get(d, 'ServiceMonitor', `rauli-vision-${name}`).spec.endpoints[0].interval;
-      expect(['postgres-exporter', 'redis-exporter', ...APPS].map(interval)).toEqual(['20s', '20s', '30s', '15s', '15s']);
+      expect(['redis-exporter', ...APPS].map(interval)).toEqual(['20s', '30s', '15s', '15s']);
+      // CloudNativePG's instances are scraped through PodMonitors, not a postgres-exporter ServiceMonitor.
+      expect(d.some(x => x.kind === 'ServiceMonitor' && x.metadata.name === 'rauli-vision-postgres-exporter')).toBe(false);
     },
   },
   {
@@ -500,13 +502,14 @@ test('an all-digit commit sha is a valid image tag', () => {
   expect(container(render('image.tag=1234567'), 'backend-go').image).toBe('ghcr.io/rauli-vision/backend:1234567');
 });
 
-test('refuses autoscaling maxima whose connection pools cannot fit in PostgreSQL', () => {
+test('refuses autoscaling maxima whose pools one PgBouncer cannot accept', () => {
   const pg = productionPostgres();
-  const usable = pg.maxConnections - pg.reservedConnections;
-  expect(() => pg.poolSizeFor(usable + 1)).toThrow();
-  // usable - 1 Go replicas plus the 2 Python replicas.
-  expect(() => render(`services.backend-go.autoscaling.maxReplicas=${usable - 1}`))
-    .toThrow(new RegExp(`${usable + 1} database client replicas at most do not fit in PostgreSQL's ${usable} usable connections`));
+  const fit = Math.floor(pg.budget.maxClientConnections / pg.poolSize);
+  expect(pg.poolSizeFor(fit)).toBe(pg.poolSize);
+  expect(() => pg.poolSizeFor(fit + 1)).toThrow(/maxReplicas/);
+  // fit - 1 Go replicas plus the 2 Python replicas.
+  expect(() => render(`services.backend-go.autoscaling.maxReplicas=${fit - 1}`))
+    .toThrow(new RegExp(`${fit + 1} database client replicas at most with pools of ${pg.poolSize} do not fit in one PgBouncer's ${pg.budget.maxClientConnections} client connections`));
 });
 
 describe('helm template --set', () => {

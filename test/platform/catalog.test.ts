@@ -74,7 +74,8 @@ describe('a fourth service takes one entry', () => {
 
   test('the data stores admit it only where it declared them', () => {
     const clients = (name: string) => policy(name).ingress[0].from[0].podSelector.matchExpressions[0].values;
-    expect(clients('postgres')).toContain('reports');
+    // Production runs CloudNativePG: the applications reach PostgreSQL through its poolers.
+    expect(clients('postgres-poolers')).toContain('reports');
     expect(clients('redis')).not.toContain('reports');
   });
 
@@ -82,7 +83,10 @@ describe('a fourth service takes one entry', () => {
     const pool = get(docs, 'ConfigMap', 'rauli-vision-config').data.DATABASE_POOL_SIZE;
     // 50 Go + 2 Python + 6 reports replicas at most.
     expect(pool).toBe(String(chart.data.postgres.poolSizeFor(58)));
-    expect(pool).not.toBe(String(chart.data.postgres.poolSizeFor(52)));
+    // One PgBouncer must accept every replica's pool: the reports replicas count against it.
+    const fit = Math.floor(chart.data.postgres.budget.maxClientConnections / chart.data.postgres.poolSize);
+    const over = { ...REPORTS, sizing: { production: { replicas: 2, autoscaling: { minReplicas: 2, maxReplicas: fit - 52 + 1 } } } };
+    expect(() => chartWith({ services: [...ServiceCatalog.defaults(IMAGES), over] })).toThrow(/maxReplicas/);
   });
 
   test('a ServiceMonitor at its interval, and the alerts watch it', () => {
@@ -135,12 +139,14 @@ describe('a fourth service takes one entry', () => {
       const resized = render('services.reports.autoscaling.maxReplicas=12');
       expect(get(resized, 'HorizontalPodAutoscaler', 'reports').spec.maxReplicas).toBe(12);
       // The template's connection budget counts the entry too: with 50 Go and 2 Python replicas
-      // at most, the usable connections are gone once the reports service may run one replica more.
+      // at most, one PgBouncer's client connections are gone once the reports service may run one replica more.
       const pg = new RauliVisionChart(Testing.app(), 'helm', { environment: 'production', services: WITH_REPORTS }).data.postgres;
-      const usable = pg.maxConnections - pg.reservedConnections;
-      const room = usable - 52;
-      expect(get(render(`services.reports.autoscaling.maxReplicas=${room}`), 'ConfigMap', 'rauli-vision-config').data.DATABASE_POOL_SIZE).toBe('1');
-      expect(() => render(`services.reports.autoscaling.maxReplicas=${room + 1}`)).toThrow(new RegExp(`${usable + 1} database client replicas at most do not fit`));
+      const fit = Math.floor(pg.budget.maxClientConnections / pg.poolSize);
+      const room = fit - 52;
+      expect(get(render(`services.reports.autoscaling.maxReplicas=${room}`), 'ConfigMap', 'rauli-vision-config').data.DATABASE_POOL_SIZE)
+        .toBe(String(pg.poolSizeFor(52 + room)));
+      expect(() => pg.poolSizeFor(52 + room + 1)).toThrow(/maxReplicas/);
+      expect(() => render(`services.reports.autoscaling.maxReplicas=${room + 1}`)).toThrow(new RegExp(`${fit + 1} database client replicas at most with pools of ${pg.poolSize} do not fit`));
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -167,7 +173,8 @@ describe('overrides deep-merge into presets', () => {
   });
 
   test('database: { resources: { memoryLimit } } keeps the other resource fields', () => {
-    const container = (docs: any[]) => get(docs, 'StatefulSet', 'postgres-primary').spec.template.spec.containers[0].resources;
+    // Production runs CloudNativePG: the resources are the Cluster's.
+    const container = (docs: any[]) => get(docs, 'Cluster', 'postgres').spec.resources;
     const preset = container(Testing.synth(new RauliVisionChart(Testing.app(), 'a', { environment: 'production', images: IMAGES })));
     const docs = Testing.synth(new RauliVisionChart(Testing.app(), 'b', { environment: 'production', images: IMAGES, database: { resources: { memoryLimit: '2Gi' } } }));
     expect(container(docs)).toEqual({ ...preset, limits: { ...preset.limits, memory: '2Gi' } });

@@ -81,12 +81,12 @@ test('HTTP services: restricted security context, probes on the Koa paths, named
 
 test('configuration: plain settings in a ConfigMap, credentials only as Secret references', () => {
   const cm = get(docsOf.production, 'ConfigMap', 'rauli-vision-config');
-  // The pool is max_connections' fair share: (100 - 6 reserved) / 52 backend replicas at the autoscalers' maximum
-  // (the seed's 20 per replica would need 1040 connections). Dev's single replica keeps the seed's 20.
-  expect(cm.data).toMatchObject({ DATABASE_POOL_SIZE: '1', DATABASE_MAX_CONNECTIONS: '100', RATE_LIMIT_REQUESTS: '100', RATE_LIMIT_WINDOW: '1m', METRICS_PORT: '9090', LOG_FORMAT: 'json' });
+  // The guide's 20 per replica: the 52 backend replicas at the autoscalers' maximum open 1040 client
+  // connections to PgBouncer, which keeps PostgreSQL within max_connections.
+  expect(cm.data).toMatchObject({ DATABASE_POOL_SIZE: '20', DATABASE_MAX_CONNECTIONS: '100', RATE_LIMIT_REQUESTS: '100', RATE_LIMIT_WINDOW: '1m', METRICS_PORT: '9090', LOG_FORMAT: 'json' });
   expect(get(docsOf.dev, 'ConfigMap', 'rauli-vision-config').data.DATABASE_POOL_SIZE).toBe('20');
   expect(cm.data.REDIS_CLUSTER_NODES.split(',')).toHaveLength(6);
-  expect(cm.data.DATABASE_HOST).toBe('postgres-rw.rauli-vision-production.svc.cluster.local');
+  expect(cm.data.DATABASE_HOST).toBe('postgres-pooler-rw.rauli-vision-production.svc.cluster.local');
   for (const secret of ['DATABASE_URL', 'JWT_SECRET', 'REDIS_PASSWORD']) expect(cm.data[secret]).toBeUndefined();
   expect(docsOf.production.some(d => d.kind === 'Secret' && (d.data || d.stringData))).toBe(false);
   const env = get(docsOf.production, 'Deployment', 'backend-go').spec.template.spec.containers[0].env;
@@ -122,7 +122,9 @@ test('network policies: default deny, then only the architecture\'s flows', () =
   expect(peers(byName['backend-python-egress'].egress)).toEqual(['postgres 5432', 'redis 6379']);
   // The data tier admits exactly the services that declare it.
   const clients = (name: string) => byName[name].ingress[0].from[0].podSelector.matchExpressions[0].values;
-  expect(clients('postgres')).toEqual(['backend-go', 'backend-python', 'backup']);
+  // Production runs CloudNativePG: applications come through the poolers, only the backup jobs reach the instances.
+  expect(clients('postgres-poolers')).toEqual(['backend-go', 'backend-python']);
+  expect(byName.postgres.ingress[0].from.map((p: any) => p.podSelector.matchLabels['app.kubernetes.io/component']).filter(Boolean)).toEqual(['backup']);
   expect(clients('redis')).toEqual(['backend-go', 'backend-python']);
   expect(byName['allow-edge-to-acme-solver']).toEqual({
     podSelector: { matchLabels: { 'acme.cert-manager.io/http01-solver': 'true' } },

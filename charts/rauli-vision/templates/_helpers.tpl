@@ -13,7 +13,6 @@
 {{- define "rauli-vision.databasePoolSize" -}}
 {{- $v := .Values -}}
 {{- $clients := add (ternary (index $v.services "backend-go").autoscaling.maxReplicas (index $v.services "backend-go").replicaCount (index $v.services "backend-go").autoscaling.enabled) (ternary (index $v.services "backend-python").autoscaling.maxReplicas (index $v.services "backend-python").replicaCount (index $v.services "backend-python").autoscaling.enabled) -}}
-{{- $share := div 94 $clients -}}
-{{- if lt $share 1 }}{{ fail (printf "%d database client replicas at most do not fit in PostgreSQL's 94 usable connections" $clients) }}{{ end -}}
-{{- min 20 $share -}}
+{{- if gt (mul $clients 20) 2000 }}{{ fail (printf "%d database client replicas at most with pools of 20 do not fit in one PgBouncer's 2000 client connections" $clients) }}{{ end -}}
+{{- 20 -}}
 {{- end -}}

@@ -6,6 +6,7 @@ export const BackupConventions = {
   "RTO_HOURS": 4,
   "RPO_HOURS": 1,
   "LOGS_PREFIX": "logs/",
+  "WAL_RPO_MINUTES": 5,
   "PREFIXES": [
     "database/",
     "wal/",

@@ -64,7 +64,8 @@ export const DataConventions = {
   "POSTGRES_EXPORTER_PORT": 9187,
   "REDIS_PORT": 6379,
   "REDIS_BUS_PORT": 16379,
-  "REDIS_EXPORTER_PORT": 9121
+  "REDIS_EXPORTER_PORT": 9121,
+  "PGBOUNCER_EXPORTER_PORT": 9127
 } as const;
 
 export const Components = {

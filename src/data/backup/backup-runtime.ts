@@ -6,7 +6,7 @@ import { validateDnsSubdomain, PropValidationError } from '../../core/validate';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../workload/security';
 import { Resources } from '../../workload/settings';
 import { dnsEgress, emptyDir, podLabels, readScript, resources, SCRIPTS_DIR, secretEnv, tcpPort } from '../internal';
-import { PostgresCluster } from '../postgres/postgres-cluster';
+import { IPostgresDatabase } from '../postgres/postgres-database';
 
 /** Keys of `BackupStorage.credentialsSecret`. */
 export const STORAGE_SECRET_KEYS = { accessKeyId: 'access-key-id', secretAccessKey: 'secret-access-key' };
@@ -41,12 +41,13 @@ export function validatePrefix(prop: string, prefix: string): string {
 }
 
 /** libpq settings of the cluster's superuser on the read-write Service. */
-export function postgresAdminEnv(postgres: PostgresCluster): k8s.EnvVar[] {
+export function postgresAdminEnv(postgres: IPostgresDatabase): k8s.EnvVar[] {
   return [
-    { name: 'PGHOST', value: postgres.readWriteHost },
+    // The primary itself: pg_dump and pg_restore hold session state a transaction-mode pooler would break.
+    { name: 'PGHOST', value: postgres.primaryHost },
     { name: 'PGPORT', value: String(postgres.port) },
-    { name: 'PGUSER', value: 'postgres' },
-    secretEnv('PGPASSWORD', postgres.credentialsSecretName, 'postgres-password'),
+    { name: 'PGUSER', value: postgres.adminUser },
+    secretEnv('PGPASSWORD', postgres.adminPassword.name, postgres.adminPassword.key),
   ];
 }
 

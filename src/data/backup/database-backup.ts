@@ -6,7 +6,7 @@ import { BackupConventions } from '../../conventions';
 import { validateCron, validateDnsLabel, validateInteger, validateOneOf, PropValidationError } from '../../core/validate';
 import { ResourceSettings } from '../../workload/settings';
 import { checkedImage, checkedResources, checkedStorage, DATA_UID, IMAGES, JOB_STEP_RESOURCES, validatePgIdentifier } from '../internal';
-import { PostgresCluster } from '../postgres/postgres-cluster';
+import { IPostgresDatabase } from '../postgres/postgres-database';
 
 /** The per-environment knobs of the database backups. */
 export interface DatabaseBackupOptions {
@@ -24,6 +24,12 @@ export interface DatabaseBackupOptions {
    */
   readonly frequentIntervalMinutes?: number;
   /**
+   * Run the frequent dumps. Off where WAL archiving keeps the recovery point
+   * (CloudNativePG): the nightly dump then is the only logical backup.
+   * @default true
+   */
+  readonly frequentDumps?: boolean;
+  /**
    * Scratch space a dump is written to before it is uploaded.
    * @default '10Gi'
    */
@@ -32,7 +38,7 @@ export interface DatabaseBackupOptions {
 
 export interface DatabaseBackupProps extends DatabaseBackupOptions {
   /** The cluster to back up: its read-write Service and credentials Secret. */
-  readonly postgres: PostgresCluster;
+  readonly postgres: IPostgresDatabase;
   /** Where the dumps go. */
   readonly storage: BackupStorage;
   /**
@@ -100,7 +106,16 @@ export class DatabaseBackup extends Construct {
   /** Where the dumps go. */
   public readonly storage: BackupStorage;
   /** The cluster backed up. */
-  public readonly postgres: PostgresCluster;
+  public readonly postgres: IPostgresDatabase;
+  /** Whether the frequent CronJob exists. */
+  public readonly frequentDumps: boolean;
+  /** Seconds a nightly dump is kept: `BackupConventions.RETENTION_DAYS`. */
+  public readonly dailyRetentionSeconds: number;
+  /**
+   * Seconds a frequent dump is kept: one day, until the nightly dumps cover
+   * it; older ones would only serve a recovery point no one asks for.
+   */
+  public readonly frequentRetentionSeconds: number;
   /** Databases dumped. */
   public readonly databases: string[];
 
@@ -136,6 +151,9 @@ export class DatabaseBackup extends Construct {
     this.frequentSchedule = `*/${interval} * * * *`;
     this.worstCaseDataLossMinutes = interval + frequentDeadlineMinutes;
     this.dailyCronJobName = `${name}-daily`;
+    this.frequentDumps = props.frequentDumps ?? true;
+    this.dailyRetentionSeconds = BackupConventions.RETENTION_DAYS * 86400;
+    this.frequentRetentionSeconds = 86400;
     this.frequentCronJobName = `${name}-frequent`;
 
     const runtime = new BackupRuntime(this, 'Runtime', {
@@ -147,7 +165,7 @@ export class DatabaseBackup extends Construct {
       egressTo: [{ selector: props.postgres.selector, port: props.postgres.port }],
     });
 
-    const cronJob = (cid: string, cronName: string, schedule: string, keyPrefix: string, deadlineSeconds: number) => {
+    const cronJob = (cid: string, cronName: string, schedule: string, keyPrefix: string, deadlineSeconds: number, retentionSeconds: number) => {
       const template = runtime.podTemplate(
         {
           name: 'dump',
@@ -160,13 +178,22 @@ export class DatabaseBackup extends Construct {
           ],
           resources: res,
         },
-        { name: 'upload', image: this.awsCliImage, args: ['upload'], env: runtime.storageEnv(), resources: res },
+        {
+          name: 'upload',
+          image: this.awsCliImage,
+          args: ['upload'],
+          // The upload step also deletes this prefix's dumps older than the retention, on every destination.
+          env: [...runtime.storageEnv(), { name: 'BACKUP_PREFIX', value: keyPrefix }, { name: 'RETENTION_SECONDS', value: String(retentionSeconds) }],
+          resources: res,
+        },
       );
       runtime.cronJob(cid, cronName, schedule, deadlineSeconds, template);
     };
-    cronJob('Daily', this.dailyCronJobName, this.schedule, this.dailyPrefix, 3 * 3600);
-    cronJob('Frequent', this.frequentCronJobName, this.frequentSchedule, this.frequentPrefix, frequentDeadlineMinutes * 60);
-    validateInteger('worstCaseDataLossMinutes', this.worstCaseDataLossMinutes, 1, rpoMinutes);
+    cronJob('Daily', this.dailyCronJobName, this.schedule, this.dailyPrefix, 3 * 3600, this.dailyRetentionSeconds);
+    if (this.frequentDumps) {
+      cronJob('Frequent', this.frequentCronJobName, this.frequentSchedule, this.frequentPrefix, frequentDeadlineMinutes * 60, this.frequentRetentionSeconds);
+      validateInteger('worstCaseDataLossMinutes', this.worstCaseDataLossMinutes, 1, rpoMinutes);
+    }
   }
 
   /**

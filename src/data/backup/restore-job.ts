@@ -6,7 +6,7 @@ import { BackupConventions } from '../../conventions';
 import { validateDnsLabel, PropValidationError } from '../../core/validate';
 import { ResourceSettings } from '../../workload/settings';
 import { checkedImage, checkedResources, checkedStorage, DATA_UID, IMAGES, JOB_STEP_RESOURCES, validatePgIdentifier } from '../internal';
-import { PostgresCluster } from '../postgres/postgres-cluster';
+import { IPostgresDatabase } from '../postgres/postgres-database';
 
 /** Which dump to restore, and how. */
 export interface RestoreJobOptions {
@@ -37,7 +37,7 @@ export interface RestoreJobOptions {
 
 export interface RestoreJobProps extends RestoreJobOptions {
   /** The cluster to restore into (its read-write Service and admin credentials). */
-  readonly postgres: PostgresCluster;
+  readonly postgres: IPostgresDatabase;
   /** Where the dump is. */
   readonly storage: BackupStorage;
   /**

@@ -1,6 +1,9 @@
 import * as crypto from 'crypto';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { PgBouncer } from './pgbouncer';
+import { ConnectionBudget, IPostgresDatabase, SecretKeyRef } from './postgres-database';
+import { PostgresEngine } from './postgres-engine';
 import { Components, DataConventions, RuntimeDefaults, ServiceConventions } from '../../conventions';
 import { parseQuantity, validateDnsLabel, validateDnsSubdomain, validateInteger, PropValidationError } from '../../core/validate';
 import { ResourceSettings, Resources } from '../../workload/settings';
@@ -44,10 +47,31 @@ export interface PostgresClusterOptions {
    */
   readonly poolSize?: number;
   /**
-   * Components whose pods may connect (replaces the default: list the backends too when adding a service) (the backup jobs always may).
+   * Components whose pods may connect through the poolers (replaces the default: list the backends too when adding a service).
    * @default [Components.BACKEND_GO, Components.BACKEND_PYTHON]
    */
   readonly clientComponents?: string[];
+  /**
+   * PgBouncer instances per pooler; PostgreSQL's `max_connections` minus the
+   * reserved connections is shared among them.
+   * @default 2
+   */
+  readonly poolerInstances?: number;
+  /**
+   * Client connections one PgBouncer instance accepts; one instance must take
+   * every replica's pool at the autoscalers' maximum.
+   * @default 2000
+   */
+  readonly poolerMaxClientConnections?: number;
+}
+
+/** PostgreSQL settings of an environment: the engine plus the knobs both engines share. */
+export interface PostgresOptions extends PostgresClusterOptions {
+  /**
+   * The engine.
+   * @default PostgresEngine.statefulSet()
+   */
+  readonly engine?: PostgresEngine;
 }
 
 export interface PostgresClusterProps extends PostgresClusterOptions {
@@ -121,27 +145,67 @@ const DATA_DIR = '/var/lib/postgresql/data';
 // A subdirectory: the volume's root may hold lost+found, which initdb refuses.
 const PGDATA = `${DATA_DIR}/pgdata`;
 
+/** PostgresCluster's props after validation, with the defaults filled in. */
+interface ResolvedProps {
+  readonly name: string;
+  readonly instances: number;
+  readonly storageSize: string;
+  readonly res: Resources;
+  readonly database: string;
+  readonly replicationUser: string;
+  readonly appUser: string;
+  readonly walKeepSize: string;
+  readonly clientComponents: string[];
+  readonly monitoringNamespace: string;
+  readonly image: string;
+  readonly exporterImage: string;
+  readonly secretName: string;
+  readonly namespace?: string;
+  readonly headless: string;
+  readonly selector: { [key: string]: string };
+  readonly maxConnections: number;
+  readonly props: PostgresClusterProps;
+}
+
 /**
- * PostgreSQL 15 with streaming replication: a primary StatefulSet and a read
- * replica StatefulSet (official `postgres` image; replicas clone the primary
- * with pg_basebackup and stream from it), read-write, read-only and headless
- * Services, a postgres_exporter sidecar on every instance, a
- * PodDisruptionBudget and a NetworkPolicy admitting only the backends, the
- * backup jobs, the instances themselves (replication) and Prometheus.
+ * The operator-free engine: PostgreSQL 15 with streaming replication, a
+ * primary StatefulSet and a read replica StatefulSet (official `postgres`
+ * image; replicas clone the primary with pg_basebackup and stream from it),
+ * read-write, read-only and headless Services, PgBouncer poolers in front of
+ * them (the applications' hosts), a postgres_exporter sidecar on every
+ * instance, a PodDisruptionBudget and a NetworkPolicy admitting only the
+ * poolers, the backup jobs, the instances themselves (replication) and
+ * Prometheus.
  *
  * Failover is manual and documented in docs/disaster-recovery.md: promote a
- * replica (`pg_ctl promote`), point the read-write Service at it.
+ * replica (`pg_ctl promote`), point the read-write Service at it. Use
+ * `CloudNativePgCluster` where the operator runs.
  */
-export class PostgresCluster extends Construct {
+export class PostgresCluster extends Construct implements IPostgresDatabase {
   /** Keys the credentials Secret holds. */
   public static readonly SECRET_KEYS = ['postgres-password', 'username', 'password', 'replication-password'];
 
   /** Base name of the objects. */
   public readonly name: string;
-  /** Host of the read-write Service (the primary). */
+  /** Host of the read-write pooler, which the applications connect to. */
   public readonly readWriteHost: string;
-  /** Host of the read-only Service (the replicas; the primary when there are none). */
+  /** Host of the read-only pooler (the read-write one when there are no replicas). */
   public readonly readOnlyHost: string;
+  /** Host of the primary's Service, without the pooler. */
+  public readonly primaryHost: string;
+  /** Superuser of the backup and restore jobs. */
+  public readonly adminUser = 'postgres';
+  /** The superuser's password. */
+  public readonly adminPassword: SecretKeyRef;
+  /** The connection budget the poolers enforce. */
+  public readonly budget: ConnectionBudget;
+  /** The read-write pooler. */
+  public readonly readWritePooler: PgBouncer;
+  /** The read-only pooler, when there are replicas. */
+  public readonly readOnlyPooler?: PgBouncer;
+
+  /** The checked props the builder methods read. */
+  private readonly cfg: ResolvedProps;
   /** Name of the read-write Service. */
   public readonly readWriteServiceName: string;
   /** Name of the read-only Service. */
@@ -188,11 +252,10 @@ export class PostgresCluster extends Construct {
     const namespace = namespaceOf(this, props.namespace);
     if (namespace !== undefined) validateDnsLabel('namespace', namespace);
 
-    // superuser_reserved_connections (3) + exporter (1) + backup and restore jobs (2).
-    const reserved = 6;
-    if (poolSize > maxConnections - reserved) {
-      throw new PropValidationError('poolSize', poolSize, `at most maxConnections - ${reserved} reserved connections (${maxConnections - reserved})`);
-    }
+    const reserved = ConnectionBudget.RESERVED;
+    this.budget = new ConnectionBudget(maxConnections, poolSize,
+      validateInteger('poolerInstances', props.poolerInstances ?? 2, 1, 10),
+      validateInteger('poolerMaxClientConnections', props.poolerMaxClientConnections ?? 2000, 1, 100000));
 
     this.name = name;
     this.instances = instances;
@@ -204,12 +267,46 @@ export class PostgresCluster extends Construct {
     this.credentialsSecretName = secretName;
     this.readWriteServiceName = `${name}-rw`;
     this.readOnlyServiceName = `${name}-ro`;
-    this.readWriteHost = serviceHost(this, this.readWriteServiceName, namespace);
-    this.readOnlyHost = serviceHost(this, this.readOnlyServiceName, namespace);
+    this.primaryHost = serviceHost(this, this.readWriteServiceName, namespace);
+    this.adminPassword = { name: secretName, key: 'postgres-password' };
     const headless = `${name}-headless`;
     const selector = instanceSelector(Components.POSTGRES, name);
     this.selector = selector;
 
+    this.cfg = {
+      name,
+      instances,
+      storageSize,
+      res,
+      database,
+      replicationUser,
+      appUser,
+      walKeepSize,
+      clientComponents,
+      monitoringNamespace,
+      image,
+      exporterImage,
+      secretName,
+      namespace,
+      headless,
+      selector,
+      maxConnections,
+      props,
+    };
+    if (props.generateCredentials) this.buildCredentials();
+    this.buildStatefulSets();
+    this.buildServices();
+    this.buildDisruptionBudget();
+    const poolers = this.buildPoolers();
+    this.readWritePooler = poolers.rw;
+    this.readOnlyPooler = poolers.ro;
+    this.readWriteHost = serviceHost(this, this.readWritePooler.name, namespace);
+    this.readOnlyHost = serviceHost(this, (this.readOnlyPooler ?? this.readWritePooler).name, namespace);
+    this.buildNetworkPolicy();
+  }
+
+  private buildCredentials(): void {
+    const { appUser, secretName, props } = this.cfg;
     if (props.generateCredentials) {
       const random = () => crypto.randomBytes(24).toString('base64url');
       new k8s.KubeSecret(this, 'Credentials', {
@@ -219,6 +316,13 @@ export class PostgresCluster extends Construct {
       });
     }
 
+  }
+
+  private buildStatefulSets(): void {
+    const {
+      name, instances, storageSize, res, database, replicationUser, walKeepSize,
+      image, exporterImage, secretName, headless, selector, maxConnections, props,
+    } = this.cfg;
     const scripts = new k8s.KubeConfigMap(this, 'Scripts', {
       metadata: { name: `${name}-scripts` },
       data: { 'init-primary.sh': readScript('postgres', 'init-primary.sh'), 'start-replica.sh': readScript('postgres', 'start-replica.sh') },
@@ -354,6 +458,10 @@ export class PostgresCluster extends Construct {
     statefulSet('primary', 1);
     if (instances > 1) statefulSet('replica', instances - 1);
 
+  }
+
+  private buildServices(): void {
+    const { name, instances, headless, selector } = this.cfg;
     const servicePorts: k8s.ServicePort[] = [{ name: 'postgres', port: this.port, targetPort: k8s.IntOrString.fromString('postgres'), protocol: 'TCP' }];
     const service = (cid: string, serviceName: string, podSelector: { [key: string]: string }, spec: Partial<k8s.ServiceSpec> = {}) =>
       new k8s.KubeService(this, cid, {
@@ -372,6 +480,10 @@ export class PostgresCluster extends Construct {
       ],
     });
 
+  }
+
+  private buildDisruptionBudget(): void {
+    const { name, instances, selector } = this.cfg;
     if (instances > 1) {
       new k8s.KubePodDisruptionBudget(this, 'Pdb', {
         metadata: { name },
@@ -379,6 +491,27 @@ export class PostgresCluster extends Construct {
       });
     }
 
+  }
+
+  private buildPoolers(): { rw: PgBouncer; ro?: PgBouncer } {
+    const { name, instances, clientComponents, secretName, namespace, selector } = this.cfg;
+    const pooler = (cid: string, poolerName: string, serverService: string, serverRole: string) => new PgBouncer(this, cid, {
+      name: poolerName,
+      serverHost: serviceHost(this, serverService, namespace),
+      port: this.port,
+      budget: this.budget,
+      serverSelector: { ...selector, [ROLE_LABEL]: serverRole },
+      credentialsSecretName: secretName,
+      clientComponents,
+    });
+    const rw = pooler('PoolerRw', `${name}-pooler-rw`, this.readWriteServiceName, 'primary');
+    const ro = instances > 1 ? pooler('PoolerRo', `${name}-pooler-ro`, this.readOnlyServiceName, 'replica') : undefined;
+    return { rw, ro };
+
+  }
+
+  private buildNetworkPolicy(): void {
+    const { name, monitoringNamespace, selector } = this.cfg;
     new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
       metadata: { name },
       spec: {
@@ -386,7 +519,12 @@ export class PostgresCluster extends Construct {
         policyTypes: ['Ingress', 'Egress'],
         ingress: [
           {
-            from: [{ podSelector: { matchExpressions: [{ key: Components.LABEL, operator: 'In', values: [...new Set([...clientComponents, Components.BACKUP])] }] } }],
+            // Applications come through the poolers; only the backup jobs connect directly.
+            from: [
+              ...[this.readWritePooler, this.readOnlyPooler].filter((p): p is PgBouncer => !!p)
+                .map(p => ({ podSelector: { matchLabels: p.selector } })),
+              { podSelector: { matchLabels: { [Components.LABEL]: Components.BACKUP } } },
+            ],
             ports: [tcpPort(this.port)],
           },
           // Replicas stream from the primary.
@@ -402,18 +540,14 @@ export class PostgresCluster extends Construct {
     });
   }
 
+
   /**
-   * Pool size per application replica so that `maxReplicas` replicas stay
-   * within `max_connections` minus the reserved connections: the configured
-   * pool size, capped at the fair share.
+   * Pool size per application replica: the configured one, as long as one
+   * PgBouncer instance accepts the clients of `maxReplicas` replicas; the
+   * poolers keep PostgreSQL within `max_connections` whatever the number.
    */
   public poolSizeFor(maxReplicas: number): number {
-    validateInteger('maxReplicas', maxReplicas, 1);
-    const share = Math.floor((this.maxConnections - this.reservedConnections) / maxReplicas);
-    if (share < 1) {
-      throw new PropValidationError('maxReplicas', maxReplicas, `at most ${this.maxConnections - this.reservedConnections} replicas for maxConnections ${this.maxConnections}, or a larger maxConnections`);
-    }
-    return Math.min(this.poolSize, share);
+    return this.budget.poolSizeFor(maxReplicas);
   }
 }
 

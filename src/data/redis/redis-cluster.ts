@@ -1,6 +1,7 @@
 import * as crypto from 'crypto';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { RedisServer } from './redis-server';
 import { Components, DataConventions, ServiceConventions } from '../../conventions';
 import { parseQuantity, validateDnsLabel, validateDnsSubdomain, validateInteger, validateOneOf, PropValidationError } from '../../core/validate';
 import { ResourceSettings, Resources } from '../../workload/settings';
@@ -77,10 +78,10 @@ export interface RedisClusterProps extends RedisClusterOptions {
    */
   readonly monitoringNamespace?: string;
   /**
-   * Redis image (7.x: cluster hostnames need 7.0).
-   * @default 'redis:7.4.1'
+   * The server and its image.
+   * @default RedisServer.valkey8()
    */
-  readonly image?: string;
+  readonly server?: RedisServer;
   /**
    * redis_exporter image.
    * @default 'oliver006/redis_exporter:v1.66.0'
@@ -95,7 +96,7 @@ const JOB_RESOURCES: Resources = { cpuRequest: '50m', cpuLimit: '100m', memoryRe
 const EVICTION_POLICIES = ['noeviction', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl'];
 
 /**
- * Redis 7 in cluster mode: one StatefulSet of `masters * (1 + replicasPerMaster)`
+ * Valkey 8 (or Redis 7) in cluster mode: one StatefulSet of `masters * (1 + replicasPerMaster)`
  * nodes with persistent volumes and password auth, a bootstrap Job that forms
  * the cluster with the shipped script (idempotent: it creates the cluster only
  * when no node is clustered yet and succeeds when it already is), a
@@ -120,6 +121,20 @@ export class RedisCluster extends Construct {
   public readonly bootstrapJobName: string;
   /** Labels of every pod of this cluster (nodes and bootstrap Job). */
   public readonly selector: { [key: string]: string };
+  /** The server (Valkey or Redis) and its image. */
+  public readonly server: RedisServer;
+
+  private readonly props: RedisClusterProps;
+  private readonly res: Resources;
+  private readonly replicasPerMaster: number;
+  private readonly headless: string;
+  private readonly domain: string;
+  private readonly serverLabels: { [key: string]: string };
+  private readonly monitoringNamespace: string;
+  private readonly clientComponents: string[];
+  private readonly exporterImage: string;
+  private readonly storageSize: string;
+  private readonly policy: string;
 
   constructor(scope: Construct, id: string, props: RedisClusterProps = {}) {
     super(scope, id);
@@ -132,7 +147,7 @@ export class RedisCluster extends Construct {
     const policy = validateOneOf('maxmemoryPolicy', props.maxmemoryPolicy ?? 'allkeys-lru', EVICTION_POLICIES);
     const clientComponents = (props.clientComponents ?? [Components.BACKEND_GO, Components.BACKEND_PYTHON]).map((c, i) => validateDnsLabel(`clientComponents[${i}]`, c));
     const monitoringNamespace = validateDnsLabel('monitoringNamespace', props.monitoringNamespace ?? 'monitoring');
-    const image = checkedImage('image', props.image ?? IMAGES.redis);
+    const server = props.server ?? RedisServer.valkey8();
     const exporterImage = checkedImage('exporterImage', props.exporterImage ?? IMAGES.redisExporter);
     if (props.generateCredentials && props.existingSecret) {
       throw new PropValidationError('generateCredentials', true, 'false when existingSecret is set (the Secret is either generated or existing)');
@@ -155,20 +170,44 @@ export class RedisCluster extends Construct {
     this.clusterNodes = Array.from({ length: nodes }, (_, i) => `${name}-${i}.${domain}:${port}`).join(',');
     this.bootstrapJobName = `${name}-bootstrap`;
 
-    if (props.generateCredentials) {
-      new k8s.KubeSecret(this, 'Credentials', {
-        metadata: { name: secretName },
-        type: 'Opaque',
-        stringData: { [RedisCluster.PASSWORD_KEY]: crypto.randomBytes(24).toString('base64url') },
-      });
-    }
+    this.props = props;
+    this.res = res;
+    this.server = server;
+    this.replicasPerMaster = replicasPerMaster;
+    this.headless = headless;
+    this.domain = domain;
+    this.serverLabels = serverLabels;
+    this.monitoringNamespace = monitoringNamespace;
+    this.clientComponents = clientComponents;
+    this.exporterImage = exporterImage;
+    this.storageSize = storageSize;
+    this.policy = policy;
 
-    const maxmemory = Math.floor(parseQuantity(res.memoryLimit) * 0.75 / 2 ** 20);
-    const config = new k8s.KubeConfigMap(this, 'Config', {
-      metadata: { name: `${name}-config` },
+    if (props.generateCredentials) this.buildCredentials();
+    const config = this.buildConfig();
+    const serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', { metadata: { name }, automountServiceAccountToken: false });
+    this.buildStatefulSet(config.name, serviceAccount.name);
+    this.buildHeadlessService();
+    this.buildBootstrapJob(config.name, serviceAccount.name);
+    this.buildDisruptionBudget();
+    this.buildNetworkPolicy();
+  }
+
+  private buildCredentials(): void {
+    new k8s.KubeSecret(this, 'Credentials', {
+      metadata: { name: this.credentialsSecretName },
+      type: 'Opaque',
+      stringData: { [RedisCluster.PASSWORD_KEY]: crypto.randomBytes(24).toString('base64url') },
+    });
+  }
+
+  private buildConfig(): k8s.KubeConfigMap {
+    const maxmemory = Math.floor(parseQuantity(this.res.memoryLimit) * 0.75 / 2 ** 20);
+    return new k8s.KubeConfigMap(this, 'Config', {
+      metadata: { name: `${this.name}-config` },
       data: {
         'redis.conf': [
-          `port ${port}`,
+          `port ${this.port}`,
           'cluster-enabled yes',
           'cluster-config-file /data/nodes.conf',
           'cluster-node-timeout 5000',
@@ -182,60 +221,58 @@ export class RedisCluster extends Construct {
           'dir /data',
           'protected-mode no',
           `maxmemory ${maxmemory}mb`,
-          `maxmemory-policy ${policy}`,
+          `maxmemory-policy ${this.policy}`,
           '',
         ].join('\n'),
         'redis-cluster-bootstrap.sh': readScript('redis', 'redis-cluster-bootstrap.sh'),
       },
     });
+  }
 
-    const serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', {
-      metadata: { name },
-      automountServiceAccountToken: false,
-    });
-    const ping = ['sh', '-c', `redis-cli -h 127.0.0.1 -p ${port} ping | grep -q PONG`];
+  private buildStatefulSet(configMapName: string, serviceAccountName: string): void {
+    const ping = ['sh', '-c', `${this.server.cliBinary} -h 127.0.0.1 -p ${this.port} ping | grep -q PONG`];
     new k8s.KubeStatefulSet(this, 'StatefulSet', {
-      metadata: { name, labels: serverLabels },
+      metadata: { name: this.name, labels: this.serverLabels },
       spec: {
-        serviceName: headless,
-        replicas: nodes,
-        selector: { matchLabels: serverLabels },
+        serviceName: this.headless,
+        replicas: this.nodes,
+        selector: { matchLabels: this.serverLabels },
         // Every node must be up before the bootstrap Job can form the cluster.
         podManagementPolicy: 'Parallel',
         updateStrategy: { type: 'RollingUpdate' },
         persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
         template: {
-          metadata: { labels: serverLabels },
+          metadata: { labels: this.serverLabels },
           spec: {
-            serviceAccountName: serviceAccount.name,
+            serviceAccountName: serviceAccountName,
             automountServiceAccountToken: false,
             securityContext: podSecurityContext(),
             terminationGracePeriodSeconds: 30,
-            affinity: spreadOverNodes(selector),
-            topologySpreadConstraints: zoneSpread(selector),
+            affinity: spreadOverNodes(this.selector),
+            topologySpreadConstraints: zoneSpread(this.selector),
             containers: [
               {
                 name: 'redis',
-                image,
+                image: this.server.image,
                 imagePullPolicy: 'IfNotPresent',
-                command: ['redis-server'],
+                command: [this.server.serverBinary],
                 // $(VAR) is expanded by the kubelet from the env below.
                 args: [
                   '/etc/redis/redis.conf',
                   '--requirepass', '$(REDIS_PASSWORD)',
                   '--masterauth', '$(REDIS_PASSWORD)',
-                  '--cluster-announce-hostname', `$(POD_NAME).${domain}`,
+                  '--cluster-announce-hostname', `$(POD_NAME).${this.domain}`,
                 ],
                 env: [
                   { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-                  secretEnv('REDIS_PASSWORD', secretName, RedisCluster.PASSWORD_KEY),
-                  secretEnv('REDISCLI_AUTH', secretName, RedisCluster.PASSWORD_KEY),
+                  secretEnv('REDIS_PASSWORD', this.credentialsSecretName, RedisCluster.PASSWORD_KEY),
+                  secretEnv('REDISCLI_AUTH', this.credentialsSecretName, RedisCluster.PASSWORD_KEY),
                 ],
                 ports: [
-                  { name: 'redis', containerPort: port, protocol: 'TCP' },
+                  { name: 'redis', containerPort: this.port, protocol: 'TCP' },
                   { name: 'cluster-bus', containerPort: DataConventions.REDIS_BUS_PORT, protocol: 'TCP' },
                 ],
-                resources: resources(res),
+                resources: resources(this.res),
                 securityContext: containerSecurityContext(),
                 // Loading a large append-only file answers LOADING for a while.
                 startupProbe: execProbe(ping, 5, 60),
@@ -249,11 +286,11 @@ export class RedisCluster extends Construct {
               },
               {
                 name: 'exporter',
-                image: exporterImage,
+                image: this.exporterImage,
                 imagePullPolicy: 'IfNotPresent',
                 env: [
-                  { name: 'REDIS_ADDR', value: `redis://127.0.0.1:${port}` },
-                  secretEnv('REDIS_PASSWORD', secretName, RedisCluster.PASSWORD_KEY),
+                  { name: 'REDIS_ADDR', value: `redis://127.0.0.1:${this.port}` },
+                  secretEnv('REDIS_PASSWORD', this.credentialsSecretName, RedisCluster.PASSWORD_KEY),
                 ],
                 ports: [{ name: ServiceConventions.METRICS_PORT_NAME, containerPort: DataConventions.REDIS_EXPORTER_PORT, protocol: 'TCP' }],
                 resources: resources(EXPORTER_RESOURCES),
@@ -263,38 +300,42 @@ export class RedisCluster extends Construct {
               },
             ],
             volumes: [
-              { name: 'config', configMap: { name: config.name } },
+              { name: 'config', configMap: { name: configMapName } },
               emptyDir('tmp', '64Mi'),
             ],
           },
         },
         volumeClaimTemplates: [{
-          metadata: { name: 'data', labels: selector },
+          metadata: { name: 'data', labels: this.selector },
           spec: {
             accessModes: ['ReadWriteOnce'],
-            storageClassName: props.storageClassName,
-            resources: { requests: { storage: k8s.Quantity.fromString(storageSize) } },
+            storageClassName: this.props.storageClassName,
+            resources: { requests: { storage: k8s.Quantity.fromString(this.storageSize) } },
           },
         }],
       },
     });
+  }
 
+  private buildHeadlessService(): void {
     new k8s.KubeService(this, 'Headless', {
-      metadata: { name: headless, labels: serverLabels },
+      metadata: { name: this.headless, labels: this.serverLabels },
       spec: {
         clusterIp: 'None',
         // Nodes must resolve each other (and the bootstrap Job them) before they are ready.
         publishNotReadyAddresses: true,
-        selector: serverLabels,
+        selector: this.serverLabels,
         ports: [
-          { name: 'redis', port, targetPort: k8s.IntOrString.fromString('redis'), protocol: 'TCP' },
+          { name: 'redis', port: this.port, targetPort: k8s.IntOrString.fromString('redis'), protocol: 'TCP' },
           { name: 'cluster-bus', port: DataConventions.REDIS_BUS_PORT, targetPort: k8s.IntOrString.fromString('cluster-bus'), protocol: 'TCP' },
           { name: ServiceConventions.METRICS_PORT_NAME, port: DataConventions.REDIS_EXPORTER_PORT, targetPort: k8s.IntOrString.fromString(ServiceConventions.METRICS_PORT_NAME), protocol: 'TCP' },
         ],
       },
     });
+  }
 
-    const jobLabels = podLabels(Components.REDIS, name, 'redis-cluster-bootstrap');
+  private buildBootstrapJob(configMapName: string, serviceAccountName: string): void {
+    const jobLabels = podLabels(Components.REDIS, this.name, 'redis-cluster-bootstrap');
     new k8s.KubeJob(this, 'Bootstrap', {
       metadata: { name: this.bootstrapJobName, labels: jobLabels },
       spec: {
@@ -307,19 +348,20 @@ export class RedisCluster extends Construct {
           metadata: { labels: jobLabels },
           spec: {
             restartPolicy: 'OnFailure',
-            serviceAccountName: serviceAccount.name,
+            serviceAccountName: serviceAccountName,
             automountServiceAccountToken: false,
             securityContext: podSecurityContext(),
             containers: [{
               name: 'bootstrap',
-              image,
+              image: this.server.image,
               imagePullPolicy: 'IfNotPresent',
               command: ['bash', `${SCRIPTS_DIR}/redis-cluster-bootstrap.sh`],
               env: [
                 { name: 'REDIS_NODES', value: this.clusterNodes },
-                { name: 'REDIS_REPLICAS_PER_MASTER', value: String(replicasPerMaster) },
+                { name: 'REDIS_CLI', value: this.server.cliBinary },
+                { name: 'REDIS_REPLICAS_PER_MASTER', value: String(this.replicasPerMaster) },
                 { name: 'BOOTSTRAP_TIMEOUT_SECONDS', value: '600' },
-                secretEnv('REDISCLI_AUTH', secretName, RedisCluster.PASSWORD_KEY),
+                secretEnv('REDISCLI_AUTH', this.credentialsSecretName, RedisCluster.PASSWORD_KEY),
               ],
               resources: resources(JOB_RESOURCES),
               securityContext: containerSecurityContext(),
@@ -329,40 +371,44 @@ export class RedisCluster extends Construct {
               ],
             }],
             volumes: [
-              { name: 'config', configMap: { name: config.name, defaultMode: 0o555 } },
+              { name: 'config', configMap: { name: configMapName, defaultMode: 0o555 } },
               emptyDir('tmp', '16Mi'),
             ],
           },
         },
       },
     });
+  }
 
+  private buildDisruptionBudget(): void {
     new k8s.KubePodDisruptionBudget(this, 'Pdb', {
-      metadata: { name },
-      spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: serverLabels } },
+      metadata: { name: this.name },
+      spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: this.serverLabels } },
     });
+  }
 
-    const peers = { podSelector: { matchLabels: selector } };
+  private buildNetworkPolicy(): void {
+    const peers = { podSelector: { matchLabels: this.selector } };
     new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
-      metadata: { name },
+      metadata: { name: this.name },
       spec: {
-        podSelector: { matchLabels: selector },
+        podSelector: { matchLabels: this.selector },
         policyTypes: ['Ingress', 'Egress'],
         ingress: [
           // An `In` expression with no values is invalid: without clients there is no client rule.
-          ...(clientComponents.length ? [{
-            from: [{ podSelector: { matchExpressions: [{ key: Components.LABEL, operator: 'In', values: clientComponents }] } }],
-            ports: [tcpPort(port)],
+          ...(this.clientComponents.length ? [{
+            from: [{ podSelector: { matchExpressions: [{ key: Components.LABEL, operator: 'In', values: this.clientComponents }] } }],
+            ports: [tcpPort(this.port)],
           }] : []),
           // Other nodes (replication, gossip on the cluster bus) and the bootstrap Job.
-          { from: [peers], ports: [tcpPort(port), tcpPort(DataConventions.REDIS_BUS_PORT)] },
+          { from: [peers], ports: [tcpPort(this.port), tcpPort(DataConventions.REDIS_BUS_PORT)] },
           {
-            from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': monitoringNamespace } } }],
+            from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': this.monitoringNamespace } } }],
             ports: [tcpPort(DataConventions.REDIS_EXPORTER_PORT)],
           },
         ],
         // The bootstrap Job resolves the nodes' DNS names.
-        egress: [{ to: [peers], ports: [tcpPort(port), tcpPort(DataConventions.REDIS_BUS_PORT)] }, dnsEgress()],
+        egress: [{ to: [peers], ports: [tcpPort(this.port), tcpPort(DataConventions.REDIS_BUS_PORT)] }, dnsEgress()],
       },
     });
   }

@@ -17,6 +17,7 @@
 #   BACKUP_DESTINATION   s3://bucket[/base] or file:///dir (see backup-lib.sh)
 #   BACKUP_PREFIX        key prefix, e.g. database/daily/
 #   INCLUDE_GLOBALS      "true" (default) also saves roles and tablespaces
+#   RETENTION_SECONDS    upload: afterwards delete this prefix's dumps older than this
 set -euo pipefail
 # shellcheck source=src/data/backup/scripts/backup-lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/backup-lib.sh"
@@ -47,14 +48,22 @@ dump() {
   log "dump ${stamp} complete: ${size}"
 }
 
+# After a successful upload only: a failing dump never deletes the last good ones.
+prune() {
+  if [[ -n "${RETENTION_SECONDS:-}" ]]; then
+    require_env BACKUP_PREFIX
+    prune_older_than "$BACKUP_PREFIX" "$RETENTION_SECONDS"
+  fi
+}
+
 main() {
   local mode=${1:-} workdir=${2:-}
   [[ -n "$workdir" ]] || die "usage: ${0##*/} dump|upload|all <workdir>"
   mkdir -p "$workdir"
   case "$mode" in
     dump) dump "$workdir" ;;
-    upload) upload_workdir "$workdir" ;;
-    all) destination_parts >/dev/null; dump "$workdir"; upload_workdir "$workdir" ;;
+    upload) upload_workdir "$workdir"; prune ;;
+    all) destination_parts >/dev/null; dump "$workdir"; upload_workdir "$workdir"; prune ;;
     *) die "usage: ${0##*/} dump|upload|all <workdir>" ;;
   esac
 }

@@ -38,10 +38,15 @@ destination_parts() {
   esac
 }
 
+# aws_s3 <subcommand> [args]: `aws s3` with the endpoint and region; transfers
+# only report errors (`ls` has no such option).
 aws_s3() {
-  local args=(s3 --only-show-errors)
+  local sub=$1 args=(s3)
+  shift
   [[ -n "${S3_ENDPOINT:-}" ]] && args+=(--endpoint-url "$S3_ENDPOINT")
   [[ -n "${AWS_REGION:-}" ]] && args+=(--region "$AWS_REGION")
+  args+=("$sub")
+  [[ "$sub" == ls ]] || args+=(--only-show-errors)
   aws "${args[@]}" "$@"
 }
 
@@ -146,6 +151,53 @@ publish_staging() {
   local workdir=$1
   [[ ! -e "$workdir/out" ]] || die "${workdir}/out already exists: use an empty work directory"
   mv "$workdir/staging" "$workdir/out"
+}
+
+# prune_older_than <prefix> <seconds>: deletes the backup folders directly
+# under <prefix> whose timestamp name is older than <seconds>, on every
+# transport (the bucket's lifecycle rules are not the only line of defence: an
+# S3-compatible server or a volume has none). Folder names are UTC timestamps
+# (see timestamp), so they compare as strings; anything else is left alone.
+prune_older_than() {
+  local prefix seconds=$2 cutoff scheme base folder folders deleted=0
+  prefix=$(normalize_prefix "$1")
+  [[ "$seconds" =~ ^[0-9]+$ && "$seconds" -gt 0 ]] || die "retention must be a positive number of seconds, got '${seconds}'"
+  cutoff=$(date -u -d "@$(($(date -u +%s) - seconds))" +%Y%m%dT%H%M%SZ)
+  read -r scheme base < <(destination_parts)
+  # A command substitution, not a process substitution: a failed listing stops the job.
+  folders=$(list_folders "$prefix")
+  while IFS= read -r folder; do
+    [[ "$folder" =~ ^[0-9]{8}T[0-9]{6}Z$ ]] || continue
+    [[ "$folder" < "$cutoff" ]] || continue
+    case "$scheme" in
+      s3) aws_s3 rm --recursive "${base}/${prefix}${folder}/" ;;
+      file) rm -rf -- "${base:?}/${prefix}${folder}" ;;
+    esac
+    deleted=$((deleted + 1))
+  done <<<"$folders"
+  log "retention: deleted ${deleted} backup(s) under ${prefix} older than ${cutoff}"
+}
+
+# list_folders <prefix>: names of the folders directly under <prefix>.
+list_folders() {
+  local prefix=$1 scheme base line path
+  read -r scheme base < <(destination_parts)
+  case "$scheme" in
+    s3)
+      # `aws s3 ls` prints "PRE <name>/" for each common prefix and exits 1,
+      # printing nothing, for an absent prefix; any other failure stops the job.
+      local out status=0
+      out=$(aws_s3 ls "${base}/${prefix}") || status=$?
+      if ((status != 0)) && ! [[ $status == 1 && -z "$out" ]]; then die "cannot list ${base}/${prefix} (aws exit ${status})"; fi
+      while IFS= read -r line; do
+        if [[ "$line" =~ ^[[:space:]]*PRE[[:space:]](.+)/$ ]]; then printf '%s\n' "${BASH_REMATCH[1]}"; fi
+      done <<<"$out"
+      ;;
+    file)
+      shopt -s nullglob
+      for path in "${base}/${prefix}"*/; do path=${path%/}; printf '%s\n' "${path##*/}"; done
+      ;;
+  esac
 }
 
 # timestamp: the backup's folder name, sortable and unique per second.

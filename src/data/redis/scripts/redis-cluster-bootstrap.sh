@@ -11,7 +11,8 @@
 # Settings (environment):
 #   REDIS_NODES                 space- or comma-separated host:port of every node
 #   REDIS_REPLICAS_PER_MASTER   replicas per master (default 0)
-#   REDISCLI_AUTH               password (read by redis-cli itself)
+#   REDISCLI_AUTH               password (read by redis-cli and valkey-cli themselves)
+#   REDIS_CLI                   the client binary: redis-cli (default) or valkey-cli
 #   BOOTSTRAP_TIMEOUT_SECONDS   how long to wait for nodes and for the cluster
 #                               to converge (default 300)
 set -euo pipefail
@@ -30,6 +31,7 @@ replicas=${REDIS_REPLICAS_PER_MASTER:-0}
 timeout=${BOOTSTRAP_TIMEOUT_SECONDS:-300}
 [[ "$replicas" =~ ^[0-9]+$ ]] || die "REDIS_REPLICAS_PER_MASTER must be a whole number, got '${replicas}'"
 read -r -a nodes <<<"${REDIS_NODES//,/ }"
+redis_cli=${REDIS_CLI:-redis-cli}
 count=${#nodes[@]}
 masters=$((count / (replicas + 1)))
 ((count % (replicas + 1) == 0 && masters >= 3)) ||
@@ -39,7 +41,7 @@ masters=$((count / (replicas + 1)))
 cli() {
   local node=$1
   shift
-  redis-cli -h "${node%:*}" -p "${node##*:}" --no-raw "$@"
+  "$redis_cli" -h "${node%:*}" -p "${node##*:}" --no-raw "$@"
 }
 
 # info_field <host:port> <field>: one field of CLUSTER INFO.
@@ -124,14 +126,14 @@ if [[ -z "$anchor" ]]; then
   addresses=()
   for node in "${nodes[@]}"; do addresses+=("$(address "$node")"); done
   log "creating a cluster of ${masters} masters with ${replicas} replica(s) each"
-  redis-cli --cluster create "${addresses[@]}" --cluster-replicas "$replicas" --cluster-yes
+  "$redis_cli" --cluster create "${addresses[@]}" --cluster-replicas "$replicas" --cluster-yes
 elif ((${#alone[@]} == 0)); then
   log "cluster already formed (anchor ${anchor}); nothing to do"
 else
   anchor_address=$(address "$anchor")
   for node in "${alone[@]}"; do
     log "adding empty node ${node} to the cluster as a replica"
-    redis-cli --cluster add-node "$(address "$node")" "$anchor_address" --cluster-slave
+    "$redis_cli" --cluster add-node "$(address "$node")" "$anchor_address" --cluster-slave
     forget_replaced "$node"
   done
 fi
@@ -139,5 +141,5 @@ fi
 # A node holding slots the anchor does not know about belongs to another
 # cluster: all_ok never sees it reach the full node count, and we fail.
 wait_until "cluster_state:ok and ${count} known nodes on every node" all_ok
-redis-cli --cluster check "$(address "${anchor:-${nodes[0]}}")"
+"$redis_cli" --cluster check "$(address "${anchor:-${nodes[0]}}")"
 log "cluster healthy: ${masters} masters, ${count} nodes"
