@@ -8,7 +8,7 @@
  * stalled server is charged for the whole wait (no coordinated omission, as
  * wrk2 does; wrk2 is not packaged in Debian). Requests come from CLIENTS
  * distinct addresses, round robin, in X-Forwarded-For as one trusted proxy
- * hop appends it (the service runs with TRUSTED_PROXY_HOPS=1), over a
+ * hop appends it (the service trusts the loopback proxy, TRUSTED_PROXY_CIDRS), over a
  * keep-alive pool of CONNECTIONS sockets like a proxy's upstream pool, so
  * the rate limiter keys 10,000 clients on Redis. Redis is a private
  * redis-server; PostgreSQL is the shared one (database `test`).
@@ -87,8 +87,8 @@ async function startServer(redisUrl: string): Promise<ChildProcess> {
     DATABASE_URL,
     REDIS_URL: redisUrl,
     JWT_SECRET: 'kpi-bench-secret-that-is-at-least-32-bytes',
-    // The trust configuration as the service reads it (a hop count); see the README.
-    TRUSTED_PROXY_HOPS: '1',
+    // The load generator connects from loopback, standing in for the edge's proxy.
+    TRUSTED_PROXY_CIDRS: '127.0.0.1/32',
   };
   const child = spawn('nice', ['-n', String(NICE), 'taskset', '-c', '0', process.execPath, '-r', join(__dirname, 'transpile.js'), join(__dirname, 'kpi-server.ts')], {
     cwd: join(__dirname, '..'),
