@@ -1,5 +1,5 @@
-import { HttpService } from '../workload/http-service';
 import { ClientTrustOptions } from './client-trust';
+import { HttpService } from '../workload/http-service';
 
 /**
  * One entry of the edge's routing table: requests for `host` whose path starts

@@ -9,7 +9,7 @@ import { synth } from './support';
 import { CloudNativePgCluster, DataTier, PostgresEngine } from '../../src/data';
 import { RauliVisionChart } from '../../src/platform/rauli-vision-chart';
 import { validateManifests } from '../../src/validation';
-import { crdFile } from '../support/crds';
+import { allCrdFiles, crdFile } from '../support/crds';
 
 const crdFiles = [crdFile('cnpg-1.30.0.yaml'), crdFile('barman-cloud-v0.14.0-objectstores.yaml')];
 const storage = { bucketName: 'rauli-vision-backups', region: 'eu-west-1' };
@@ -33,7 +33,7 @@ describe('production on CloudNativePG', () => {
   });
 
   test('the whole production chart validates, CRDs included', () => {
-    expect(validateManifests(docs, { crdFiles }).errors).toEqual([]);
+    expect(validateManifests(docs, { crdFiles: allCrdFiles() }).errors).toEqual([]);
   });
 
   test('a Cluster of 2 instances of PostgreSQL 15 spread over nodes and zones, archiving WAL through the plugin at least every 5 minutes', () => {

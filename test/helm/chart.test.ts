@@ -87,7 +87,8 @@ describe('charts/rauli-vision', () => {
     expect(gw.spec.listeners[1]).toMatchObject({ name: 'https-rauli-vision.com', hostname: 'rauli-vision.com', tls: { certificateRefs: [{ name: 'rauli-vision-tls' }] } });
     expect(get(docs, 'NetworkPolicy', 'frontend-ingress').spec.ingress[0].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name']).toBe('envoy-gateway-system');
     const interval = (name: string) => get(docs, 'ServiceMonitor', `rauli-vision-${name}`).spec.endpoints[0].interval;
-    expect(['postgres-exporter', 'redis-exporter'].map(interval)).toEqual([PrometheusConventions.EXPORTER_SCRAPE_INTERVAL, PrometheusConventions.EXPORTER_SCRAPE_INTERVAL]);
+    // Production's PostgreSQL runs on CloudNativePG, scraped through PodMonitors.
+    expect(['redis-exporter'].map(interval)).toEqual([PrometheusConventions.EXPORTER_SCRAPE_INTERVAL]);
     // The logging stack has its own namespace (and cluster-wide read access for the collector).
     const logging = (d: Doc) => d.metadata.namespace === LoggingConventions.NAMESPACE || d.metadata.name === LoggingConventions.NAMESPACE || /^ClusterRole/.test(d.kind);
     for (const d of docs.filter(x => x.kind !== 'ClusterIssuer' && !logging(x))) expect(d.metadata.namespace).toBe(NS);

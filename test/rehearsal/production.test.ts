@@ -22,13 +22,13 @@
  * cannot add a request while a client's burst is measured.
  * Ports: nginx 18080, service 18081, metrics 18082, Redis 18100-18105 (bus 18110-18115).
  */
-import { ChildProcess, spawn } from 'child_process';
+import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
-import { RauliVisionChart } from '../../src';
+import { RauliVisionChart, RedisServer } from '../../src';
 import { dropDatabase, psql, removeTempDirs, run, scriptsFromConfigMaps, tempDir, uniqueName } from '../data/support';
 
 const NGINX_PORT = 18080;
@@ -49,9 +49,12 @@ const IMAGES = {
   backendGo: 'ghcr.io/rauli-vision/backend:1.0.0',
   backendPython: 'ghcr.io/rauli-vision/cliente-local:1.0.0',
 };
+// Valkey is the default server; Debian bookworm packages only Redis 7, which the platform also ships.
+const redisServer = spawnSync('sh', ['-c', 'command -v valkey-server']).status === 0 ? RedisServer.valkey8() : RedisServer.redis7();
 const docs = Testing.synth(new RauliVisionChart(Testing.app(), 'production', {
   environment: 'production',
   images: IMAGES,
+  redis: { server: redisServer },
   config: { httpTimeout: '1m30s', rateLimitWindow: '1h30m', loginRateLimitRequests: LOGIN_LIMIT },
   edge: { proxyCidrs: ['127.0.0.1/32'], cdn: { cidrs: ['127.0.1.0/24'] } },
 }));
