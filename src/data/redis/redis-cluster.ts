@@ -43,6 +43,11 @@ export interface RedisClusterOptions {
    * @default [Components.BACKEND_GO, Components.BACKEND_PYTHON]
    */
   readonly clientComponents?: string[];
+  /**
+   * The server and its image: Valkey 8 (BSD) or Redis 7 (`RedisServer.redis7()`).
+   * @default RedisServer.valkey8()
+   */
+  readonly server?: RedisServer;
 }
 
 export interface RedisClusterProps extends RedisClusterOptions {
@@ -77,11 +82,6 @@ export interface RedisClusterProps extends RedisClusterOptions {
    * @default 'monitoring'
    */
   readonly monitoringNamespace?: string;
-  /**
-   * The server and its image.
-   * @default RedisServer.valkey8()
-   */
-  readonly server?: RedisServer;
   /**
    * redis_exporter image.
    * @default 'oliver006/redis_exporter:v1.66.0'
