@@ -3,6 +3,7 @@ export * from './workload/settings';
 export * from './workload/http-service';
 export * from './namespace/platform-namespace';
 export * from './config/app-config';
+export * from './network/namespace-isolation';
 export * from './network/platform-network-policies';
 export * from './platform/environments';
 export * from './platform/service-catalog';

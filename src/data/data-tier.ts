@@ -47,6 +47,17 @@ export interface DataTierProps {
    * @default 'monitoring'
    */
   readonly monitoringNamespace?: string;
+  /**
+   * Namespace of PostgreSQL, Redis and the database backups: one of their own,
+   * so that the applications' LimitRange does not bind them.
+   * @default - the chart's namespace
+   */
+  readonly namespace?: string;
+  /**
+   * Namespace of the applications that connect (the application backup runs in the chart's namespace).
+   * @default - the chart's namespace
+   */
+  readonly clientNamespace?: string;
 }
 
 /**
@@ -78,9 +89,10 @@ export class DataTier extends Construct {
   constructor(scope: Construct, id: string, props: DataTierProps = {}) {
     super(scope, id);
     const clients = validateInteger('databaseClientReplicas', props.databaseClientReplicas ?? 1, 1);
+    const placement = { namespace: props.namespace, clientNamespace: props.clientNamespace, monitoringNamespace: props.monitoringNamespace };
     this.cloudNativePg = props.postgres?.engine?.isCloudNativePg ? this.buildCloudNativePg(props) : undefined;
-    this.postgres = this.cloudNativePg ?? new PostgresCluster(this, 'Postgres', { ...withoutEngine(props.postgres), monitoringNamespace: props.monitoringNamespace });
-    this.redis = new RedisCluster(this, 'Redis', { ...props.redis, monitoringNamespace: props.monitoringNamespace });
+    this.postgres = this.cloudNativePg ?? new PostgresCluster(this, 'Postgres', { ...withoutEngine(props.postgres), ...placement });
+    this.redis = new RedisCluster(this, 'Redis', { ...props.redis, ...placement });
     this.databasePoolSize = this.postgres.poolSizeFor(clients);
     this.appSettings = {
       DATABASE_HOST: this.postgres.readWriteHost,
@@ -107,6 +119,8 @@ export class DataTier extends Construct {
     return new CloudNativePgCluster(this, 'Postgres', {
       ...props.postgres,
       backupStorage: props.backup?.storage,
+      namespace: props.namespace,
+      clientNamespace: props.clientNamespace,
       monitoringNamespace: props.monitoringNamespace,
     });
   }

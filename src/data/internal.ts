@@ -109,6 +109,22 @@ export function tcpPort(port: number): k8s.NetworkPolicyPort {
  * DNS for pods whose NetworkPolicy restricts egress: the constructs stay
  * usable without the platform's namespace-wide DNS policy.
  */
+/**
+ * The ingress rule admitting the client components on `port`, or none without
+ * clients (an `In` expression with no values is invalid). Clients in another
+ * namespace than the server's are selected in theirs: a bare podSelector only
+ * matches pods of the policy's own namespace.
+ */
+export function clientIngress(
+  components: string[], port: number, clientNamespace: string | undefined, serverNamespace: string | undefined,
+): k8s.NetworkPolicyIngressRule[] {
+  if (components.length === 0) return [];
+  const podSelector = { matchExpressions: [{ key: Components.LABEL, operator: 'In', values: components }] };
+  const elsewhere = clientNamespace !== undefined && clientNamespace !== serverNamespace;
+  const peer = elsewhere ? { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': clientNamespace } }, podSelector } : { podSelector };
+  return [{ from: [peer], ports: [tcpPort(port)] }];
+}
+
 export function dnsEgress(): k8s.NetworkPolicyEgressRule {
   return {
     to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],

@@ -351,7 +351,7 @@ export function buildTemplates(entries: ServiceEntry[] = defaultServices()): Tem
     if (loggingObjects.has(key(doc))) {
       // The logging stack lives in its own namespace (not the release's) and is switched as a whole.
       condition = V('logging.enabled');
-    } else if (doc.kind === 'Namespace') {
+    } else if (doc.kind === 'Namespace' && doc.metadata.name === S.namespace) {
       condition = V('namespace.create');
     } else if (app && doc.kind === 'Deployment') {
       const p = prefix;
@@ -410,8 +410,13 @@ export function buildTemplates(entries: ServiceEntry[] = defaultServices()): Tem
       };
     }
 
-    const objectName = doc.kind === 'Namespace' && doc.metadata.name === S.namespace ? 'release' : doc.kind === 'ClusterIssuer' ? 'letsencrypt' : doc.kind === 'GatewayClass' ? 'class' : doc.metadata.name;
+    const objectName = doc.kind === 'Namespace' && doc.metadata.name === S.namespace ? 'release'
+      : doc.kind === 'Namespace' && doc.metadata.name.startsWith(`${S.namespace}-`) ? doc.metadata.name.slice(S.namespace.length + 1) : doc.kind === 'ClusterIssuer' ? 'letsencrypt' : doc.kind === 'GatewayClass' ? 'class' : doc.metadata.name;
     let name = `${doc.kind.toLowerCase()}-${objectName}.yaml`.replace(/[^a-z0-9.-]/g, '-');
+    // Objects of a namespace derived from the release's (`<release>-data`) go in a folder of that
+    // name: they may share names with the release namespace's (default-deny, allow-dns).
+    const derivedNamespace = doc.metadata.namespace?.startsWith(`${S.namespace}-`) ? doc.metadata.namespace.slice(S.namespace.length + 1) : undefined;
+    if (derivedNamespace) name = `${derivedNamespace}/${name}`;
     // Both edges emit a ClusterIssuer of the same name (different solvers).
     if (files.has(name)) name = name.replace(/\.yaml$/, `-${edgeKind}.yaml`);
     files.add(name);
@@ -693,6 +698,12 @@ function readme(controllerConfig: { [key: string]: string }, entries: ServiceEnt
     '`values-staging.yaml` and `values-dev.yaml` carry the other presets. The Secret `rauli-vision-app`',
     '(DATABASE_URL, JWT_SECRET, REDIS_PASSWORD) is created outside the chart.',
     '',
+    'PostgreSQL, Redis and the database backups run in the namespace `<release namespace>-data`',
+    '(`templates/data/`), with a LimitRange and a ResourceQuota of their own: the release namespace keeps',
+    'the guide\'s 512Mi per container, which would cap a database. The chart renders that namespace with',
+    '`helm.sh/resource-policy: keep`, so `helm uninstall` leaves it and its volumes; the Secrets the data',
+    'tier reads (`redis-credentials`, `backup-s3`) are created there.',
+    '',
     '## Values',
     '',
     '| Key | Default | Meaning |',
@@ -770,6 +781,7 @@ export function generateChart(options: GenerateOptions): string[] {
   fs.mkdirSync(tdir, { recursive: true });
   const written: string[] = [];
   const write = (file: string, text: string) => {
+    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     fs.writeFileSync(path.join(dir, file), text);
     written.push(file);
   };

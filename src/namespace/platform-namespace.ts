@@ -69,11 +69,25 @@ export interface PlatformNamespaceProps {
    * @default 'restricted'
    */
   readonly podSecurityLevel?: string;
+  /**
+   * Prefix of the LimitRange and ResourceQuota names (`<prefix>-limits`, `<prefix>-quota`).
+   * @default 'rauli-vision'
+   */
+  readonly objectNamePrefix?: string;
+  /**
+   * Keep the namespace when the release that created it is uninstalled
+   * (Helm's `resource-policy: keep`): for namespaces holding volumes.
+   * @default false
+   */
+  readonly keepOnUninstall?: boolean;
 }
 
 /**
  * A namespace that enforces Pod Security Standards and bounds what it may
- * spend: Namespace, LimitRange and ResourceQuota.
+ * spend: Namespace, LimitRange and ResourceQuota. The LimitRange binds every
+ * container of the namespace (a second one could only narrow it), so
+ * workloads sized differently, such as the data tier, get a namespace of
+ * their own.
  */
 export class PlatformNamespace extends Construct {
   /** The namespace name. */
@@ -86,6 +100,7 @@ export class PlatformNamespace extends Construct {
     if (!['restricted', 'baseline', 'privileged'].includes(level)) {
       throw new Error(`Invalid podSecurityLevel: "${level}". Expected one of 'restricted', 'baseline', 'privileged'.`);
     }
+    const prefix = validateDnsLabel('objectNamePrefix', props.objectNamePrefix ?? 'rauli-vision', 56);
     const lr = props.limitRange ?? SEED_LIMIT_RANGE;
     for (const k of ['defaultCpu', 'defaultRequestCpu', 'maxCpu', 'minCpu'] as const) validateCpu(`limitRange.${k}`, lr[k]);
     for (const k of ['defaultMemory', 'defaultRequestMemory', 'maxMemory', 'minMemory'] as const) validateMemory(`limitRange.${k}`, lr[k]);
@@ -108,6 +123,7 @@ export class PlatformNamespace extends Construct {
           'pod-security.kubernetes.io/audit': level,
           'pod-security.kubernetes.io/warn': level,
         },
+        annotations: props.keepOnUninstall ? { 'helm.sh/resource-policy': 'keep' } : undefined,
       },
     });
     // Namespaces are cluster-scoped: the chart's namespace must not leak onto it.
@@ -115,7 +131,8 @@ export class PlatformNamespace extends Construct {
 
     const qty = (v: string) => k8s.Quantity.fromString(v);
     new k8s.KubeLimitRange(this, 'LimitRange', {
-      metadata: { name: 'rauli-vision-limits' },
+      // Explicit: the chart's namespace may be another one (the data tier's namespace lives in the application's chart).
+      metadata: { name: `${prefix}-limits`, namespace: this.name },
       spec: {
         limits: [{
           type: 'Container',
@@ -128,7 +145,7 @@ export class PlatformNamespace extends Construct {
     });
 
     new k8s.KubeResourceQuota(this, 'ResourceQuota', {
-      metadata: { name: 'rauli-vision-quota' },
+      metadata: { name: `${prefix}-quota`, namespace: this.name },
       spec: {
         hard: {
           'requests.cpu': qty(q.requestsCpu),

@@ -1,6 +1,7 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Components, DataConventions } from '../conventions';
+import { NamespaceIsolation } from './namespace-isolation';
 import { validateDnsLabel } from '../core/validate';
 import { HttpService } from '../workload/http-service';
 
@@ -49,12 +50,17 @@ export interface PlatformNetworkPoliciesProps {
    * @default - none: only the default deny and DNS
    */
   readonly services?: ServiceFlows[];
+  /**
+   * Namespace of PostgreSQL and the Redis Cluster.
+   * @default - this namespace
+   */
+  readonly dataNamespace?: string;
 }
 
 type Peer = k8s.NetworkPolicyPeer;
 
 /**
- * Default deny for the whole namespace, DNS for every pod, the edge to
+ * Default deny for the whole namespace (`NamespaceIsolation`), DNS for every pod, the edge to
  * cert-manager's HTTP-01 solver, then for each service exactly its declared
  * flows: edge -> routed services, caller -> callee, service -> PostgreSQL /
  * Redis, Prometheus -> metrics port. The data tier's own ingress rules (who
@@ -63,11 +69,13 @@ type Peer = k8s.NetworkPolicyPeer;
 export class PlatformNetworkPolicies extends Construct {
   private readonly ingressNamespace: string;
   private readonly monitoringNamespace: string;
+  private readonly dataNamespace?: string;
 
   constructor(scope: Construct, id: string, props: PlatformNetworkPoliciesProps = {}) {
     super(scope, id);
     this.ingressNamespace = validateDnsLabel('ingressNamespace', props.ingressNamespace ?? 'ingress-nginx');
     this.monitoringNamespace = validateDnsLabel('monitoringNamespace', props.monitoringNamespace ?? 'monitoring');
+    this.dataNamespace = props.dataNamespace === undefined ? undefined : validateDnsLabel('dataNamespace', props.dataNamespace);
     const services = props.services ?? [];
 
     this.addNamespaceDefaults();
@@ -83,15 +91,7 @@ export class PlatformNetworkPolicies extends Construct {
   }
 
   private addNamespaceDefaults(): void {
-    this.policy('default-deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
-    this.policy('allow-dns', {
-      podSelector: {},
-      policyTypes: ['Egress'],
-      egress: [{
-        to: [{ ...fromNamespace('kube-system'), podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
-        ports: [{ protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) }, tcp(53)],
-      }],
-    });
+    new NamespaceIsolation(this, 'Isolation');
     // cert-manager's HTTP-01 solver pods run in this namespace; the edge must reach them or no certificate is issued.
     this.policy('allow-edge-to-acme-solver', {
       podSelector: { matchLabels: { 'acme.cert-manager.io/http01-solver': 'true' } },
@@ -113,12 +113,16 @@ export class PlatformNetworkPolicies extends Construct {
   private addEgress(flows: ServiceFlows): void {
     const s = flows.service;
     const rules: k8s.NetworkPolicyEgressRule[] = [];
-    if (flows.postgres) rules.push({ to: [componentPeer(Components.POSTGRES)], ports: [tcp(DataConventions.POSTGRES_PORT)] });
+    if (flows.postgres) rules.push({ to: [this.dataPeer(Components.POSTGRES)], ports: [tcp(DataConventions.POSTGRES_PORT)] });
     // Cluster clients follow MOVED redirects to every node, on the client port only.
-    if (flows.redis) rules.push({ to: [componentPeer(Components.REDIS)], ports: [tcp(DataConventions.REDIS_PORT)] });
+    if (flows.redis) rules.push({ to: [this.dataPeer(Components.REDIS)], ports: [tcp(DataConventions.REDIS_PORT)] });
     for (const callee of flows.calls ?? []) rules.push({ to: [componentPeer(callee)], ports: [tcp(callee.containerPort)] });
     if (rules.length === 0) return;
     this.policy(`${s.name}-egress`, { podSelector: componentSelector(s.component), policyTypes: ['Egress'], egress: rules });
+  }
+  /** The data tier's pods of `component`, in the data namespace when it is another one. */
+  private dataPeer(component: string): Peer {
+    return this.dataNamespace ? { ...fromNamespace(this.dataNamespace), ...componentPeer(component) } : componentPeer(component);
   }
 }
 

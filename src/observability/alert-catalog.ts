@@ -50,9 +50,9 @@ export interface LogPipelineDef {
 
 /** Validated settings the alert groups are computed from. */
 export interface AlertContext {
-  /** Namespace matchers added to every selector (none: every namespace). */
+  /** Namespace matchers added to every selector: the environment's namespaces, data tier included (none: every namespace). */
   readonly ns: string[];
-  /** Matchers of the HTTP and SLO rules: `ns` plus the watched Services (`AlertRulesProps.services`). */
+  /** Matchers of the HTTP and SLO rules: the watched namespace plus the watched Services (`AlertRulesProps.services`). */
   readonly httpScope: string[];
   readonly backupWindows: BackupWindowDef[];
   readonly replicationLagSeconds: number;

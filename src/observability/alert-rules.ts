@@ -30,6 +30,12 @@ export interface AlertRulesProps {
    */
   readonly watchNamespace?: string;
   /**
+   * Namespace of the environment's data tier, watched beside `watchNamespace`
+   * (its alerts still carry `watchNamespace`, which routes them).
+   * @default - none besides `watchNamespace`
+   */
+  readonly dataNamespace?: string;
+  /**
    * Names of the Services whose HTTP metrics the HTTP and SLO rules watch
    * (the `service` label prometheus-operator sets): other workloads sharing
    * the namespace or the metric names do not page.
@@ -155,10 +161,12 @@ export class AlertRules extends Construct {
       elasticsearchStatefulSets: validatePattern('logPipeline.elasticsearchStatefulSets', props.logPipeline.elasticsearchStatefulSets),
       elasticsearchVolumeClaims: validatePattern('logPipeline.elasticsearchVolumeClaims', props.logPipeline.elasticsearchVolumeClaims),
     };
-    const ns = namespaceScope(watchNamespace);
+    const dataNamespace = props.dataNamespace === undefined ? undefined : validateDnsLabel('dataNamespace', props.dataNamespace);
+    const ns = namespaceScope(watchNamespace, dataNamespace);
     const context: AlertContext = {
       ns,
-      httpScope: [...ns, ...serviceScope(props.services)],
+      // The services run in the watched namespace only.
+      httpScope: [...namespaceScope(watchNamespace), ...serviceScope(props.services)],
       backupWindows,
       replicationLagSeconds: validateInteger('replicationLagSeconds', props.replicationLagSeconds ?? 60, 1),
       certificateExpiryDays: validateInteger('certificateExpiryDays', props.certificateExpiryDays ?? 14, 1, 60),

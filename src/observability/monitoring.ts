@@ -29,6 +29,11 @@ export interface MetricsTarget {
    * @default - the Monitoring's `scrapeInterval`
    */
   readonly interval?: string;
+  /**
+   * Namespace of the Services, where the ServiceMonitor is created beside them.
+   * @default - the chart's namespace
+   */
+  readonly namespace?: string;
 }
 
 /** Props of {@link Monitoring}. */
@@ -102,6 +107,13 @@ export interface MonitoringProps {
    * @default 'rauli-vision'
    */
   readonly namePrefix?: string;
+  /**
+   * Namespace of the data tier: the default targets' exporters live there,
+   * the alert rules watch it beside the chart's, and the data-tier dashboard
+   * preselects it.
+   * @default - the chart's namespace
+   */
+  readonly dataNamespace?: string;
 }
 
 /**
@@ -119,13 +131,15 @@ export class Monitoring extends Construct {
   /**
    * The data tier's exporter sidecars; the application services come from the service catalog.
    * @param interval their scrape interval (default `PrometheusConventions.EXPORTER_SCRAPE_INTERVAL`)
+   * @param namespace the data tier's namespace (default: the chart's)
    */
-  public static dataTierTargets(interval?: string): MetricsTarget[] {
+  public static dataTierTargets(interval?: string, namespace?: string): MetricsTarget[] {
     return [Components.POSTGRES, Components.REDIS].map(c => ({
       name: `${c}-exporter`,
       selector: Monitoring.componentSelector(c),
       port: ServiceConventions.METRICS_PORT_NAME,
       interval: interval ?? PrometheusConventions.EXPORTER_SCRAPE_INTERVAL,
+      namespace,
     }));
   }
 
@@ -150,14 +164,14 @@ export class Monitoring extends Construct {
     const labels = { [props.releaseLabel ?? Monitoring.DEFAULT_RELEASE_LABEL]: release };
 
     if (enabled && (props.serviceMonitors ?? true)) {
-      const targets = props.targets ?? Monitoring.dataTierTargets(props.exporterScrapeInterval);
+      const targets = props.targets ?? Monitoring.dataTierTargets(props.exporterScrapeInterval, props.dataNamespace);
       const names = new Set<string>();
       for (const t of targets) {
         const name = validateDnsLabel('targets[].name', `${prefix}-${t.name}`);
         if (names.has(name)) throw new Error(`Invalid targets: two targets are named "${t.name}". Expected unique names.`);
         names.add(name);
         this.serviceMonitors.push(new ServiceMonitor(this, `ServiceMonitor-${t.name}`, {
-          metadata: { name },
+          metadata: { name, namespace: t.namespace },
           selector: t.selector,
           port: t.port,
           path: t.path,
@@ -172,6 +186,7 @@ export class Monitoring extends Construct {
         // The forecast alerts price requests as the Cost Analysis dashboard does.
         cpuCoreHourPrice: props.cost?.cpuCoreHourPrice,
         memoryGibHourPrice: props.cost?.memoryGibHourPrice,
+        dataNamespace: props.dataNamespace,
         ...props.alertRules,
         labels: { ...props.alertRules?.labels, ...labels },
         metadata: { name: prefix, ...props.alertRules?.metadata },
@@ -184,7 +199,7 @@ export class Monitoring extends Construct {
       this.dashboards.push(
         new ProductionDashboard(this, 'ProductionDashboard', { ...options, metadata: meta('production') }),
         new CostDashboard(this, 'CostDashboard', { ...options, ...props.cost, metadata: meta('cost') }),
-        new DataTierDashboard(this, 'DataTierDashboard', { ...options, metadata: meta('data') }),
+        new DataTierDashboard(this, 'DataTierDashboard', { ...options, dataNamespace: props.dataNamespace, metadata: meta('data') }),
       );
     }
   }

@@ -28,9 +28,12 @@ export const SERVER_ERROR_MATCHER = `${HttpLabels.STATUS}=~"5.."`;
 /** The p95 in `Slo.LATENCY_P95_SECONDS` and the seed's HighResponseTime. */
 export const LATENCY_QUANTILE = 0.95;
 
-/** Matchers that restrict a query to one namespace, or none for cluster-wide queries. */
-export function namespaceScope(namespace: string | undefined): string[] {
-  return namespace ? [`namespace="${namespace}"`] : [];
+/** Matchers that restrict a query to the environment's namespaces, or none for cluster-wide queries. */
+export function namespaceScope(namespace: string | undefined, ...more: Array<string | undefined>): string[] {
+  if (!namespace) return [];
+  const all = [...new Set([namespace, ...more.filter((n): n is string => !!n)])];
+  // Namespaces are DNS labels: nothing in them needs escaping in a regex.
+  return [all.length === 1 ? `namespace="${namespace}"` : `namespace=~"${all.join('|')}"`];
 }
 
 /** `metric{m1,m2}`; just `metric` without matchers. */

@@ -23,6 +23,10 @@ export interface EnvironmentPreset {
   readonly limitRange: LimitRangeSettings;
   /** Namespace totals, sized for the autoscalers' maximum. */
   readonly quota: ResourceQuotaSettings;
+  /** Per-container bounds and defaults of the data tier's namespace. */
+  readonly dataTierLimitRange: LimitRangeSettings;
+  /** Totals of the data tier's namespace: every instance, pooler and node, one backup or restore job, one instance being rebuilt. */
+  readonly dataTierQuota: ResourceQuotaSettings;
   /** PostgreSQL: engine, instances (primary + replicas), storage, resources. */
   readonly postgres: PostgresOptions;
   /** Redis Cluster: masters, replicas per master, storage. */
@@ -38,6 +42,14 @@ const DEV_REDIS = { cpuRequest: '50m', cpuLimit: '250m', memoryRequest: '128Mi',
 
 const BACKEND_RESOURCES = { cpuRequest: '250m', cpuLimit: '500m', memoryRequest: '256Mi', memoryLimit: '512Mi' };
 
+/**
+ * The data tier's namespace: containers without resources get the same
+ * defaults as the applications', the maximum is what a database may grow to.
+ */
+function dataTierLimitRange(maxCpu: string, maxMemory: string): LimitRangeSettings {
+  return { ...SEED_LIMIT_RANGE, maxCpu, maxMemory };
+}
+
 const PRESETS: { [name: string]: EnvironmentPreset } = {
   dev: {
     name: 'dev',
@@ -47,6 +59,8 @@ const PRESETS: { [name: string]: EnvironmentPreset } = {
     backendPython: { replicas: 1 },
     limitRange: SEED_LIMIT_RANGE,
     quota: { requestsCpu: '4', requestsMemory: '8Gi', limitsCpu: '8', limitsMemory: '16Gi', pods: 30, persistentVolumeClaims: 10, requestsStorage: '50Gi' },
+    dataTierLimitRange: dataTierLimitRange('1', '1Gi'),
+    dataTierQuota: { requestsCpu: '2', requestsMemory: '4Gi', limitsCpu: '6', limitsMemory: '8Gi', pods: 20, persistentVolumeClaims: 10, requestsStorage: '50Gi' },
     postgres: { engine: PostgresEngine.statefulSet(), instances: 1, storageSize: '5Gi' },
     redis: { masters: 3, replicasPerMaster: 0, storageSize: '1Gi', resources: DEV_REDIS },
     backup: {},
@@ -60,8 +74,15 @@ const PRESETS: { [name: string]: EnvironmentPreset } = {
     backendPython: { replicas: 1 },
     limitRange: SEED_LIMIT_RANGE,
     quota: { requestsCpu: '8', requestsMemory: '16Gi', limitsCpu: '16', limitsMemory: '32Gi', pods: 60, persistentVolumeClaims: 20, requestsStorage: '200Gi' },
+    dataTierLimitRange: dataTierLimitRange('2', '2Gi'),
+    dataTierQuota: { requestsCpu: '4', requestsMemory: '8Gi', limitsCpu: '10', limitsMemory: '16Gi', pods: 25, persistentVolumeClaims: 15, requestsStorage: '200Gi' },
     // Same topology as production for PostgreSQL (replication is exercised before release), smaller volumes.
-    postgres: { engine: PostgresEngine.cloudNativePg(), instances: 2, storageSize: '20Gi' },
+    postgres: {
+      engine: PostgresEngine.cloudNativePg(),
+      instances: 2,
+      storageSize: '20Gi',
+      resources: { cpuRequest: '500m', cpuLimit: '1', memoryRequest: '1Gi', memoryLimit: '1Gi' },
+    },
     redis: { masters: 3, replicasPerMaster: 0, storageSize: '2Gi' },
     backup: {},
     logging: LoggingPresets.STAGING,
@@ -82,10 +103,23 @@ const PRESETS: { [name: string]: EnvironmentPreset } = {
     limitRange: SEED_LIMIT_RANGE,
     // 50 Go pods at their limits alone take 25 CPU / 25Gi.
     quota: { requestsCpu: '24', requestsMemory: '48Gi', limitsCpu: '48', limitsMemory: '96Gi', pods: 150, persistentVolumeClaims: 40, requestsStorage: '1Ti' },
+    dataTierLimitRange: dataTierLimitRange('4', '8Gi'),
+    dataTierQuota: { requestsCpu: '8', requestsMemory: '16Gi', limitsCpu: '20', limitsMemory: '32Gi', pods: 30, persistentVolumeClaims: 20, requestsStorage: '500Gi' },
     // The seed: PostgreSQL primary + 1 replica, Redis Cluster of 3 masters (+1 replica each here).
     // CloudNativePG: automatic failover, WAL archiving (RPO 5 min), PgBouncer poolers.
-    postgres: { engine: PostgresEngine.cloudNativePg(), instances: 2, storageSize: '50Gi' },
-    redis: { masters: 3, replicasPerMaster: 1, storageSize: '5Gi' },
+    // Memory requested = limit: a database never uses more than it reserved, so node pressure evicts it last.
+    postgres: {
+      engine: PostgresEngine.cloudNativePg(),
+      instances: 2,
+      storageSize: '50Gi',
+      resources: { cpuRequest: '1', cpuLimit: '2', memoryRequest: '2Gi', memoryLimit: '2Gi' },
+    },
+    redis: {
+      masters: 3,
+      replicasPerMaster: 1,
+      storageSize: '5Gi',
+      resources: { cpuRequest: '100m', cpuLimit: '500m', memoryRequest: '512Mi', memoryLimit: '1Gi' },
+    },
     backup: {},
     logging: LoggingPresets.PRODUCTION,
   },

@@ -1,7 +1,7 @@
 import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
 import { AppConfig, AppConfigSettings } from '../config/app-config';
-import { Components, Durations, EdgeConventions } from '../conventions';
+import { Components, Durations, EdgeConventions, LoggingConventions } from '../conventions';
 import { Environments, EnvironmentPreset } from './environments';
 import { DataStore, PlatformImages, ServiceCatalog, ServiceEntry, ServiceRouteKind } from './service-catalog';
 import { deepMerge } from '../core/merge';
@@ -13,6 +13,7 @@ import { ClientTrust, Edge, EdgeOptions, EdgeRateLimit, EdgeRoute } from '../edg
 import { EDGE_DEFAULTS } from '../edge/private/routing';
 import { LoggingOptions, LoggingStack } from '../logging/logging-stack';
 import { PlatformNamespace } from '../namespace/platform-namespace';
+import { NamespaceIsolation } from '../network/namespace-isolation';
 import { PlatformNetworkPolicies } from '../network/platform-network-policies';
 import { AlertingOptions, AlertRouting } from '../observability/alert-routing';
 import { MetricsTarget, Monitoring, MonitoringProps } from '../observability/monitoring';
@@ -64,6 +65,15 @@ export interface RauliVisionChartProps extends ChartProps {
    * @default AppConfig.DEFAULT_SECRET_NAME ('rauli-vision-app')
    */
   readonly existingSecret?: string;
+  /**
+   * Namespace of PostgreSQL, Redis and the database backups, with a
+   * LimitRange and a ResourceQuota sized for them by the preset: the
+   * applications' LimitRange (the guide's 500m/512Mi per container) would cap
+   * a database, and a second LimitRange in one namespace can only narrow the
+   * first.
+   * @default `<namespace>-data`
+   */
+  readonly dataNamespace?: string;
   /**
    * Namespace of the edge's proxies (ingress-nginx controller or Envoy Gateway's proxies).
    * @default - the edge's (`envoy-gateway-system` for Gateway API, `ingress-nginx` for ingress-nginx), or 'ingress-nginx' without an edge
@@ -144,6 +154,8 @@ export class RauliVisionChart extends Chart {
   public readonly config: AppConfig;
   /** PostgreSQL, Redis Cluster, backups and the disaster-recovery plan. */
   public readonly data: DataTier;
+  /** Namespace of the data tier. */
+  public readonly dataNamespace: string;
   /** The public edge, when `edge` is set. */
   public readonly edge?: Edge;
   /** ServiceMonitors, alert rules and dashboards. */
@@ -168,7 +180,8 @@ export class RauliVisionChart extends Chart {
     const sizing = new Map(this.catalog.entries.map(e => [e.name, this.catalog.settings(e.name, preset.name)]));
 
     new PlatformNamespace(this, 'Namespace', { name: namespace, limitRange: preset.limitRange, quota: preset.quota });
-    this.data = this.addDataTier(props, sizing);
+    this.dataNamespace = this.addDataNamespace(props, namespace);
+    this.data = this.addDataTier(props, sizing, namespace);
     this.config = this.addConfig(props);
     // Client identity follows the topology: services the edge routes to believe
     // the edge's proxies (and a declared CDN), the others believe nobody.
@@ -193,7 +206,31 @@ export class RauliVisionChart extends Chart {
     return this.services.find(s => s.name === name)!;
   }
 
-  private addDataTier(props: RauliVisionChartProps, sizing: Map<string, HttpServiceSettings>): DataTier {
+  /** The data tier's namespace, isolated like the application's: default deny, then each store's own policies. */
+  private addDataNamespace(props: RauliVisionChartProps, applicationNamespace: string): string {
+    const suffix = '-data';
+    if (props.dataNamespace === undefined && applicationNamespace.length > 63 - suffix.length) {
+      throw new PropValidationError('namespace', applicationNamespace,
+        `at most ${63 - suffix.length} characters, so that the data tier's namespace '<namespace>${suffix}' is a DNS label (or set dataNamespace)`);
+    }
+    const name = validateDnsLabel('dataNamespace', props.dataNamespace ?? `${applicationNamespace}${suffix}`);
+    const taken = [applicationNamespace, props.logging?.namespace ?? LoggingConventions.NAMESPACE];
+    if (taken.includes(name)) {
+      throw new PropValidationError('dataNamespace', name, `a namespace of its own, not ${taken.map(n => `'${n}'`).join(' nor ')}`);
+    }
+    new PlatformNamespace(this, 'DataNamespace', {
+      name,
+      limitRange: this.preset.dataTierLimitRange,
+      quota: this.preset.dataTierQuota,
+      objectNamePrefix: 'rauli-vision-data',
+      // It holds the databases' volumes: uninstalling a Helm release must not take them along.
+      keepOnUninstall: true,
+    });
+    new NamespaceIsolation(this, 'DataNamespaceIsolation', { namespace: name });
+    return name;
+  }
+
+  private addDataTier(props: RauliVisionChartProps, sizing: Map<string, HttpServiceSettings>, applicationNamespace: string): DataTier {
     // The pools of every database client replica at the autoscalers' maximum must fit in the engine's ConnectionBudget.
     const databaseClients = this.catalog.entries.filter(e => (e.reaches?.stores ?? []).includes(DataStore.POSTGRES))
       .reduce((n, e) => n + ServiceCatalog.maxReplicas(sizing.get(e.name)!), 0);
@@ -209,6 +246,8 @@ export class RauliVisionChart extends Chart {
       ) : undefined,
       databaseClientReplicas: Math.max(1, databaseClients),
       monitoringNamespace: props.monitoringNamespace,
+      namespace: this.dataNamespace,
+      clientNamespace: applicationNamespace,
     });
   }
 
@@ -328,9 +367,10 @@ export class RauliVisionChart extends Chart {
         interval: e.metrics?.scrapeInterval,
       })),
       // CloudNativePG's instances are scraped through its PodMonitors, not an exporter Service.
-      ...Monitoring.dataTierTargets(props.exporterScrapeInterval).filter(t => !(this.data.cloudNativePg && t.name === `${Components.POSTGRES}-exporter`)),
+      ...Monitoring.dataTierTargets(props.exporterScrapeInterval, this.dataNamespace).filter(t => !(this.data.cloudNativePg && t.name === `${Components.POSTGRES}-exporter`)),
     ];
     return new Monitoring(this, 'Monitoring', {
+      dataNamespace: this.dataNamespace,
       ...props,
       targets: props.targets ?? targets,
       alertRules: {
@@ -364,6 +404,7 @@ export class RauliVisionChart extends Chart {
       // Traffic into the apps comes from the proxies of whichever edge runs.
       ingressNamespace: props.ingressNamespace ?? this.edge?.proxyNamespace,
       monitoringNamespace: props.monitoringNamespace,
+      dataNamespace: this.dataNamespace,
       services: this.catalog.entries.map(e => ({
         service: this.service(e.name),
         fromEdge: e.route !== undefined,

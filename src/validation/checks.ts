@@ -30,6 +30,15 @@ function containersOf(doc: Json): Json[] {
   return [...spec?.initContainers ?? [], ...spec?.containers ?? []];
 }
 
+/** Containers and their resources, including those an operator creates from a custom resource. */
+function sizedContainersOf(doc: Json): Json[] {
+  // CloudNativePG gives a Cluster's `resources` to the postgres container of every instance pod.
+  if (doc.kind === 'Cluster' && String(doc.apiVersion).startsWith('postgresql.cnpg.io/')) {
+    return doc.spec?.resources ? [{ name: 'postgres', resources: doc.spec.resources }] : [];
+  }
+  return containersOf(doc);
+}
+
 function matches(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
   if (!selector || !labels) return false;
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
@@ -111,7 +120,10 @@ export function projectChecks(doc: Json, all: Json[]): string[] {
   }
 
   if (doc.kind === 'ServiceMonitor') {
-    const services = all.filter(d => d.kind === 'Service' && sameNs(d, doc) && matchesSelector(doc.spec?.selector, d.metadata?.labels));
+    // The operator looks in spec.namespaceSelector's namespaces, or the ServiceMonitor's own.
+    const names: string[] | undefined = doc.spec?.namespaceSelector?.any ? undefined : doc.spec?.namespaceSelector?.matchNames;
+    const inScope = (d: Json) => doc.spec?.namespaceSelector?.any || (names ? names.includes(d.metadata?.namespace) : sameNs(d, doc));
+    const services = all.filter(d => d.kind === 'Service' && inScope(d) && matchesSelector(doc.spec?.selector, d.metadata?.labels));
     if (!services.length) errors.push('selector matches no Service');
     for (const ep of doc.spec?.endpoints ?? []) {
       if (ep.port && !services.some(s => (s.spec?.ports ?? []).some((p: Json) => p.name === ep.port))) {
@@ -123,7 +135,7 @@ export function projectChecks(doc: Json, all: Json[]): string[] {
   const limitRange = all.find(d => d.kind === 'LimitRange' && sameNs(d, doc));
   const bounds = limitRange?.spec?.limits?.find((l: Json) => l.type === 'Container' && (l.max || l.min));
   if (bounds) {
-    for (const c of containersOf(doc)) {
+    for (const c of sizedContainersOf(doc)) {
       for (const res of ['cpu', 'memory']) {
         for (const [kind, value] of [['requests', c.resources?.requests?.[res]], ['limits', c.resources?.limits?.[res]]]) {
           if (value === undefined) continue;

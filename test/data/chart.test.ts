@@ -29,10 +29,10 @@ test.each([
       'application-backup': BackupConventions.DATABASE_SCHEDULE,
     });
     expect(docs.find(d => d.kind === 'ConfigMap' && d.metadata.name === 'disaster-recovery-plan').data.rpo).toBe(rpo);
-    // Every pod of the data tier is in the namespace the chart deploys to and labelled for the platform policies.
+    // Every pod of the data tier is in its namespace (the application backup in the application's) and labelled for the platform policies.
     // (The logging stack's lifecycle Job lives in the logging namespace.)
     for (const d of docs.filter(x => ['StatefulSet', 'CronJob', 'Job'].includes(x.kind) && x.metadata.labels?.[Components.LABEL] !== 'log-lifecycle')) {
-      expect(d.metadata.namespace).toBe(`rauli-vision-${env}`);
+      expect(d.metadata.namespace).toBe(d.metadata.name === 'application-backup' ? `rauli-vision-${env}` : `rauli-vision-${env}-data`);
       const labels = d.kind === 'CronJob' ? d.spec.jobTemplate.spec.template.metadata.labels : d.spec.template.metadata.labels;
       expect([Components.POSTGRES, Components.REDIS, Components.BACKUP]).toContain(labels[Components.LABEL]);
     }
@@ -50,15 +50,15 @@ test('the applications get the data tier\'s settings from one place', () => {
   const cm = synthEnvironment('staging').find(d => d.kind === 'ConfigMap' && d.metadata.name === 'rauli-vision-config').data;
   expect(cm).toMatchObject({
     // The poolers, never the servers.
-    DATABASE_HOST: 'postgres-pooler-rw.rauli-vision-staging.svc.cluster.local',
-    DATABASE_READ_HOST: 'postgres-pooler-ro.rauli-vision-staging.svc.cluster.local',
+    DATABASE_HOST: 'postgres-pooler-rw.rauli-vision-staging-data.svc.cluster.local',
+    DATABASE_READ_HOST: 'postgres-pooler-ro.rauli-vision-staging-data.svc.cluster.local',
     DATABASE_PORT: '5432',
     DATABASE_NAME: 'rauli',
     DATABASE_MAX_CONNECTIONS: '100',
     DATABASE_POOL_SIZE: '20',
   });
-  expect(cm.REDIS_CLUSTER_NODES).toBe('redis-0.redis-headless.rauli-vision-staging.svc.cluster.local:6379,'
-    + 'redis-1.redis-headless.rauli-vision-staging.svc.cluster.local:6379,redis-2.redis-headless.rauli-vision-staging.svc.cluster.local:6379');
+  expect(cm.REDIS_CLUSTER_NODES).toBe('redis-0.redis-headless.rauli-vision-staging-data.svc.cluster.local:6379,'
+    + 'redis-1.redis-headless.rauli-vision-staging-data.svc.cluster.local:6379,redis-2.redis-headless.rauli-vision-staging-data.svc.cluster.local:6379');
 });
 
 test('a scaffolded service is admitted to PostgreSQL and Redis through clientComponents', () => {

@@ -58,8 +58,8 @@ describe('production on CloudNativePG', () => {
   test('the production pool is 20 and the applications connect through the read-write pooler', () => {
     const cm = get('ConfigMap', RauliVisionChart.CONFIG_MAP_NAME).data;
     expect(cm.DATABASE_POOL_SIZE).toBe('20');
-    expect(cm.DATABASE_HOST).toBe('postgres-pooler-rw.rauli-vision-production.svc.cluster.local');
-    expect(cm.DATABASE_READ_HOST).toBe('postgres-pooler-ro.rauli-vision-production.svc.cluster.local');
+    expect(cm.DATABASE_HOST).toBe('postgres-pooler-rw.rauli-vision-production-data.svc.cluster.local');
+    expect(cm.DATABASE_READ_HOST).toBe('postgres-pooler-ro.rauli-vision-production-data.svc.cluster.local');
     const pooler = get('Pooler', 'postgres-pooler-rw').spec;
     expect(pooler.pgbouncer.poolMode).toBe('transaction');
     // 52 replicas at the autoscalers' maximum x 20 fit in one PgBouncer; 2 PgBouncers x their server pool fit in max_connections.
@@ -81,7 +81,7 @@ describe('production on CloudNativePG', () => {
     const cronJobs = docs.filter(d => d.kind === 'CronJob' && d.metadata.name.startsWith('postgres-backup')).map(d => d.metadata.name);
     expect(cronJobs).toEqual(['postgres-backup-daily']);
     const dump = get('CronJob', 'postgres-backup-daily').spec.jobTemplate.spec.template.spec.initContainers[0];
-    expect(dump.env.find((e: any) => e.name === 'PGHOST').value).toBe('postgres-rw.rauli-vision-production.svc.cluster.local');
+    expect(dump.env.find((e: any) => e.name === 'PGHOST').value).toBe('postgres-rw.rauli-vision-production-data.svc.cluster.local');
     expect(dump.env.find((e: any) => e.name === 'PGPASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'postgres-superuser', key: 'password' });
   });
 

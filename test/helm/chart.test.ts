@@ -89,16 +89,19 @@ describe('charts/rauli-vision', () => {
     const interval = (name: string) => get(docs, 'ServiceMonitor', `rauli-vision-${name}`).spec.endpoints[0].interval;
     // Production's PostgreSQL runs on CloudNativePG, scraped through PodMonitors.
     expect(['redis-exporter'].map(interval)).toEqual([PrometheusConventions.EXPORTER_SCRAPE_INTERVAL]);
-    // The logging stack has its own namespace (and cluster-wide read access for the collector).
+    // The logging stack has its own namespace (and cluster-wide read access for the collector), the data tier `<release namespace>-data`.
     const logging = (d: Doc) => d.metadata.namespace === LoggingConventions.NAMESPACE || d.metadata.name === LoggingConventions.NAMESPACE || /^ClusterRole/.test(d.kind);
-    for (const d of docs.filter(x => x.kind !== 'ClusterIssuer' && !logging(x))) expect(d.metadata.namespace).toBe(NS);
+    const data = (d: Doc) => d.metadata.namespace === `${NS}-data` || (d.kind === 'Namespace' && d.metadata.name === `${NS}-data`);
+    expect(get(docs, 'Cluster', 'postgres').metadata.namespace).toBe(`${NS}-data`);
+    for (const d of docs.filter(x => x.kind !== 'ClusterIssuer' && !logging(x) && !data(x))) expect(d.metadata.namespace).toBe(NS);
   });
 });
 
 describe('helm template with the default values equals the constructs', () => {
   // What the chart adds for Helm, or leaves to values that default to off.
-  const normalize = (docs: Doc[], fromHelm: boolean) => docs
-    .filter(d => fromHelm || !(['ClusterIssuer', 'GatewayClass'].includes(d.kind) || (d.kind === 'Namespace' && d.metadata.name !== LoggingConventions.NAMESPACE)))
+  // The release's own Namespace is Helm's (`--create-namespace` or namespace.create); the chart renders the others.
+  const normalize = (docs: Doc[], fromHelm: boolean, releaseNamespace: string) => docs
+    .filter(d => fromHelm || !(['ClusterIssuer', 'GatewayClass'].includes(d.kind) || (d.kind === 'Namespace' && d.metadata.name === releaseNamespace)))
     .map(d => {
       const copy = JSON.parse(JSON.stringify(d));
       const strip = (labels?: Doc) => { if (labels) delete labels['app.kubernetes.io/managed-by']; };
@@ -129,8 +132,8 @@ describe('helm template with the default values equals the constructs', () => {
       edge: {},
       backup: { storage: { bucketName: 'rauli-vision-backups' } },
     });
-    const fromConstructs = normalize(Testing.synth(chart), false);
-    const fromHelm = normalize(parse(helmTemplate(CHART, [], 'rv', namespace)), true);
+    const fromConstructs = normalize(Testing.synth(chart), false, namespace);
+    const fromHelm = normalize(parse(helmTemplate(CHART, [], 'rv', namespace)), true, namespace);
     expect(fromHelm.map(d => `${d.kind}/${d.metadata.name}`)).toEqual(fromConstructs.map(d => `${d.kind}/${d.metadata.name}`));
     for (let i = 0; i < fromHelm.length; i++) expect(fromHelm[i]).toEqual(fromConstructs[i]);
   });
@@ -471,7 +474,9 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
     key: 'logging.enabled',
     set: ['logging.enabled=false'],
     check: d => {
-      expect(d.filter(x => x.metadata.namespace === LoggingConventions.NAMESPACE || x.kind === 'Namespace')).toEqual([]);
+      expect(d.filter(x => x.metadata.namespace === LoggingConventions.NAMESPACE || (x.kind === 'Namespace' && x.metadata.name === LoggingConventions.NAMESPACE))).toEqual([]);
+      // The data tier's namespace stays.
+      expect(d.filter(x => x.kind === 'Namespace').map(x => x.metadata.name)).toEqual([`${NS}-data`]);
       expect(has(d, 'ClusterRole')).toBe(false);
     },
   },

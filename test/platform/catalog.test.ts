@@ -37,7 +37,7 @@ describe('a fourth service takes one entry', () => {
   const docs = Testing.synth(chart);
   const policy = (name: string) => get(docs, 'NetworkPolicy', name).spec;
   const peers = (rules: any[]) => rules.map(r => [
-    ...(r.from ?? r.to).map((p: any) => p.namespaceSelector?.matchLabels['kubernetes.io/metadata.name'] ?? p.podSelector.matchLabels['app.kubernetes.io/component']),
+    ...(r.from ?? r.to).map((p: any) => [p.namespaceSelector?.matchLabels['kubernetes.io/metadata.name'], p.podSelector?.matchLabels['app.kubernetes.io/component']].filter(Boolean).join('/')),
     ...r.ports.map((p: any) => p.port),
   ].join(' '));
 
@@ -68,7 +68,7 @@ describe('a fourth service takes one entry', () => {
 
   test('NetworkPolicies: exactly its declared flows, from the namespace of the edge that runs', () => {
     expect(peers(policy('reports-ingress').ingress)).toEqual(['envoy-gateway-system 8080', 'monitoring 9090']);
-    expect(peers(policy('reports-egress').egress)).toEqual(['postgres 5432', 'backend-python 8080']);
+    expect(peers(policy('reports-egress').egress)).toEqual(['rauli-vision-production-data/postgres 5432', 'backend-python 8080']);
     expect(peers(policy('backend-python-ingress').ingress)).toEqual(['backend-go reports 8080', 'monitoring 9090']);
   });
 

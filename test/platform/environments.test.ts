@@ -86,7 +86,7 @@ test('configuration: plain settings in a ConfigMap, credentials only as Secret r
   expect(cm.data).toMatchObject({ DATABASE_POOL_SIZE: '20', DATABASE_MAX_CONNECTIONS: '100', RATE_LIMIT_REQUESTS: '100', RATE_LIMIT_WINDOW: '1m', METRICS_PORT: '9090', LOG_FORMAT: 'json' });
   expect(get(docsOf.dev, 'ConfigMap', 'rauli-vision-config').data.DATABASE_POOL_SIZE).toBe('20');
   expect(cm.data.REDIS_CLUSTER_NODES.split(',')).toHaveLength(6);
-  expect(cm.data.DATABASE_HOST).toBe('postgres-pooler-rw.rauli-vision-production.svc.cluster.local');
+  expect(cm.data.DATABASE_HOST).toBe('postgres-pooler-rw.rauli-vision-production-data.svc.cluster.local');
   for (const secret of ['DATABASE_URL', 'JWT_SECRET', 'REDIS_PASSWORD']) expect(cm.data[secret]).toBeUndefined();
   expect(docsOf.production.some(d => d.kind === 'Secret' && (d.data || d.stringData))).toBe(false);
   const env = get(docsOf.production, 'Deployment', 'backend-go').spec.template.spec.containers[0].env;
@@ -108,7 +108,7 @@ test('network policies: default deny, then only the architecture\'s flows', () =
   expect(byName['default-deny']).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
   expect(byName['allow-dns'].egress[0].ports.map((p: any) => p.port)).toEqual([53, 53]);
   const peers = (rules: any[]) => rules.map(r => [
-    ...(r.from ?? r.to).map((p: any) => p.namespaceSelector?.matchLabels['kubernetes.io/metadata.name'] ?? p.podSelector.matchLabels['app.kubernetes.io/component']),
+    ...(r.from ?? r.to).map((p: any) => [p.namespaceSelector?.matchLabels['kubernetes.io/metadata.name'], p.podSelector?.matchLabels['app.kubernetes.io/component']].filter(Boolean).join('/')),
     ...r.ports.map((p: any) => p.port),
   ].join(' '));
   // Per service: who may connect to it and where it may connect, nothing more.
@@ -117,9 +117,9 @@ test('network policies: default deny, then only the architecture\'s flows', () =
     'default-deny', 'frontend-ingress']);
   expect(peers(byName['frontend-ingress'].ingress)).toEqual(['ingress-nginx 8080', 'monitoring 9090']);
   expect(peers(byName['backend-go-ingress'].ingress)).toEqual(['ingress-nginx 8080', 'monitoring 9090']);
-  expect(peers(byName['backend-go-egress'].egress)).toEqual(['postgres 5432', 'redis 6379', 'backend-python 8080']);
+  expect(peers(byName['backend-go-egress'].egress)).toEqual(['rauli-vision-production-data/postgres 5432', 'rauli-vision-production-data/redis 6379', 'backend-python 8080']);
   expect(peers(byName['backend-python-ingress'].ingress)).toEqual(['backend-go 8080', 'monitoring 9090']);
-  expect(peers(byName['backend-python-egress'].egress)).toEqual(['postgres 5432', 'redis 6379']);
+  expect(peers(byName['backend-python-egress'].egress)).toEqual(['rauli-vision-production-data/postgres 5432', 'rauli-vision-production-data/redis 6379']);
   // The data tier admits exactly the services that declare it.
   const clients = (name: string) => byName[name].ingress[0].from[0].podSelector.matchExpressions[0].values;
   // Production runs CloudNativePG: applications come through the poolers, only the backup jobs reach the instances.

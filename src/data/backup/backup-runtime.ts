@@ -77,8 +77,13 @@ export interface BackupRuntimeProps {
   readonly runAsUser: number;
   /** Size of the scratch volume the steps share. */
   readonly workVolumeSize: string;
-  /** Pods the jobs connect to besides the storage (e.g. PostgreSQL). */
+  /** Pods the jobs connect to besides the storage (e.g. PostgreSQL), in the jobs' namespace. */
   readonly egressTo?: { selector: { [key: string]: string }; port: number }[];
+  /**
+   * Namespace of the jobs and their objects: the database's, for database backups.
+   * @default - the chart's namespace
+   */
+  readonly namespace?: string;
 }
 
 /**
@@ -89,6 +94,8 @@ export interface BackupRuntimeProps {
  */
 export class BackupRuntime extends Construct {
   public readonly labels: { [key: string]: string };
+  /** Namespace of the jobs (undefined: the chart's). */
+  public readonly namespace?: string;
   private readonly props: BackupRuntimeProps;
   private readonly serviceAccountName: string;
   private readonly scriptsConfigMap: string;
@@ -96,9 +103,11 @@ export class BackupRuntime extends Construct {
   constructor(scope: Construct, id: string, props: BackupRuntimeProps) {
     super(scope, id);
     this.props = props;
+    this.namespace = props.namespace;
     this.labels = podLabels(Components.BACKUP, props.name, 'backup');
     this.serviceAccountName = new k8s.KubeServiceAccount(this, 'ServiceAccount', {
       metadata: {
+        namespace: props.namespace,
         name: props.name,
         annotations: props.storage.roleArn ? { 'eks.amazonaws.com/role-arn': props.storage.roleArn } : undefined,
       },
@@ -107,11 +116,11 @@ export class BackupRuntime extends Construct {
     }).name;
     const data: { [file: string]: string } = { 'backup-lib.sh': readScript('backup', 'backup-lib.sh') };
     for (const file of props.scripts) data[file] = readScript('backup', file);
-    this.scriptsConfigMap = new k8s.KubeConfigMap(this, 'Scripts', { metadata: { name: `${props.name}-scripts` }, data }).name;
+    this.scriptsConfigMap = new k8s.KubeConfigMap(this, 'Scripts', { metadata: { namespace: props.namespace, name: `${props.name}-scripts` }, data }).name;
 
     const anywhere = { ipBlock: { cidr: '0.0.0.0/0' } };
     new k8s.KubeNetworkPolicy(this, 'Egress', {
-      metadata: { name: `${props.name}-egress` },
+      metadata: { namespace: props.namespace, name: `${props.name}-egress` },
       spec: {
         podSelector: { matchLabels: { [Components.LABEL]: Components.BACKUP, 'app.kubernetes.io/instance': props.name } },
         policyTypes: ['Egress'],
@@ -145,7 +154,7 @@ export class BackupRuntime extends Construct {
    */
   public cronJob(id: string, name: string, schedule: string, deadlineSeconds: number, template: k8s.PodTemplateSpec): k8s.KubeCronJob {
     return new k8s.KubeCronJob(this, id, {
-      metadata: { name, labels: this.labels },
+      metadata: { namespace: this.props.namespace, name, labels: this.labels },
       spec: {
         schedule,
         timeZone: 'Etc/UTC',

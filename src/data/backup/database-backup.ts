@@ -87,6 +87,8 @@ const INTERVALS = [5, 10, 15, 20, 30];
 export class DatabaseBackup extends Construct {
   /** Base name of the objects. */
   public readonly name: string;
+  /** Namespace of the jobs: the database's (undefined: the chart's). */
+  public readonly namespace?: string;
   /** The nightly CronJob. */
   public readonly dailyCronJobName: string;
   /** The CronJob that keeps the RPO. */
@@ -151,6 +153,7 @@ export class DatabaseBackup extends Construct {
     this.frequentSchedule = `*/${interval} * * * *`;
     this.worstCaseDataLossMinutes = interval + frequentDeadlineMinutes;
     this.dailyCronJobName = `${name}-daily`;
+    this.namespace = props.postgres.namespace;
     this.frequentDumps = props.frequentDumps ?? true;
     this.dailyRetentionSeconds = BackupConventions.RETENTION_DAYS * 86400;
     this.frequentRetentionSeconds = 86400;
@@ -163,6 +166,8 @@ export class DatabaseBackup extends Construct {
       runAsUser: DATA_UID,
       workVolumeSize,
       egressTo: [{ selector: props.postgres.selector, port: props.postgres.port }],
+      // Beside the database: the egress rule above selects its pods in the jobs' own namespace.
+      namespace: props.postgres.namespace,
     });
 
     const cronJob = (cid: string, cronName: string, schedule: string, keyPrefix: string, deadlineSeconds: number, retentionSeconds: number) => {

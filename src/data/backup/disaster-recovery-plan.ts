@@ -116,7 +116,7 @@ export class DisasterRecoveryPlan extends Construct {
       'runbook': 'docs/disaster-recovery.md',
     };
     new k8s.KubeConfigMap(this, 'ConfigMap', {
-      metadata: { name: this.configMapName, labels: podLabels(Components.BACKUP, this.configMapName, 'disaster-recovery-plan') },
+      metadata: { namespace: db.namespace, name: this.configMapName, labels: podLabels(Components.BACKUP, this.configMapName, 'disaster-recovery-plan') },
       data: this.data,
     });
   }

@@ -93,6 +93,8 @@ export class RestoreJob extends Construct {
       runAsUser: DATA_UID,
       workVolumeSize: checkedStorage('workVolumeSize', props.workVolumeSize ?? '10Gi'),
       egressTo: [{ selector: props.postgres.selector, port: props.postgres.port }],
+      // Beside the database: the egress rule above selects its pods in the jobs' own namespace.
+      namespace: props.postgres.namespace,
     });
     const template = runtime.podTemplate(
       {
@@ -116,7 +118,7 @@ export class RestoreJob extends Construct {
       },
     );
     new k8s.KubeJob(this, 'Job', {
-      metadata: { name, labels: runtime.labels },
+      metadata: { namespace: runtime.namespace, name, labels: runtime.labels },
       spec: {
         // pg_restore runs in one transaction: a retry starts from a clean slate.
         backoffLimit: 2,

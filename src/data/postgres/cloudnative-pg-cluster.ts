@@ -10,7 +10,7 @@ import { Resources } from '../../workload/settings';
 import { STORAGE_SECRET_KEYS, validateStorage } from '../backup/backup-runtime';
 import { BackupStorage } from '../backup/backup-storage';
 import {
-  checkedResources, checkedStorage, checkedImage, dnsEgress, namespaceOf, podLabels, serviceHost, tcpPort, validatePgIdentifier,
+  checkedResources, checkedStorage, checkedImage, clientIngress, dnsEgress, namespaceOf, podLabels, serviceHost, tcpPort, validatePgIdentifier,
 } from '../internal';
 
 /** API groups of the custom resources. */
@@ -42,7 +42,7 @@ export interface CloudNativePgClusterProps extends PostgresClusterOptions {
    */
   readonly name?: string;
   /**
-   * Namespace, used to build fully qualified host names.
+   * Namespace of every object, and of the fully qualified host names.
    * @default - the chart's namespace
    */
   readonly namespace?: string;
@@ -117,6 +117,8 @@ export interface PointInTimeRestoreOptions {
  */
 export class CloudNativePgCluster extends Construct implements IPostgresDatabase {
   public readonly name: string;
+  /** Namespace of every object (undefined: the chart's). */
+  public readonly namespace?: string;
   public readonly readWriteHost: string;
   public readonly readOnlyHost: string;
   public readonly primaryHost: string;
@@ -180,6 +182,8 @@ export class CloudNativePgCluster extends Construct implements IPostgresDatabase
     this.backupStorage = props.backupStorage ? validateStorage('backupStorage', props.backupStorage) : undefined;
     const namespace = namespaceOf(this, props.namespace);
     if (namespace !== undefined) validateDnsLabel('namespace', namespace);
+    if (props.clientNamespace !== undefined) validateDnsLabel('clientNamespace', props.clientNamespace);
+    this.namespace = namespace;
 
     this.port = DataConventions.POSTGRES_PORT;
     this.adminPassword = { name: superuserSecret, key: 'password' };
@@ -225,7 +229,7 @@ export class CloudNativePgCluster extends Construct implements IPostgresDatabase
     return new ApiObject(this, id, {
       apiVersion: CNPG_API,
       kind: 'Cluster',
-      metadata: { name, labels: this.labels },
+      metadata: { namespace: this.namespace, name, labels: this.labels },
       spec: {
         ...this.clusterSpec(),
         inheritedMetadata: { labels: podLabels(Components.POSTGRES, name, 'postgresql') },
@@ -298,7 +302,7 @@ export class CloudNativePgCluster extends Construct implements IPostgresDatabase
     return new ApiObject(this, 'Cluster', {
       apiVersion: CNPG_API,
       kind: 'Cluster',
-      metadata: { name: this.name, labels: this.labels },
+      metadata: { namespace: this.namespace, name: this.name, labels: this.labels },
       spec: {
         ...this.clusterSpec(),
         bootstrap: {
@@ -319,7 +323,7 @@ export class CloudNativePgCluster extends Construct implements IPostgresDatabase
     new ApiObject(this, `Pooler-${type}`, {
       apiVersion: CNPG_API,
       kind: 'Pooler',
-      metadata: { name, labels: this.labels },
+      metadata: { namespace: this.namespace, name, labels: this.labels },
       spec: {
         cluster: { name: this.name },
         instances: this.poolerInstances,
@@ -362,7 +366,7 @@ export class CloudNativePgCluster extends Construct implements IPostgresDatabase
     new ApiObject(this, 'ObjectStore', {
       apiVersion: BARMAN_API,
       kind: 'ObjectStore',
-      metadata: { name: this.objectStoreName, labels: this.labels },
+      metadata: { namespace: this.namespace, name: this.objectStoreName, labels: this.labels },
       spec: {
         // The one retention setting; the bucket's lifecycle rules use the same number.
         retentionPolicy: `${BackupConventions.RETENTION_DAYS}d`,
@@ -383,7 +387,7 @@ export class CloudNativePgCluster extends Construct implements IPostgresDatabase
     new ApiObject(this, 'ScheduledBackup', {
       apiVersion: CNPG_API,
       kind: 'ScheduledBackup',
-      metadata: { name: `${this.name}-daily`, labels: this.labels },
+      metadata: { namespace: this.namespace, name: `${this.name}-daily`, labels: this.labels },
       spec: {
         // CloudNativePG's cron has a seconds field: the guide's 02:00 is `0 0 2 * * *`.
         schedule: `0 ${BackupConventions.DATABASE_SCHEDULE}`,
@@ -401,7 +405,7 @@ export class CloudNativePgCluster extends Construct implements IPostgresDatabase
     const podMonitor = (cid: string, name: string, matchLabels: { [k: string]: string }) => new ApiObject(this, cid, {
       apiVersion: MONITORING_API,
       kind: 'PodMonitor',
-      metadata: { name, labels: { ...this.labels, ...labels } },
+      metadata: { namespace: this.namespace, name, labels: { ...this.labels, ...labels } },
       spec: {
         selector: { matchLabels },
         podMetricsEndpoints: [{ port: ServiceConventions.METRICS_PORT_NAME, path: ServiceConventions.METRICS_PATH }],
@@ -421,7 +425,7 @@ export class CloudNativePgCluster extends Construct implements IPostgresDatabase
     // sidecar writes to the object store: both are addressed only by port here.
     const apiAndStorage = { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [tcpPort(443), tcpPort(6443), ...this.storagePorts()] };
     new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
-      metadata: { name: this.name },
+      metadata: { namespace: this.namespace, name: this.name },
       spec: {
         podSelector: { matchLabels: this.selector },
         policyTypes: ['Ingress', 'Egress'],
@@ -435,13 +439,12 @@ export class CloudNativePgCluster extends Construct implements IPostgresDatabase
       },
     });
     new k8s.KubeNetworkPolicy(this, 'PoolerNetworkPolicy', {
-      metadata: { name: `${this.name}-poolers` },
+      metadata: { namespace: this.namespace, name: `${this.name}-poolers` },
       spec: {
         podSelector: poolers.podSelector,
         policyTypes: ['Ingress', 'Egress'],
         ingress: [
-          // An `In` expression with no values is invalid: without clients there is no client rule.
-          ...(clients.length ? [{ from: [{ podSelector: { matchExpressions: [{ key: Components.LABEL, operator: 'In', values: clients }] } }], ports: [tcpPort(this.port)] }] : []),
+          ...clientIngress(clients, this.port, this.props.clientNamespace, this.namespace),
           { from: [fromNamespace(this.monitoringNamespace)], ports: [tcpPort(DataConventions.PGBOUNCER_EXPORTER_PORT)] },
         ],
         egress: [{ to: [instances], ports: [tcpPort(this.port)] }, { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [tcpPort(443), tcpPort(6443)] }, dnsEgress()],

@@ -5,8 +5,8 @@ import { Components } from '../../conventions';
 import { validateDnsLabel, validateInteger } from '../../core/validate';
 import { Resources } from '../../workload/settings';
 import {
-  checkedImage, containerSecurityContext, dnsEgress, emptyDir, podLabels, podSecurityContext, resources, secretEnv, spreadOverNodes, tcpPort,
-  zoneSpread,
+  checkedImage, clientIngress, containerSecurityContext, dnsEgress, emptyDir, podLabels, podSecurityContext, resources, secretEnv, spreadOverNodes,
+  tcpPort, zoneSpread,
 } from '../internal';
 
 /** Pinned PgBouncer image of the operator-free engine. */
@@ -30,6 +30,16 @@ export interface PgBouncerProps {
   readonly credentialsSecretName: string;
   /** Components whose pods may connect. */
   readonly clientComponents: string[];
+  /**
+   * Namespace of the client components' pods.
+   * @default - the pooler's own namespace
+   */
+  readonly clientNamespace?: string;
+  /**
+   * Namespace of every object: the PostgreSQL server's.
+   * @default - the chart's namespace
+   */
+  readonly namespace?: string;
   /**
    * PgBouncer image.
    * @default PGBOUNCER_IMAGE
@@ -60,7 +70,7 @@ export class PgBouncer extends Construct {
     validateInteger('budget.poolerInstances', props.budget.poolerInstances, 1, 10);
     this.selector = podLabels(Components.POSTGRES, this.name, 'pgbouncer');
     this.ini = this.renderIni();
-    const config = new k8s.KubeConfigMap(this, 'Config', { metadata: { name: `${this.name}-config` }, data: { 'pgbouncer.ini': this.ini } });
+    const config = new k8s.KubeConfigMap(this, 'Config', { metadata: { namespace: this.props.namespace, name: `${this.name}-config` }, data: { 'pgbouncer.ini': this.ini } });
     this.buildDeployment(config.name, checkedImage('image', props.image ?? PGBOUNCER_IMAGE));
     this.buildService();
     this.buildDisruptionBudget();
@@ -70,7 +80,7 @@ export class PgBouncer extends Construct {
   private buildDisruptionBudget(): void {
     if (this.props.budget.poolerInstances < 2) return;
     new k8s.KubePodDisruptionBudget(this, 'Pdb', {
-      metadata: { name: this.name },
+      metadata: { namespace: this.props.namespace, name: this.name },
       spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: this.selector } },
     });
   }
@@ -106,7 +116,7 @@ export class PgBouncer extends Construct {
     const start = `printf '"%s" "%s"\\n' "$DB_USER" "$DB_PASSWORD" > ${RUN_DIR}/userlist.txt && exec pgbouncer ${CONFIG_DIR}/pgbouncer.ini`;
     const ready: k8s.Probe = { tcpSocket: { port: k8s.IntOrString.fromNumber(this.props.port) }, periodSeconds: 10 };
     new k8s.KubeDeployment(this, 'Deployment', {
-      metadata: { name: this.name, labels: this.selector },
+      metadata: { namespace: this.props.namespace, name: this.name, labels: this.selector },
       spec: {
         replicas: this.props.budget.poolerInstances,
         selector: { matchLabels: this.selector },
@@ -140,7 +150,7 @@ export class PgBouncer extends Construct {
 
   private buildService(): void {
     new k8s.KubeService(this, 'Service', {
-      metadata: { name: this.name, labels: this.selector },
+      metadata: { namespace: this.props.namespace, name: this.name, labels: this.selector },
       spec: {
         type: 'ClusterIP',
         selector: this.selector,
@@ -151,15 +161,11 @@ export class PgBouncer extends Construct {
 
   private buildNetworkPolicy(): void {
     new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
-      metadata: { name: this.name },
+      metadata: { namespace: this.props.namespace, name: this.name },
       spec: {
         podSelector: { matchLabels: this.selector },
         policyTypes: ['Ingress', 'Egress'],
-        // An `In` expression with no values is invalid: without clients there is no client rule.
-        ingress: this.props.clientComponents.length ? [{
-          from: [{ podSelector: { matchExpressions: [{ key: Components.LABEL, operator: 'In', values: this.props.clientComponents }] } }],
-          ports: [tcpPort(this.props.port)],
-        }] : [],
+        ingress: clientIngress(this.props.clientComponents, this.props.port, this.props.clientNamespace, this.props.namespace),
         egress: [{ to: [{ podSelector: { matchLabels: this.props.serverSelector } }], ports: [tcpPort(this.props.port)] }, dnsEgress()],
       },
     });

@@ -52,6 +52,11 @@ export interface PostgresClusterOptions {
    */
   readonly clientComponents?: string[];
   /**
+   * Namespace of the client components' pods.
+   * @default - the cluster's own namespace
+   */
+  readonly clientNamespace?: string;
+  /**
    * PgBouncer instances per pooler; PostgreSQL's `max_connections` minus the
    * reserved connections is shared among them.
    * @default 2
@@ -81,7 +86,7 @@ export interface PostgresClusterProps extends PostgresClusterOptions {
    */
   readonly name?: string;
   /**
-   * Namespace, used to build fully qualified host names.
+   * Namespace of every object, and of the fully qualified host names.
    * @default - the chart's namespace
    */
   readonly namespace?: string;
@@ -187,6 +192,8 @@ export class PostgresCluster extends Construct implements IPostgresDatabase {
 
   /** Base name of the objects. */
   public readonly name: string;
+  /** Namespace of every object (undefined: the chart's). */
+  public readonly namespace?: string;
   /** Host of the read-write pooler, which the applications connect to. */
   public readonly readWriteHost: string;
   /** Host of the read-only pooler (the read-write one when there are no replicas). */
@@ -251,6 +258,8 @@ export class PostgresCluster extends Construct implements IPostgresDatabase {
     const secretName = validateDnsSubdomain('existingSecret', props.existingSecret ?? `${name}-credentials`);
     const namespace = namespaceOf(this, props.namespace);
     if (namespace !== undefined) validateDnsLabel('namespace', namespace);
+    if (props.clientNamespace !== undefined) validateDnsLabel('clientNamespace', props.clientNamespace);
+    this.namespace = namespace;
 
     const reserved = ConnectionBudget.RESERVED;
     this.budget = new ConnectionBudget(maxConnections, poolSize,
@@ -310,7 +319,7 @@ export class PostgresCluster extends Construct implements IPostgresDatabase {
     if (props.generateCredentials) {
       const random = () => crypto.randomBytes(24).toString('base64url');
       new k8s.KubeSecret(this, 'Credentials', {
-        metadata: { name: secretName },
+        metadata: { namespace: this.namespace, name: secretName },
         type: 'Opaque',
         stringData: { 'postgres-password': random(), 'username': appUser, 'password': random(), 'replication-password': random() },
       });
@@ -324,7 +333,7 @@ export class PostgresCluster extends Construct implements IPostgresDatabase {
       image, exporterImage, secretName, headless, selector, maxConnections, props,
     } = this.cfg;
     const scripts = new k8s.KubeConfigMap(this, 'Scripts', {
-      metadata: { name: `${name}-scripts` },
+      metadata: { namespace: this.namespace, name: `${name}-scripts` },
       data: { 'init-primary.sh': readScript('postgres', 'init-primary.sh'), 'start-replica.sh': readScript('postgres', 'start-replica.sh') },
     });
 
@@ -362,14 +371,14 @@ export class PostgresCluster extends Construct implements IPostgresDatabase {
     const isReady = ['pg_isready', '--quiet', '--host=127.0.0.1', `--port=${this.port}`, '--username=postgres'];
 
     const serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', {
-      metadata: { name },
+      metadata: { namespace: this.namespace, name },
       automountServiceAccountToken: false,
     });
     const statefulSet = (role: 'primary' | 'replica', replicas: number) => {
       const labels = { ...podLabels(Components.POSTGRES, name, 'postgresql'), [ROLE_LABEL]: role };
       const primary = role === 'primary';
       new k8s.KubeStatefulSet(this, primary ? 'Primary' : 'Replicas', {
-        metadata: { name: `${name}-${role}`, labels },
+        metadata: { namespace: this.namespace, name: `${name}-${role}`, labels },
         spec: {
           serviceName: headless,
           replicas,
@@ -465,7 +474,7 @@ export class PostgresCluster extends Construct implements IPostgresDatabase {
     const servicePorts: k8s.ServicePort[] = [{ name: 'postgres', port: this.port, targetPort: k8s.IntOrString.fromString('postgres'), protocol: 'TCP' }];
     const service = (cid: string, serviceName: string, podSelector: { [key: string]: string }, spec: Partial<k8s.ServiceSpec> = {}) =>
       new k8s.KubeService(this, cid, {
-        metadata: { name: serviceName, labels: podLabels(Components.POSTGRES, name, 'postgresql') },
+        metadata: { namespace: this.namespace, name: serviceName, labels: podLabels(Components.POSTGRES, name, 'postgresql') },
         spec: { type: 'ClusterIP', selector: podSelector, ports: servicePorts, ...spec },
       });
     service('ReadWrite', this.readWriteServiceName, { ...selector, [ROLE_LABEL]: 'primary' });
@@ -486,7 +495,7 @@ export class PostgresCluster extends Construct implements IPostgresDatabase {
     const { name, instances, selector } = this.cfg;
     if (instances > 1) {
       new k8s.KubePodDisruptionBudget(this, 'Pdb', {
-        metadata: { name },
+        metadata: { namespace: this.namespace, name },
         spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
       });
     }
@@ -503,6 +512,8 @@ export class PostgresCluster extends Construct implements IPostgresDatabase {
       serverSelector: { ...selector, [ROLE_LABEL]: serverRole },
       credentialsSecretName: secretName,
       clientComponents,
+      clientNamespace: this.cfg.props.clientNamespace,
+      namespace,
     });
     const rw = pooler('PoolerRw', `${name}-pooler-rw`, this.readWriteServiceName, 'primary');
     const ro = instances > 1 ? pooler('PoolerRo', `${name}-pooler-ro`, this.readOnlyServiceName, 'replica') : undefined;
@@ -513,7 +524,7 @@ export class PostgresCluster extends Construct implements IPostgresDatabase {
   private buildNetworkPolicy(): void {
     const { name, monitoringNamespace, selector } = this.cfg;
     new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
-      metadata: { name },
+      metadata: { namespace: this.namespace, name },
       spec: {
         podSelector: { matchLabels: selector },
         policyTypes: ['Ingress', 'Egress'],

@@ -16,6 +16,8 @@ export interface SecretKeyRef {
 export interface IPostgresDatabase {
   /** Base name of the objects. */
   readonly name: string;
+  /** Namespace of its objects, which the jobs that connect to it directly (backups, restores) share (undefined: the chart's). */
+  readonly namespace?: string;
   /** Host the applications connect to for writes: the read-write pooler. */
   readonly readWriteHost: string;
   /** Host the applications connect to for reads: the read-only pooler (the read-write one when there are no standbys). */

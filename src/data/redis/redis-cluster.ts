@@ -6,8 +6,8 @@ import { Components, DataConventions, ServiceConventions } from '../../conventio
 import { parseQuantity, validateDnsLabel, validateDnsSubdomain, validateInteger, validateOneOf, PropValidationError } from '../../core/validate';
 import { ResourceSettings, Resources } from '../../workload/settings';
 import {
-  checkedImage, checkedResources, checkedStorage, containerSecurityContext, dnsEgress, emptyDir, execProbe, IMAGES, instanceSelector, namespaceOf,
-  podLabels, podSecurityContext, readScript, resources, SCRIPTS_DIR, secretEnv, spreadOverNodes, tcpPort, zoneSpread,
+  checkedImage, checkedResources, checkedStorage, clientIngress, containerSecurityContext, dnsEgress, emptyDir, execProbe, IMAGES, instanceSelector,
+  namespaceOf, podLabels, podSecurityContext, readScript, resources, SCRIPTS_DIR, secretEnv, spreadOverNodes, tcpPort, zoneSpread,
 } from '../internal';
 
 /** The per-environment knobs of the Redis Cluster; presets supply them and users override them. */
@@ -44,6 +44,11 @@ export interface RedisClusterOptions {
    */
   readonly clientComponents?: string[];
   /**
+   * Namespace of the client components' pods.
+   * @default - the cluster's own namespace
+   */
+  readonly clientNamespace?: string;
+  /**
    * The server and its image: Valkey 8 (BSD) or Redis 7 (`RedisServer.redis7()`).
    * @default RedisServer.valkey8()
    */
@@ -57,7 +62,7 @@ export interface RedisClusterProps extends RedisClusterOptions {
    */
   readonly name?: string;
   /**
-   * Namespace, used to build fully qualified node names.
+   * Namespace of every object, and of the fully qualified node names.
    * @default - the chart's namespace
    */
   readonly namespace?: string;
@@ -123,6 +128,8 @@ export class RedisCluster extends Construct {
   public readonly selector: { [key: string]: string };
   /** The server (Valkey or Redis) and its image. */
   public readonly server: RedisServer;
+  /** Namespace of every object (undefined: the chart's). */
+  public readonly namespace?: string;
 
   private readonly props: RedisClusterProps;
   private readonly res: Resources;
@@ -155,6 +162,8 @@ export class RedisCluster extends Construct {
     const secretName = validateDnsSubdomain('existingSecret', props.existingSecret ?? `${name}-credentials`);
     const namespace = namespaceOf(this, props.namespace);
     if (namespace !== undefined) validateDnsLabel('namespace', namespace);
+    if (props.clientNamespace !== undefined) validateDnsLabel('clientNamespace', props.clientNamespace);
+    this.namespace = namespace;
 
     const nodes = masters * (1 + replicasPerMaster);
     const headless = `${name}-headless`;
@@ -185,7 +194,7 @@ export class RedisCluster extends Construct {
 
     if (props.generateCredentials) this.buildCredentials();
     const config = this.buildConfig();
-    const serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', { metadata: { name }, automountServiceAccountToken: false });
+    const serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', { metadata: { namespace: this.namespace, name }, automountServiceAccountToken: false });
     this.buildStatefulSet(config.name, serviceAccount.name);
     this.buildHeadlessService();
     this.buildBootstrapJob(config.name, serviceAccount.name);
@@ -195,7 +204,7 @@ export class RedisCluster extends Construct {
 
   private buildCredentials(): void {
     new k8s.KubeSecret(this, 'Credentials', {
-      metadata: { name: this.credentialsSecretName },
+      metadata: { namespace: this.namespace, name: this.credentialsSecretName },
       type: 'Opaque',
       stringData: { [RedisCluster.PASSWORD_KEY]: crypto.randomBytes(24).toString('base64url') },
     });
@@ -204,7 +213,7 @@ export class RedisCluster extends Construct {
   private buildConfig(): k8s.KubeConfigMap {
     const maxmemory = Math.floor(parseQuantity(this.res.memoryLimit) * 0.75 / 2 ** 20);
     return new k8s.KubeConfigMap(this, 'Config', {
-      metadata: { name: `${this.name}-config` },
+      metadata: { namespace: this.namespace, name: `${this.name}-config` },
       data: {
         'redis.conf': [
           `port ${this.port}`,
@@ -232,7 +241,7 @@ export class RedisCluster extends Construct {
   private buildStatefulSet(configMapName: string, serviceAccountName: string): void {
     const ping = ['sh', '-c', `${this.server.cliBinary} -h 127.0.0.1 -p ${this.port} ping | grep -q PONG`];
     new k8s.KubeStatefulSet(this, 'StatefulSet', {
-      metadata: { name: this.name, labels: this.serverLabels },
+      metadata: { namespace: this.namespace, name: this.name, labels: this.serverLabels },
       spec: {
         serviceName: this.headless,
         replicas: this.nodes,
@@ -319,7 +328,7 @@ export class RedisCluster extends Construct {
 
   private buildHeadlessService(): void {
     new k8s.KubeService(this, 'Headless', {
-      metadata: { name: this.headless, labels: this.serverLabels },
+      metadata: { namespace: this.namespace, name: this.headless, labels: this.serverLabels },
       spec: {
         clusterIp: 'None',
         // Nodes must resolve each other (and the bootstrap Job them) before they are ready.
@@ -337,7 +346,7 @@ export class RedisCluster extends Construct {
   private buildBootstrapJob(configMapName: string, serviceAccountName: string): void {
     const jobLabels = podLabels(Components.REDIS, this.name, 'redis-cluster-bootstrap');
     new k8s.KubeJob(this, 'Bootstrap', {
-      metadata: { name: this.bootstrapJobName, labels: jobLabels },
+      metadata: { namespace: this.namespace, name: this.bootstrapJobName, labels: jobLabels },
       spec: {
         backoffLimit: 6,
         activeDeadlineSeconds: 900,
@@ -382,7 +391,7 @@ export class RedisCluster extends Construct {
 
   private buildDisruptionBudget(): void {
     new k8s.KubePodDisruptionBudget(this, 'Pdb', {
-      metadata: { name: this.name },
+      metadata: { namespace: this.namespace, name: this.name },
       spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: this.serverLabels } },
     });
   }
@@ -390,16 +399,12 @@ export class RedisCluster extends Construct {
   private buildNetworkPolicy(): void {
     const peers = { podSelector: { matchLabels: this.selector } };
     new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
-      metadata: { name: this.name },
+      metadata: { namespace: this.namespace, name: this.name },
       spec: {
         podSelector: { matchLabels: this.selector },
         policyTypes: ['Ingress', 'Egress'],
         ingress: [
-          // An `In` expression with no values is invalid: without clients there is no client rule.
-          ...(this.clientComponents.length ? [{
-            from: [{ podSelector: { matchExpressions: [{ key: Components.LABEL, operator: 'In', values: this.clientComponents }] } }],
-            ports: [tcpPort(this.port)],
-          }] : []),
+          ...clientIngress(this.clientComponents, this.port, this.props.clientNamespace, this.namespace),
           // Other nodes (replication, gossip on the cluster bus) and the bootstrap Job.
           { from: [peers], ports: [tcpPort(this.port), tcpPort(DataConventions.REDIS_BUS_PORT)] },
           {

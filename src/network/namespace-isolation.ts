@@ -1,0 +1,37 @@
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { validateDnsLabel } from '../core/validate';
+
+export interface NamespaceIsolationProps {
+  /**
+   * The namespace the two policies isolate.
+   * @default - the chart's namespace
+   */
+  readonly namespace?: string;
+}
+
+/**
+ * Default deny for every pod of one namespace, and DNS for all of them: each
+ * workload then admits exactly its own flows with policies of its own.
+ */
+export class NamespaceIsolation extends Construct {
+  constructor(scope: Construct, id: string, props: NamespaceIsolationProps = {}) {
+    super(scope, id);
+    const namespace = props.namespace === undefined ? undefined : validateDnsLabel('namespace', props.namespace);
+    new k8s.KubeNetworkPolicy(this, 'DefaultDeny', {
+      metadata: { name: 'default-deny', namespace },
+      spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+    });
+    new k8s.KubeNetworkPolicy(this, 'AllowDns', {
+      metadata: { name: 'allow-dns', namespace },
+      spec: {
+        podSelector: {},
+        policyTypes: ['Egress'],
+        egress: [{
+          to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+          ports: [{ protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) }, { protocol: 'TCP', port: k8s.IntOrString.fromNumber(53) }],
+        }],
+      },
+    });
+  }
+}
