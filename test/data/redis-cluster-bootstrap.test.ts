@@ -77,23 +77,23 @@ test('the bootstrap forms the cluster, and a second run changes nothing', () => 
 });
 
 test('ioredis writes and reads keys across all slots through the cluster client', async () => {
-  const cluster = new Cluster(PORTS.slice(0, 3).map(port => ({ host: '127.0.0.1', port })), {
+  const client = new Cluster(PORTS.slice(0, 3).map(port => ({ host: '127.0.0.1', port })), {
     redisOptions: { password: PASSWORD },
     enableOfflineQueue: true,
   });
   try {
     const keys = Array.from({ length: 300 }, (_, i) => `rv-data-test:${i}`);
-    await Promise.all(keys.map((k, i) => cluster.set(k, `value-${i}`, 'EX', 60)));
-    const values = await Promise.all(keys.map(k => cluster.get(k)));
+    await Promise.all(keys.map((k, i) => client.set(k, `value-${i}`, 'EX', 60)));
+    const values = await Promise.all(keys.map(k => client.get(k)));
     expect(values).toEqual(keys.map((_, i) => `value-${i}`));
     // The keys landed on all three masters.
-    const masters = cluster.nodes('master');
+    const masters = client.nodes('master');
     expect(masters).toHaveLength(3);
     const sizes = await Promise.all(masters.map(m => m.dbsize()));
     expect(sizes.every(s => s > 0)).toBe(true);
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(keys.length);
   } finally {
-    cluster.disconnect();
+    client.disconnect();
   }
 });
 

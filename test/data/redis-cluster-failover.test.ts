@@ -195,11 +195,12 @@ test('a killed master: a replica takes over, no request gets a 5xx or waits past
       const path = ['/value', `/page/${n % 7}`, '/plain'][n % 3];
       // A new client each time: the limiter's key, and so its slot, changes with every request.
       const id = sent++;
-      replies.push(await request(path, `10.${loop}.${(id >> 8) & 255}.${id & 255}`));
+      replies.push(await request(path, `10.${loop}.${Math.floor(id / 256) % 256}.${id % 256}`));
     }
   }));
 
   await new Promise(r => setTimeout(r, 500));
+  const fallbacksBeforeKill = await fallbacks();
   const killed = performance.now();
   await cluster.kill(victim, 'SIGKILL');
   await until(`${heir} to be promoted`, async () => (await cluster.role(heir)).role === 'master', 60_000);
@@ -218,7 +219,8 @@ test('a killed master: a replica takes over, no request gets a 5xx or waits past
 
   const slowest = Math.max(...replies.map(r => r.ms));
   process.stdout.write(`redis failover: ${replies.length} requests, slowest ${replies.map(r => r.ms).sort((a, b) => b - a).slice(0, 5).map(x => x.toFixed(0)).join(' ')} ms; `
-    + `kill -> promoted ${((promoted - killed) / 1000).toFixed(2)} s -> all slots ok ${((ok - killed) / 1000).toFixed(2)} s; fallbacks ${await fallbacks()}\n`);
+    + `kill -> promoted ${((promoted - killed) / 1000).toFixed(2)} s -> all slots ok ${((ok - killed) / 1000).toFixed(2)} s; `
+    + `limiter decisions in memory: ${fallbacksBeforeKill} before the kill, ${(await fallbacks()) - fallbacksBeforeKill} after\n`);
   expect(replies.length).toBeGreaterThan(200);
   expect(replies.filter(r => r.status >= 500)).toEqual([]);
   expect(replies.filter(r => r.status !== 200)).toEqual([]);
