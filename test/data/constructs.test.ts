@@ -234,7 +234,7 @@ describe('backups', () => {
   });
 
   test('the disaster-recovery plan states the objectives and the RPO mechanism from the same settings', () => {
-    const { docs, plan } = fullStack();
+    const { docs, plan, redis } = fullStack();
     const data = find(docs, 'ConfigMap', 'disaster-recovery-plan').data;
     expect(data).toEqual(plan!.data);
     expect(data.rto).toBe(`${BackupConventions.RTO_HOURS}h`);
@@ -245,6 +245,9 @@ describe('backups', () => {
     expect(data.prefixes).toBe('database/daily/ database/frequent/ config/ user-data/');
     expect(data.procedures).toContain('postgres-backup-frequent');
     expect(data.procedures).toContain('redis-bootstrap');
+    // The plan's failover step names the node timeout the cluster actually runs with.
+    expect(data.procedures).toContain(`cluster-node-timeout (${redis!.nodeTimeoutMs} ms)`);
+    expect(find(docs, 'ConfigMap', 'redis-config').data['redis.conf']).toContain(`cluster-node-timeout ${redis!.nodeTimeoutMs}\n`);
   });
 
   test.each([

@@ -1,16 +1,14 @@
 /**
- * A real Redis Cluster: six `redis-server --cluster-enabled yes` processes on
- * this helper's ports (7300-7305, cluster bus 7310-7315), formed by the exact
- * script and command the bootstrap Job runs (taken from the synthesized Job and
- * ConfigMap), run twice to prove it is idempotent, then used through ioredis'
- * Cluster client.
+ * A real Redis Cluster: six nodes started from the synthesized StatefulSet
+ * (its redis.conf and arguments) on this helper's ports (7300-7305, cluster
+ * bus 7310-7315), formed by the exact script and command the bootstrap Job
+ * runs (taken from the synthesized Job and ConfigMap), run twice to prove it
+ * is idempotent, then used through ioredis' Cluster client.
  */
-import { ChildProcess, spawn } from 'child_process';
-import * as fs from 'fs';
-import * as path from 'path';
 import { Cluster } from 'ioredis';
-import { container, envValue, removeTempDirs, run, RunResult, scriptsFromConfigMaps, synth, tempDir } from './support';
+import { container, envValue, removeTempDirs, run, scriptsFromConfigMaps, synth, tempDir } from './support';
 import { RedisCluster, RedisServer } from '../../src/data';
+import { LocalRedisCluster, parseInfo, redisManifests } from '../support/redis-cluster';
 
 const PORTS = [7300, 7301, 7302, 7303, 7304, 7305];
 const busPort = (port: number) => port + 10;
@@ -24,66 +22,32 @@ const job = docs.find(d => d.kind === 'Job' && d.metadata.name === 'redis-bootst
 const scripts = scriptsFromConfigMaps(docs, 'redis-config');
 const bootstrap = container(job, 'bootstrap');
 
-const servers = new Map<number, ChildProcess>();
-let dataRoot: string;
+let cluster: LocalRedisCluster;
 
 function startNode(port: number, wipe = false): Promise<void> {
-  const dir = path.join(dataRoot, String(port));
-  if (wipe) fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir, { recursive: true });
-  const proc = spawn(server.serverBinary, [
-    '--port', String(port), '--cluster-enabled', 'yes', '--cluster-port', String(busPort(port)),
-    '--cluster-config-file', path.join(dir, 'nodes.conf'), '--cluster-node-timeout', '2000',
-    '--dir', dir, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-    '--requirepass', PASSWORD, '--masterauth', PASSWORD,
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
-  servers.set(port, proc);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    proc.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      if (out.includes('Ready to accept connections')) resolve();
-    });
-    proc.on('exit', code => reject(new Error(`redis-server ${port} exited with ${code}: ${out}`)));
-  });
-}
-
-async function stopNode(port: number): Promise<void> {
-  const proc = servers.get(port);
-  if (!proc || proc.exitCode !== null) return;
-  const exited = new Promise(resolve => proc.once('exit', resolve));
-  proc.kill('SIGTERM');
-  await exited;
-  servers.delete(port);
+  return cluster.startNode(PORTS.indexOf(port), { wipe });
 }
 
 /** The Job's container command with its env, REDIS_NODES pointed at the local nodes. */
-function runBootstrap(): RunResult {
-  const argv = [...bootstrap.command, ...bootstrap.args ?? []].map((a: string) => a.replace(/^\/scripts\//, `${scripts}/`));
-  return run(argv[0], argv.slice(1), {
-    REDIS_NODES: PORTS.map(p => `127.0.0.1:${p}`).join(','),
-    REDIS_REPLICAS_PER_MASTER: envValue(bootstrap, 'REDIS_REPLICAS_PER_MASTER'),
-    BOOTSTRAP_TIMEOUT_SECONDS: '60',
-    REDISCLI_AUTH: PASSWORD,
-  });
+function runBootstrap() {
+  return cluster.bootstrap({ BOOTSTRAP_TIMEOUT_SECONDS: '60' });
 }
 
 function clusterInfo(port: number): { [k: string]: string } {
-  const out = run('redis-cli', ['-p', String(port), 'CLUSTER', 'INFO'], { REDISCLI_AUTH: PASSWORD }).stdout;
-  return Object.fromEntries(out.split(/\r?\n/).filter(l => l.includes(':')).map(l => l.split(':') as [string, string]));
+  return parseInfo(cluster.cliSync(port, 'CLUSTER', 'INFO'));
 }
 
 function roles(): string[] {
-  return PORTS.map(p => run('redis-cli', ['-p', String(p), 'ROLE'], { REDISCLI_AUTH: PASSWORD }).stdout.split('\n')[0].trim()).sort();
+  return PORTS.map(p => cluster.cliSync(p, 'ROLE').split('\n')[0].trim()).sort();
 }
 
 beforeAll(async () => {
-  dataRoot = tempDir('redis');
-  await Promise.all(PORTS.map(p => startNode(p)));
+  cluster = new LocalRedisCluster(redisManifests(docs), { ports: PORTS, busPort, root: tempDir('redis'), password: PASSWORD });
+  await cluster.start();
 });
 
 afterAll(async () => {
-  await Promise.all([...servers.keys()].map(stopNode));
+  await cluster?.stop();
   removeTempDirs();
 });
 
@@ -102,40 +66,40 @@ test('the bootstrap forms the cluster, and a second run changes nothing', () => 
     expect(clusterInfo(p)).toMatchObject({ cluster_state: 'ok', cluster_slots_assigned: '16384', cluster_known_nodes: '6', cluster_size: '3' });
   }
   expect(roles()).toEqual(['master', 'master', 'master', 'slave', 'slave', 'slave']);
-  const nodesBefore = run('redis-cli', ['-p', '7300', 'CLUSTER', 'MYID'], { REDISCLI_AUTH: PASSWORD }).stdout;
+  const nodesBefore = cluster.cliSync(7300, 'CLUSTER', 'MYID');
 
   const second = runBootstrap();
   expect(second.stderr).toContain('cluster already formed');
   expect(second.stderr).not.toContain('creating');
   expect(second.status).toBe(0);
-  expect(run('redis-cli', ['-p', '7300', 'CLUSTER', 'MYID'], { REDISCLI_AUTH: PASSWORD }).stdout).toBe(nodesBefore);
+  expect(cluster.cliSync(7300, 'CLUSTER', 'MYID')).toBe(nodesBefore);
   expect(clusterInfo(7300).cluster_current_epoch).toBe(clusterInfo(7301).cluster_current_epoch);
 });
 
 test('ioredis writes and reads keys across all slots through the cluster client', async () => {
-  const cluster = new Cluster(PORTS.slice(0, 3).map(port => ({ host: '127.0.0.1', port })), {
+  const client = new Cluster(PORTS.slice(0, 3).map(port => ({ host: '127.0.0.1', port })), {
     redisOptions: { password: PASSWORD },
     enableOfflineQueue: true,
   });
   try {
     const keys = Array.from({ length: 300 }, (_, i) => `rv-data-test:${i}`);
-    await Promise.all(keys.map((k, i) => cluster.set(k, `value-${i}`, 'EX', 60)));
-    const values = await Promise.all(keys.map(k => cluster.get(k)));
+    await Promise.all(keys.map((k, i) => client.set(k, `value-${i}`, 'EX', 60)));
+    const values = await Promise.all(keys.map(k => client.get(k)));
     expect(values).toEqual(keys.map((_, i) => `value-${i}`));
     // The keys landed on all three masters.
-    const masters = cluster.nodes('master');
+    const masters = client.nodes('master');
     expect(masters).toHaveLength(3);
     const sizes = await Promise.all(masters.map(m => m.dbsize()));
     expect(sizes.every(s => s > 0)).toBe(true);
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(keys.length);
   } finally {
-    cluster.disconnect();
+    client.disconnect();
   }
 });
 
 test('a node that comes back with an empty volume is added back as a replica', async () => {
-  const replicaPort = PORTS.find(p => run('redis-cli', ['-p', String(p), 'ROLE'], { REDISCLI_AUTH: PASSWORD }).stdout.startsWith('slave'))!;
-  await stopNode(replicaPort);
+  const replicaPort = PORTS.find(p => cluster.cliSync(p, 'ROLE').startsWith('slave'))!;
+  await cluster.kill(replicaPort, 'SIGTERM');
   await startNode(replicaPort, true);
   expect(clusterInfo(replicaPort).cluster_known_nodes).toBe('1');
 
@@ -163,39 +127,30 @@ test('the bootstrap refuses too few nodes for three masters', () => {
 
 test('a partial state (nodes clustered but no node serving every slot) fails loudly and changes nothing', async () => {
   const ports = [7320, 7321, 7322];
-  await Promise.all(ports.map(p => startNode(p)));
+  // Three more nodes of the same StatefulSet (its first three pods) on their own ports.
+  const other = new LocalRedisCluster(cluster.manifests, { ports, busPort, root: tempDir('redis-partial'), password: PASSWORD });
+  await other.start();
   try {
     // Two nodes that know each other, no slots assigned: a half-done manual setup.
-    run('redis-cli', ['-p', '7320', 'CLUSTER', 'MEET', '127.0.0.1', '7321', String(busPort(7321))], { REDISCLI_AUTH: PASSWORD });
-    for (let i = 0; i < 50 && clusterInfo(7321).cluster_known_nodes !== '2'; i++) await new Promise(r => setTimeout(r, 100));
+    other.cliSync(7320, 'CLUSTER', 'MEET', '127.0.0.1', '7321', String(busPort(7321)));
+    for (let i = 0; i < 50 && parseInfo(other.cliSync(7321, 'CLUSTER', 'INFO')).cluster_known_nodes !== '2'; i++) await new Promise(r => setTimeout(r, 100));
     const r = run('bash', [`${scripts}/redis-cluster-bootstrap.sh`], {
       REDIS_NODES: ports.map(p => `127.0.0.1:${p}`).join(' '), REDIS_REPLICAS_PER_MASTER: '0', REDISCLI_AUTH: PASSWORD,
     });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain('partial state, see the disaster-recovery runbook');
-    expect(ports.map(p => clusterInfo(p).cluster_slots_assigned)).toEqual(['0', '0', '0']);
+    expect(ports.map(p => parseInfo(other.cliSync(p, 'CLUSTER', 'INFO')).cluster_slots_assigned)).toEqual(['0', '0', '0']);
   } finally {
-    await Promise.all(ports.map(stopNode));
+    await other.stop();
   }
 });
 
 test('the shipped redis.conf and the StatefulSet\'s arguments start a real redis-server', async () => {
-  const conf: string = docs.find(d => d.kind === 'ConfigMap' && d.metadata.name === 'redis-config').data['redis.conf'];
-  const sts = docs.find(d => d.kind === 'StatefulSet' && d.metadata.name === 'redis').spec.template.spec;
-  const redis = container(sts, 'redis');
-  const dir = tempDir('redis-conf');
-  fs.writeFileSync(path.join(dir, 'redis.conf'), conf.replace('dir /data', `dir ${dir}`).replace('/data/nodes.conf', `${dir}/nodes.conf`));
-  // The kubelet's $(VAR) expansion, then this test's port.
-  const args = (redis.args as string[]).map(a => a.replace('/etc/redis/redis.conf', path.join(dir, 'redis.conf'))
-    .replace('$(REDIS_PASSWORD)', PASSWORD).replace('$(POD_NAME)', 'redis-0'));
-  const proc = spawn(redis.command[0], [...args, '--port', '7340', '--cluster-port', '7341', '--bind', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Pod redis-0 alone, announcing its synthesized DNS name (nobody connects to it through the name).
+  const single = new LocalRedisCluster(cluster.manifests, { ports: [7340], busPort: () => 7341, root: tempDir('redis-conf'), password: PASSWORD, localHostnames: false });
   try {
-    await new Promise<void>((resolve, reject) => {
-      let out = '';
-      proc.stdout!.on('data', (b: Buffer) => { out += b.toString(); if (out.includes('Ready to accept connections')) resolve(); });
-      proc.on('exit', code => reject(new Error(`redis-server exited with ${code}: ${out}`)));
-    });
-    const get = (key: string) => run('redis-cli', ['-p', '7340', '--raw', 'CONFIG', 'GET', key], { REDISCLI_AUTH: PASSWORD }).stdout.split('\n')[1];
+    await single.startNode(0);
+    const get = (key: string) => single.cliSync(7340, '--raw', 'CONFIG', 'GET', key).split('\n')[1];
     expect(get('cluster-enabled')).toBe('yes');
     expect(get('maxmemory')).toBe(String(384 * 2 ** 20));
     expect(get('maxmemory-policy')).toBe('allkeys-lru');
@@ -205,8 +160,6 @@ test('the shipped redis.conf and the StatefulSet\'s arguments start a real redis
     // Unauthenticated clients are refused.
     expect(run('redis-cli', ['-p', '7340', 'PING']).stdout).toContain('NOAUTH');
   } finally {
-    const exited = new Promise(resolve => proc.once('exit', resolve));
-    proc.kill('SIGTERM');
-    await exited;
+    await single.stop();
   }
 });

@@ -14,7 +14,8 @@
  *   and a CDN at 127.0.1.0/24.
  * - Behind it a Redis Cluster of six redis-server processes started from the
  *   synthesized redis.conf and StatefulSet arguments, formed by the
- *   synthesized bootstrap Job's script, and the local PostgreSQL.
+ *   synthesized bootstrap Job's script (test/support/redis-cluster.ts), and
+ *   the local PostgreSQL.
  *
  * The chart overrides exactly what would have broken before: a compound
  * duration (`1m30s`, `1h30m`), the login limit, and the edge's trust. The
@@ -29,7 +30,8 @@ import * as http from 'http';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import { RauliVisionChart, RedisServer } from '../../src';
-import { dropDatabase, psql, removeTempDirs, run, scriptsFromConfigMaps, tempDir, uniqueName } from '../data/support';
+import { dropDatabase, psql, removeTempDirs, tempDir, uniqueName } from '../data/support';
+import { LocalRedisCluster, redisManifests } from '../support/redis-cluster';
 
 const NGINX_PORT = 18080;
 const SERVICE_PORT = 18081;
@@ -60,15 +62,13 @@ const docs = Testing.synth(new RauliVisionChart(Testing.app(), 'production', {
 }));
 const configMap = docs.find(d => d.kind === 'ConfigMap' && d.metadata.name === RauliVisionChart.CONFIG_MAP_NAME).data as { [k: string]: string };
 const backend = docs.find(d => d.kind === 'Deployment' && d.metadata.name === 'backend-go').spec.template.spec.containers[0];
-const redisNode = docs.find(d => d.kind === 'StatefulSet' && d.metadata.name === 'redis').spec.template.spec.containers[0];
-const redisJob = docs.find(d => d.kind === 'Job' && d.metadata.name === 'redis-bootstrap').spec.template.spec.containers[0];
-const redisConfigMap = docs.find(d => d.kind === 'ConfigMap' && d.metadata.name === 'redis-config').data as { [k: string]: string };
 const LIMIT = Number(configMap.RATE_LIMIT_REQUESTS);
 
 const PASSWORD = crypto.randomBytes(16).toString('hex');
 const database = uniqueName('rv_rehearsal');
 const processes: ChildProcess[] = [];
 let root: string;
+let redis: LocalRedisCluster;
 let serviceLog = '';
 
 function start(command: string, args: string[], options: { cwd?: string; env?: { [k: string]: string }; output?: boolean } = {}): ChildProcess {
@@ -96,32 +96,11 @@ function envOf(container: any, name: string): string | undefined {
 }
 
 async function startRedisCluster(): Promise<void> {
-  const args: string[] = redisNode.args;
-  const dataMount = redisNode.volumeMounts.find((m: any) => m.name === 'data').mountPath;
-  await Promise.all(REDIS_PORTS.map(async port => {
-    const dir = path.join(root, `redis-${port}`);
-    fs.mkdirSync(dir);
-    // The synthesized redis.conf, with the data volume's mount path pointing at this node's directory.
-    const conf = path.join(dir, 'redis.conf');
-    fs.writeFileSync(conf, redisConfigMap['redis.conf'].split(dataMount).join(dir));
-    // The StatefulSet's arguments, with the pod's DNS name replaced by the node's address.
-    const synthesized = args.map(a => (a === '/etc/redis/redis.conf' ? conf : a))
-      .map(a => a.replace('$(REDIS_PASSWORD)', PASSWORD).replace(/^\$\(POD_NAME\)\..*$/, '127.0.0.1'));
-    const proc = start(redisNode.command[0], [...synthesized,
-      '--port', String(port), '--cluster-port', String(busPort(port)), '--bind', '127.0.0.1', '--logfile', path.join(dir, 'redis.log')]);
-    proc.on('exit', code => code && console.error(`redis-server ${port} exited with ${code}`));
-    await until(`redis-server ${port}`, () => run('redis-cli', ['-p', String(port), 'PING'], { REDISCLI_AUTH: PASSWORD }).stdout.trim() === 'PONG');
-  }));
-  const scripts = scriptsFromConfigMaps(docs, 'redis-config');
-  const argv = [...redisJob.command, ...redisJob.args ?? []].map((a: string) => a.replace(/^\/scripts\//, `${scripts}/`));
-  const formed = run(argv[0], argv.slice(1), {
-    REDIS_NODES: REDIS_PORTS.map(p => `127.0.0.1:${p}`).join(','),
-    REDIS_REPLICAS_PER_MASTER: envOf(redisJob, 'REDIS_REPLICAS_PER_MASTER')!,
-    BOOTSTRAP_TIMEOUT_SECONDS: '60',
-    REDISCLI_AUTH: PASSWORD,
-  });
+  redis = new LocalRedisCluster(redisManifests(docs), { ports: REDIS_PORTS, busPort, root, password: PASSWORD });
+  await redis.start();
+  const formed = redis.bootstrap({ BOOTSTRAP_TIMEOUT_SECONDS: '60' });
   if (formed.status !== 0) throw new Error(`bootstrap failed: ${formed.stderr}`);
-  await until('cluster_state:ok', () => REDIS_PORTS.every(p => run('redis-cli', ['-p', String(p), 'CLUSTER', 'INFO'], { REDISCLI_AUTH: PASSWORD }).stdout.includes('cluster_state:ok')));
+  await until('cluster_state:ok', async () => (await Promise.all(REDIS_PORTS.map(p => redis.clusterInfo(p)))).every(i => i.cluster_state === 'ok'));
 }
 
 function startNginx(): void {
@@ -174,7 +153,7 @@ function podEnvironment(): { [k: string]: string } {
     ...own,
     ...fakeSecret,
     // Addresses only: the cluster's DNS names and ports do not exist on this machine.
-    REDIS_CLUSTER_NODES: REDIS_PORTS.slice(0, 3).map(p => `127.0.0.1:${p}`).join(','),
+    REDIS_CLUSTER_NODES: redis.localNodes(configMap.REDIS_CLUSTER_NODES),
     PORT: String(SERVICE_PORT),
     METRICS_PORT: String(METRICS_PORT),
     // The image sets it (the scaffold's Dockerfile); the example defaults to development without it.
@@ -254,6 +233,7 @@ afterAll(async () => {
     proc.stdout?.destroy();
     proc.stderr?.destroy();
   }
+  await redis?.stop();
   dropDatabase(database);
   removeTempDirs();
 });

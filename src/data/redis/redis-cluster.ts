@@ -98,6 +98,8 @@ const DEFAULT_RESOURCES: Resources = { cpuRequest: '100m', cpuLimit: '500m', mem
 // Sidecar and Job sizes respect the platform LimitRange's minimum (50m / 64Mi).
 const EXPORTER_RESOURCES: Resources = { cpuRequest: '50m', cpuLimit: '100m', memoryRequest: '64Mi', memoryLimit: '64Mi' };
 const JOB_RESOURCES: Resources = { cpuRequest: '50m', cpuLimit: '100m', memoryRequest: '64Mi', memoryLimit: '128Mi' };
+// A master unreachable this long is failed and its replica elected (issue #16 measured the whole failover: docs/disaster-recovery.md).
+const NODE_TIMEOUT_MS = 5000;
 const EVICTION_POLICIES = ['noeviction', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl'];
 
 /**
@@ -130,10 +132,13 @@ export class RedisCluster extends Construct {
   public readonly server: RedisServer;
   /** Namespace of every object (undefined: the chart's). */
   public readonly namespace?: string;
+  /** Replicas per master: with none, a lost master's slots are down until it returns. */
+  public readonly replicasPerMaster: number;
+  /** `cluster-node-timeout`: how long a master may be unreachable before its replica takes over. */
+  public readonly nodeTimeoutMs: number = NODE_TIMEOUT_MS;
 
   private readonly props: RedisClusterProps;
   private readonly res: Resources;
-  private readonly replicasPerMaster: number;
   private readonly headless: string;
   private readonly domain: string;
   private readonly serverLabels: { [key: string]: string };
@@ -219,7 +224,7 @@ export class RedisCluster extends Construct {
           `port ${this.port}`,
           'cluster-enabled yes',
           'cluster-config-file /data/nodes.conf',
-          'cluster-node-timeout 5000',
+          `cluster-node-timeout ${this.nodeTimeoutMs}`,
           // Clients are redirected to stable pod DNS names, not pod IPs that change on restart.
           'cluster-preferred-endpoint-type hostname',
           // A cache: keep serving the slots that are up when a master and its replicas are down.
