@@ -9,6 +9,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Components } from '../conventions';
 import { validateImage, validateMemory, parseQuantity, PropValidationError } from '../core/validate';
+import { dnsEgressRule, namespacePeer } from '../network/peers';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../workload/security';
 import { ResourceSettings, Resources, validateResources } from '../workload/settings';
 
@@ -121,16 +122,11 @@ export function clientIngress(
   if (components.length === 0) return [];
   const podSelector = { matchExpressions: [{ key: Components.LABEL, operator: 'In', values: components }] };
   const elsewhere = clientNamespace !== undefined && clientNamespace !== serverNamespace;
-  const peer = elsewhere ? { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': clientNamespace } }, podSelector } : { podSelector };
+  const peer = elsewhere ? { ...namespacePeer(clientNamespace), podSelector } : { podSelector };
   return [{ from: [peer], ports: [tcpPort(port)] }];
 }
 
-export function dnsEgress(): k8s.NetworkPolicyEgressRule {
-  return {
-    to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
-    ports: [{ protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) }, tcpPort(53)],
-  };
-}
+export const dnsEgress = dnsEgressRule;
 
 export function secretEnv(name: string, secretName: string, key: string): k8s.EnvVar {
   return { name, valueFrom: { secretKeyRef: { name: secretName, key } } };

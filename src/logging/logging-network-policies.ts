@@ -5,6 +5,8 @@ import { LogElasticsearch } from './log-elasticsearch';
 import { LogKibana } from './log-kibana';
 import { LIFECYCLE_POD_LABELS } from './log-lifecycle';
 import { LoggingConventions } from '../conventions';
+import { NamespaceIsolation } from '../network/namespace-isolation';
+import { namespacePeer } from '../network/peers';
 
 /** Props of {@link LoggingNetworkPolicies}. */
 export interface LoggingNetworkPoliciesProps {
@@ -34,7 +36,6 @@ export class LoggingNetworkPolicies extends Construct {
     const namespace = props.elasticsearch.namespace;
     const tcp = (port: number) => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) });
     const pods = (matchLabels: { [k: string]: string }) => ({ podSelector: { matchLabels } });
-    const inNamespace = (name: string) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } } });
     const policy = (name: string, spec: k8s.NetworkPolicySpec) =>
       new k8s.KubeNetworkPolicy(this, name, { metadata: { name: `logging-${name}`, namespace }, spec });
     const es = props.elasticsearch.podLabels;
@@ -46,20 +47,12 @@ export class LoggingNetworkPolicies extends Construct {
     // Outside the cluster: the API server's and S3's addresses are not pods.
     const anywhereHttps = { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [tcp(443), tcp(6443)] };
 
-    policy('default-deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
-    policy('allow-dns', {
-      podSelector: {},
-      policyTypes: ['Egress'],
-      egress: [{
-        to: [{ ...inNamespace('kube-system'), podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
-        ports: [{ protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) }, tcp(53)],
-      }],
-    });
+    new NamespaceIsolation(this, 'Isolation', { namespace, namePrefix: 'logging-' });
     policy('elasticsearch-ingress', {
       podSelector: { matchLabels: es },
       policyTypes: ['Ingress'],
       ingress: [
-        { from: [pods(beat), pods(kb), pods(LIFECYCLE_POD_LABELS), inNamespace(props.operatorNamespace)], ports: [tcp(HTTP)] },
+        { from: [pods(beat), pods(kb), pods(LIFECYCLE_POD_LABELS), namespacePeer(props.operatorNamespace)], ports: [tcp(HTTP)] },
         { from: [pods(es)], ports: [tcp(HTTP), tcp(TRANSPORT)] },
       ],
     });
@@ -74,7 +67,7 @@ export class LoggingNetworkPolicies extends Construct {
     policy('kibana-ingress', {
       podSelector: { matchLabels: kb },
       policyTypes: ['Ingress'],
-      ingress: [{ from: [inNamespace(props.ingressNamespace), pods(LIFECYCLE_POD_LABELS)], ports: [tcp(KIBANA)] }],
+      ingress: [{ from: [namespacePeer(props.ingressNamespace), pods(LIFECYCLE_POD_LABELS)], ports: [tcp(KIBANA)] }],
     });
     policy('kibana-egress', {
       podSelector: { matchLabels: kb },

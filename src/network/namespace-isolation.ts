@@ -1,5 +1,6 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { dnsEgressRule } from './peers';
 import { validateDnsLabel } from '../core/validate';
 
 export interface NamespaceIsolationProps {
@@ -8,6 +9,11 @@ export interface NamespaceIsolationProps {
    * @default - the chart's namespace
    */
   readonly namespace?: string;
+  /**
+   * Prefix of the two policies' names (`<prefix>default-deny`, `<prefix>allow-dns`).
+   * @default - none
+   */
+  readonly namePrefix?: string;
 }
 
 /**
@@ -18,20 +24,14 @@ export class NamespaceIsolation extends Construct {
   constructor(scope: Construct, id: string, props: NamespaceIsolationProps = {}) {
     super(scope, id);
     const namespace = props.namespace === undefined ? undefined : validateDnsLabel('namespace', props.namespace);
+    const prefix = props.namePrefix ?? '';
     new k8s.KubeNetworkPolicy(this, 'DefaultDeny', {
-      metadata: { name: 'default-deny', namespace },
+      metadata: { name: `${prefix}default-deny`, namespace },
       spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
     });
     new k8s.KubeNetworkPolicy(this, 'AllowDns', {
-      metadata: { name: 'allow-dns', namespace },
-      spec: {
-        podSelector: {},
-        policyTypes: ['Egress'],
-        egress: [{
-          to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
-          ports: [{ protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) }, { protocol: 'TCP', port: k8s.IntOrString.fromNumber(53) }],
-        }],
-      },
+      metadata: { name: `${prefix}allow-dns`, namespace },
+      spec: { podSelector: {}, policyTypes: ['Egress'], egress: [dnsEgressRule()] },
     });
   }
 }

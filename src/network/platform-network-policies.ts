@@ -2,6 +2,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Components, DataConventions } from '../conventions';
 import { NamespaceIsolation } from './namespace-isolation';
+import { namespacePeer } from './peers';
 import { validateDnsLabel } from '../core/validate';
 import { HttpService } from '../workload/http-service';
 
@@ -96,16 +97,16 @@ export class PlatformNetworkPolicies extends Construct {
     this.policy('allow-edge-to-acme-solver', {
       podSelector: { matchLabels: { 'acme.cert-manager.io/http01-solver': 'true' } },
       policyTypes: ['Ingress'],
-      ingress: [{ from: [fromNamespace(this.ingressNamespace)], ports: [tcp(ACME_SOLVER_PORT)] }],
+      ingress: [{ from: [namespacePeer(this.ingressNamespace)], ports: [tcp(ACME_SOLVER_PORT)] }],
     });
   }
 
   private addIngress(flows: ServiceFlows, callers: HttpService[]): void {
     const s = flows.service;
     const rules: k8s.NetworkPolicyIngressRule[] = [];
-    if (flows.fromEdge) rules.push({ from: [fromNamespace(this.ingressNamespace)], ports: [tcp(s.containerPort)] });
+    if (flows.fromEdge) rules.push({ from: [namespacePeer(this.ingressNamespace)], ports: [tcp(s.containerPort)] });
     if (callers.length > 0) rules.push({ from: callers.map(componentPeer), ports: [tcp(s.containerPort)] });
-    if (s.metricsPort) rules.push({ from: [fromNamespace(this.monitoringNamespace)], ports: [tcp(s.metricsPort)] });
+    if (s.metricsPort) rules.push({ from: [namespacePeer(this.monitoringNamespace)], ports: [tcp(s.metricsPort)] });
     if (rules.length === 0) return;
     this.policy(`${s.name}-ingress`, { podSelector: componentSelector(s.component), policyTypes: ['Ingress'], ingress: rules });
   }
@@ -122,7 +123,7 @@ export class PlatformNetworkPolicies extends Construct {
   }
   /** The data tier's pods of `component`, in the data namespace when it is another one. */
   private dataPeer(component: string): Peer {
-    return this.dataNamespace ? { ...fromNamespace(this.dataNamespace), ...componentPeer(component) } : componentPeer(component);
+    return this.dataNamespace ? { ...namespacePeer(this.dataNamespace), ...componentPeer(component) } : componentPeer(component);
   }
 }
 
@@ -134,9 +135,6 @@ function componentPeer(target: string | HttpService): Peer {
   return { podSelector: componentSelector(typeof target === 'string' ? target : target.component) };
 }
 
-function fromNamespace(name: string): Peer {
-  return { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } } };
-}
 
 function tcp(port: number): k8s.NetworkPolicyPort {
   return { protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) };

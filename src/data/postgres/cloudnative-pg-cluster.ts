@@ -6,6 +6,7 @@ import { ConnectionBudget, IPostgresDatabase, SecretKeyRef } from './postgres-da
 import { CloudNativePgOptions, PostgresEngine } from './postgres-engine';
 import { BackupConventions, Components, DataConventions, RuntimeDefaults, ServiceConventions } from '../../conventions';
 import { parseQuantity, validateDnsLabel, validateDnsSubdomain, validateInteger, PropValidationError } from '../../core/validate';
+import { namespacePeer } from '../../network/peers';
 import { Resources } from '../../workload/settings';
 import { STORAGE_SECRET_KEYS, validateStorage } from '../backup/backup-runtime';
 import { BackupStorage } from '../backup/backup-storage';
@@ -416,7 +417,6 @@ export class CloudNativePgCluster extends Construct implements IPostgresDatabase
   }
 
   private buildNetworkPolicies(): void {
-    const fromNamespace = (ns: string) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } });
     const clients = this.props.clientComponents ?? [Components.BACKEND_GO, Components.BACKEND_PYTHON];
     clients.forEach((c, i) => validateDnsLabel(`clientComponents[${i}]`, c));
     const poolers = { podSelector: { matchLabels: { [CLUSTER_LABEL]: this.name, [POD_ROLE_LABEL]: 'pooler' } } };
@@ -432,8 +432,8 @@ export class CloudNativePgCluster extends Construct implements IPostgresDatabase
         ingress: [
           // Applications come through the poolers; only the backup jobs connect directly.
           { from: [poolers, { podSelector: { matchLabels: { [Components.LABEL]: Components.BACKUP } } }, instances], ports: [tcpPort(this.port)] },
-          { from: [fromNamespace(this.engineOptions.operatorNamespace!)], ports: [tcpPort(STATUS_PORT)] },
-          { from: [fromNamespace(this.monitoringNamespace)], ports: [tcpPort(DataConventions.POSTGRES_EXPORTER_PORT)] },
+          { from: [namespacePeer(this.engineOptions.operatorNamespace!)], ports: [tcpPort(STATUS_PORT)] },
+          { from: [namespacePeer(this.monitoringNamespace)], ports: [tcpPort(DataConventions.POSTGRES_EXPORTER_PORT)] },
         ],
         egress: [{ to: [instances], ports: [tcpPort(this.port), tcpPort(STATUS_PORT)] }, apiAndStorage, dnsEgress()],
       },
@@ -445,7 +445,7 @@ export class CloudNativePgCluster extends Construct implements IPostgresDatabase
         policyTypes: ['Ingress', 'Egress'],
         ingress: [
           ...clientIngress(clients, this.port, this.props.clientNamespace, this.namespace),
-          { from: [fromNamespace(this.monitoringNamespace)], ports: [tcpPort(DataConventions.PGBOUNCER_EXPORTER_PORT)] },
+          { from: [namespacePeer(this.monitoringNamespace)], ports: [tcpPort(DataConventions.PGBOUNCER_EXPORTER_PORT)] },
         ],
         egress: [{ to: [instances], ports: [tcpPort(this.port)] }, { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [tcpPort(443), tcpPort(6443)] }, dnsEgress()],
       },

@@ -6,6 +6,7 @@ import { ConnectionBudget, IPostgresDatabase, SecretKeyRef } from './postgres-da
 import { PostgresEngine } from './postgres-engine';
 import { Components, DataConventions, RuntimeDefaults, ServiceConventions } from '../../conventions';
 import { parseQuantity, validateDnsLabel, validateDnsSubdomain, validateInteger, PropValidationError } from '../../core/validate';
+import { namespacePeer } from '../../network/peers';
 import { ResourceSettings, Resources } from '../../workload/settings';
 import {
   checkedImage, checkedResources, checkedStorage, containerSecurityContext, dnsEgress, emptyDir, execProbe, IMAGES, instanceSelector,
@@ -541,7 +542,7 @@ export class PostgresCluster extends Construct implements IPostgresDatabase {
           // Replicas stream from the primary.
           { from: [{ podSelector: { matchLabels: selector } }], ports: [tcpPort(this.port)] },
           {
-            from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': monitoringNamespace } } }],
+            from: [namespacePeer(monitoringNamespace)],
             ports: [tcpPort(DataConventions.POSTGRES_EXPORTER_PORT)],
           },
         ],

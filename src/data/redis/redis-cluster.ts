@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { RedisServer } from './redis-server';
 import { Components, DataConventions, ServiceConventions } from '../../conventions';
 import { parseQuantity, validateDnsLabel, validateDnsSubdomain, validateInteger, validateOneOf, PropValidationError } from '../../core/validate';
+import { namespacePeer } from '../../network/peers';
 import { ResourceSettings, Resources } from '../../workload/settings';
 import {
   checkedImage, checkedResources, checkedStorage, clientIngress, containerSecurityContext, dnsEgress, emptyDir, execProbe, IMAGES, instanceSelector,
@@ -413,7 +414,7 @@ export class RedisCluster extends Construct {
           // Other nodes (replication, gossip on the cluster bus) and the bootstrap Job.
           { from: [peers], ports: [tcpPort(this.port), tcpPort(DataConventions.REDIS_BUS_PORT)] },
           {
-            from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': this.monitoringNamespace } } }],
+            from: [namespacePeer(this.monitoringNamespace)],
             ports: [tcpPort(DataConventions.REDIS_EXPORTER_PORT)],
           },
         ],
