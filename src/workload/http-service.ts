@@ -1,13 +1,16 @@
 import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { Components, RuntimeDefaults, ServiceConventions } from '../conventions';
+import { Components, Durations, RuntimeDefaults, ServiceConventions } from '../conventions';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, NON_ROOT_ID } from './security';
 import {
   AutoscalingSettings, DEFAULT_RESOURCES, HttpServiceSettings, Resources, SEED_SCALE_DOWN, SEED_SCALE_UP,
   ScalingBehavior, validateAutoscaling, validateResources,
 } from './settings';
-import { validateDnsLabel, validateHttpPath, validateImage, validateInteger, validateOneOf } from '../core/validate';
+import { PropValidationError, validateDnsLabel, validateHttpPath, validateImage, validateInteger, validateOneOf } from '../core/validate';
+
+const GRACE_ENV = 'TERMINATION_GRACE_PERIOD';
+const DRAIN_ENV = 'SHUTDOWN_DRAIN_DELAY';
 
 /** An environment variable read from a key of a Secret. */
 export interface SecretEnvVar {
@@ -244,6 +247,8 @@ export class HttpService extends Construct {
     if (r.metricsPort) ports.push({ name: ServiceConventions.METRICS_PORT_NAME, containerPort: r.metricsPort, protocol: 'TCP' });
     const env: k8s.EnvVar[] = [
       ...Object.entries(props.env ?? {}).map(([name, value]) => ({ name, value })),
+      // The process reads the table's default when unset: write the grace period only where it differs.
+      ...(r.grace !== RuntimeDefaults.TERMINATION_GRACE_SECONDS ? [{ name: GRACE_ENV, value: `${r.grace}s` }] : []),
       ...(props.secretEnv ?? []).map(s => ({ name: s.name, valueFrom: { secretKeyRef: { name: s.secretName, key: s.key } } })),
     ];
     const httpGet = (path: string) => ({ path, port: k8s.IntOrString.fromString(ServiceConventions.HTTP_PORT_NAME) });
@@ -329,10 +334,27 @@ function resolveProps(props: HttpServiceProps): ResolvedHttpService {
     maxUnavailable,
     minReadySeconds: validateInteger('minReadySeconds', props.minReadySeconds ?? 0, 0, 3600),
     pullPolicy: validateOneOf('imagePullPolicy', props.imagePullPolicy ?? 'IfNotPresent', ['IfNotPresent', 'Always', 'Never']),
-    grace: validateInteger('terminationGracePeriodSeconds', props.terminationGracePeriodSeconds ?? RuntimeDefaults.TERMINATION_GRACE_SECONDS, 1, 3600),
+    grace: validateGrace(props),
     livenessPath: validateHttpPath('probes.livenessPath', props.probes?.livenessPath ?? ServiceConventions.LIVENESS_PATH),
     readinessPath: validateHttpPath('probes.readinessPath', props.probes?.readinessPath ?? ServiceConventions.READINESS_PATH),
   };
+}
+
+/**
+ * The pod's grace period, which the process learns as TERMINATION_GRACE_PERIOD:
+ * it must outlive the drain delay, or Kubernetes kills the pod mid-drain.
+ */
+function validateGrace(props: HttpServiceProps): number {
+  const grace = validateInteger('terminationGracePeriodSeconds', props.terminationGracePeriodSeconds ?? RuntimeDefaults.TERMINATION_GRACE_SECONDS, 1, 3600);
+  if (props.env?.[GRACE_ENV] !== undefined) {
+    throw new PropValidationError(`env.${GRACE_ENV}`, props.env[GRACE_ENV], 'no value: it follows terminationGracePeriodSeconds');
+  }
+  const drain = props.env?.[DRAIN_ENV];
+  const drainSeconds = drain === undefined ? RuntimeDefaults.SHUTDOWN_DRAIN_SECONDS : Durations.parseMilliseconds(`env.${DRAIN_ENV}`, drain) / 1000;
+  if (grace <= drainSeconds) {
+    throw new PropValidationError('terminationGracePeriodSeconds', grace, `more seconds than the drain delay (${DRAIN_ENV}: ${drainSeconds} s), or the pod is killed mid-drain`);
+  }
+  return grace;
 }
 
 /** The image's tag (or the start of its digest) as a label value. */

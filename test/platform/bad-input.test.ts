@@ -46,3 +46,26 @@ test('a rollout that could never progress', () => {
 test('a secret in the ConfigMap', () => {
   expect(() => synthEnvironment('dev', { config: { extra: { JWT_SECRET: 'x' } } })).toThrow(/It is a secret/);
 });
+
+describe('the grace period the pod gets is the one the process works with', () => {
+  const containerOf = (props: Partial<HttpServiceProps>) => {
+    const chart = new Chart(Testing.app(), 'c');
+    new HttpService(chart, 'svc', { name: 'api', component: 'backend-go', image: 'ghcr.io/x/api:1.0.0', ...props });
+    const deployment = Testing.synth(chart).find((d: any) => d.kind === 'Deployment');
+    return { pod: deployment.spec.template.spec, env: deployment.spec.template.spec.containers[0].env ?? [] };
+  };
+
+  test('a longer grace period reaches the process as TERMINATION_GRACE_PERIOD; the default is not repeated', () => {
+    const longer = containerOf({ terminationGracePeriodSeconds: 90 });
+    expect(longer.pod.terminationGracePeriodSeconds).toBe(90);
+    expect(longer.env).toContainEqual({ name: 'TERMINATION_GRACE_PERIOD', value: '90s' });
+    expect(containerOf({}).env.map((e: any) => e.name)).not.toContain('TERMINATION_GRACE_PERIOD');
+  });
+
+  test('a grace period within the drain delay, or set twice, fails naming the prop', () => {
+    expect(service({ terminationGracePeriodSeconds: 10 }))
+      .toThrow(/Invalid terminationGracePeriodSeconds: 10\. Expected more seconds than the drain delay \(SHUTDOWN_DRAIN_DELAY: 10 s\)/);
+    expect(service({ terminationGracePeriodSeconds: 60, env: { SHUTDOWN_DRAIN_DELAY: '1m' } })).toThrow(/Invalid terminationGracePeriodSeconds: 60/);
+    expect(service({ env: { TERMINATION_GRACE_PERIOD: '90s' } })).toThrow(/Invalid env\.TERMINATION_GRACE_PERIOD: "90s"\. Expected no value: it follows terminationGracePeriodSeconds/);
+  });
+});
