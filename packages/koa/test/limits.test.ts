@@ -35,10 +35,16 @@ describe('HTTP_TIMEOUT', () => {
 
 describe('MAX_CONCURRENT_REQUESTS', () => {
   let svc: Running;
+  // The held requests wait on a gate, not a timer: "at once" means the extra
+  // requests are answered while every slot is still taken.
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => { release = resolve; });
+  let entered = 0;
   beforeAll(async () => {
     svc = await startService(7242, { MAX_CONCURRENT_REQUESTS: '3' });
     svc.service.router.get('/hold', async (ctx) => {
-      await sleep(400);
+      entered++;
+      await gate;
       ctx.body = 'held';
     });
   });
@@ -46,13 +52,14 @@ describe('MAX_CONCURRENT_REQUESTS', () => {
 
   test('past the cap: 503 with Retry-After at once; probes still answer', async () => {
     const held = Array.from({ length: 3 }, () => fetch(`${svc.url}/hold`));
-    await sleep(100);
-    const started = Date.now();
+    while (entered < 3) await sleep(10);
+    // Resolves only if the extras do not wait for a slot: the gate is still closed.
     const extra = await Promise.all(Array.from({ length: 4 }, () => fetch(`${svc.url}/hold`)));
-    expect(Date.now() - started).toBeLessThan(300);
     expect(extra.map((r) => r.status)).toEqual([503, 503, 503, 503]);
     expect(extra[0].headers.get('retry-after')).toBe('1');
+    expect(entered).toBe(3);
     expect((await fetch(`${svc.url}/healthz`)).status).toBe(200);
+    release();
     expect((await Promise.all(held)).map((r) => r.status)).toEqual([200, 200, 200]);
     expect((await fetch(`${svc.url}/hold`)).status).toBe(200);
   });
