@@ -89,10 +89,9 @@ export class DataTier extends Construct {
   constructor(scope: Construct, id: string, props: DataTierProps = {}) {
     super(scope, id);
     const clients = validateInteger('databaseClientReplicas', props.databaseClientReplicas ?? 1, 1);
-    const placement = { namespace: props.namespace, clientNamespace: props.clientNamespace, monitoringNamespace: props.monitoringNamespace };
     this.cloudNativePg = props.postgres?.engine?.isCloudNativePg ? this.buildCloudNativePg(props) : undefined;
-    this.postgres = this.cloudNativePg ?? new PostgresCluster(this, 'Postgres', { ...withoutEngine(props.postgres), ...placement });
-    this.redis = new RedisCluster(this, 'Redis', { ...props.redis, ...placement });
+    this.postgres = this.cloudNativePg ?? new PostgresCluster(this, 'Postgres', { ...withoutEngine(props.postgres), ...placement(props) });
+    this.redis = new RedisCluster(this, 'Redis', { ...props.redis, ...placement(props) });
     this.databasePoolSize = this.postgres.poolSizeFor(clients);
     this.appSettings = {
       DATABASE_HOST: this.postgres.readWriteHost,
@@ -116,13 +115,7 @@ export class DataTier extends Construct {
   }
 
   private buildCloudNativePg(props: DataTierProps): CloudNativePgCluster {
-    return new CloudNativePgCluster(this, 'Postgres', {
-      ...props.postgres,
-      backupStorage: props.backup?.storage,
-      namespace: props.namespace,
-      clientNamespace: props.clientNamespace,
-      monitoringNamespace: props.monitoringNamespace,
-    });
+    return new CloudNativePgCluster(this, 'Postgres', { ...props.postgres, backupStorage: props.backup?.storage, ...placement(props) });
   }
 
   private buildDatabaseBackup(storage: BackupStorage, schedule: DatabaseBackupOptions): DatabaseBackup {
@@ -134,6 +127,11 @@ export class DataTier extends Construct {
       storage,
     });
   }
+}
+
+/** Where the stores run, whom they admit, who scrapes them. */
+function placement(props: DataTierProps) {
+  return { namespace: props.namespace, clientNamespace: props.clientNamespace, monitoringNamespace: props.monitoringNamespace };
 }
 
 function withoutEngine(options: PostgresOptions | undefined): PostgresClusterOptions {
