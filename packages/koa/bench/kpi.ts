@@ -37,13 +37,13 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { setPriority } from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Client } from 'pg';
-import { ServiceConventions } from '../src/conventions.generated';
-import { PrivateRedis } from '../test/support/redis-servers';
 import { schedstat, ServerSample } from './kpi-server';
 import { positiveIntEnv } from './server';
+import { ServiceConventions } from '../src/conventions.generated';
+import { PrivateRedis } from '../test/support/redis-servers';
 
 const RATE = positiveIntEnv('BENCH_RATE', 1000);
 const SECONDS = positiveIntEnv('BENCH_SECONDS', 60);
@@ -86,7 +86,7 @@ function cpuSeconds(pid: number): number {
 /** The client address of request i: 10.x.y.z, CLIENTS of them. */
 function clientAddress(i: number): string {
   const c = i % CLIENTS;
-  return `10.${(c >> 16) & 255}.${(c >> 8) & 255}.${c & 255}`;
+  return `10.${Math.floor(c / 65536) % 256}.${Math.floor(c / 256) % 256}.${c % 256}`;
 }
 
 /** Process ids of the PostgreSQL backends serving the service's pool (found after the warm-up). */
@@ -200,7 +200,15 @@ function send(agent: Agent, i: number, dueAt: number): Promise<Outcome> {
 }
 
 /** Runs the fixed schedule for `seconds`; returns every request's outcome and the server CPU over the run. */
-async function drive(agent: Agent, server: ChildProcess, seconds: number, firstIndex: number): Promise<{ outcomes: Outcome[]; cpuS: number; wallS: number; clientSamples: ClientSample[]; serverSamples: ServerSample[] }> {
+interface Run {
+  readonly outcomes: Outcome[];
+  readonly cpuS: number;
+  readonly wallS: number;
+  readonly clientSamples: ClientSample[];
+  readonly serverSamples: ServerSample[];
+}
+
+async function drive(agent: Agent, server: ChildProcess, seconds: number, firstIndex: number): Promise<Run> {
   const total = RATE * seconds;
   const outcomes: Promise<Outcome>[] = [];
   const cpu0 = cpuSeconds(server.pid!);
@@ -230,9 +238,15 @@ async function drive(agent: Agent, server: ChildProcess, seconds: number, firstI
     const now = schedstat(mainThread);
     const pgNow = backendStat();
     clientSamples.push({
-      sent: outcomes.length - sentBefore, answered, queuedMax, busyMax, loopP99Ms: loop.percentile(99) / 1e6,
-      onCpuMs: (now.onCpuNs - sched.onCpuNs) / 1e6, runQueueMs: (now.waitNs - sched.waitNs) / 1e6,
-      pgOnCpuMs: (pgNow.onCpuNs - pgSched.onCpuNs) / 1e6, pgRunQueueMs: (pgNow.waitNs - pgSched.waitNs) / 1e6,
+      sent: outcomes.length - sentBefore,
+      answered,
+      queuedMax,
+      busyMax,
+      loopP99Ms: loop.percentile(99) / 1e6,
+      onCpuMs: (now.onCpuNs - sched.onCpuNs) / 1e6,
+      runQueueMs: (now.waitNs - sched.waitNs) / 1e6,
+      pgOnCpuMs: (pgNow.onCpuNs - pgSched.onCpuNs) / 1e6,
+      pgRunQueueMs: (pgNow.waitNs - pgSched.waitNs) / 1e6,
     });
     sched = now;
     pgSched = pgNow;
