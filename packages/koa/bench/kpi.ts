@@ -221,13 +221,29 @@ async function drive(agent: Agent, server: ChildProcess, seconds: number, firstI
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
   const mainThread = `/proc/self/task/${process.pid}/schedstat`;
-  const backendStat = () => pgBackends.map((pid) => {
-    try {
-      return schedstat(`/proc/${pid}/schedstat`);
-    } catch {
-      return { onCpuNs: 0, waitNs: 0 }; // the backend exited
+  // Per backend: one that closed (the pool's idle timeout) leaves the sum instead of subtracting its past.
+  const backendStat = (): Map<number, { onCpuNs: number; waitNs: number }> => {
+    const stats = new Map<number, { onCpuNs: number; waitNs: number }>();
+    for (const pid of pgBackends) {
+      try {
+        stats.set(pid, schedstat(`/proc/${pid}/schedstat`));
+      } catch {
+        // the backend exited
+      }
     }
-  }).reduce((a, b) => ({ onCpuNs: a.onCpuNs + b.onCpuNs, waitNs: a.waitNs + b.waitNs }), { onCpuNs: 0, waitNs: 0 });
+    return stats;
+  };
+  const backendDelta = (before: Map<number, { onCpuNs: number; waitNs: number }>, after: Map<number, { onCpuNs: number; waitNs: number }>) => {
+    let onCpuNs = 0;
+    let waitNs = 0;
+    for (const [pid, a] of after) {
+      const b = before.get(pid);
+      if (b === undefined) continue;
+      onCpuNs += a.onCpuNs - b.onCpuNs;
+      waitNs += a.waitNs - b.waitNs;
+    }
+    return { onCpuNs, waitNs };
+  };
   let sched = schedstat(mainThread);
   let pgSched = backendStat();
   const probe = setInterval(() => {
@@ -237,6 +253,7 @@ async function drive(agent: Agent, server: ChildProcess, seconds: number, firstI
   const second = setInterval(() => {
     const now = schedstat(mainThread);
     const pgNow = backendStat();
+    const pg = backendDelta(pgSched, pgNow);
     clientSamples.push({
       sent: outcomes.length - sentBefore,
       answered,
@@ -245,8 +262,8 @@ async function drive(agent: Agent, server: ChildProcess, seconds: number, firstI
       loopP99Ms: loop.percentile(99) / 1e6,
       onCpuMs: (now.onCpuNs - sched.onCpuNs) / 1e6,
       runQueueMs: (now.waitNs - sched.waitNs) / 1e6,
-      pgOnCpuMs: (pgNow.onCpuNs - pgSched.onCpuNs) / 1e6,
-      pgRunQueueMs: (pgNow.waitNs - pgSched.waitNs) / 1e6,
+      pgOnCpuMs: pg.onCpuNs / 1e6,
+      pgRunQueueMs: pg.waitNs / 1e6,
     });
     sched = now;
     pgSched = pgNow;
@@ -290,7 +307,7 @@ function timeline(client: readonly ClientSample[], server: readonly ServerSample
   const mean = (xs: readonly number[]) => (xs.length === 0 ? 0 : sum(xs) / xs.length).toFixed(0);
   const f = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
   const out = [
-    `Per ${TIMELINE_SECONDS} s (max of the seconds unless a count): load generator sent / answered, requests queued in it for a connection, connections busy (of ${CONNECTIONS}), its event-loop delay p99, its JavaScript thread on a CPU / waiting for one; the service's requests in flight, event-loop delay p99 / max, callers waiting for a PostgreSQL connection, pool size, arrival-to-answer p50 / p99, query p50 / p99 (ms), its JavaScript thread on a CPU / waiting for one; the ${pgBackends.length} PostgreSQL backends of its pool, summed, the same. On a CPU / waiting: ms per second, mean of the seconds.`,
+    `Per ${TIMELINE_SECONDS} s (max of the seconds unless a count): load generator sent / answered, requests queued in it for a connection, connections busy (of ${CONNECTIONS}), its event-loop delay p99, its JavaScript thread on a CPU / waiting for one; the service's requests in flight, event-loop delay p99 / max, callers waiting for a PostgreSQL connection, pool size, arrival-to-answer p50 / p99, query p50 / p99 (ms), its JavaScript thread on a CPU / waiting for one; the ${pgBackends.length} PostgreSQL backends of its pool after the warm-up (while open), summed, the same. On a CPU / waiting: ms per second, mean of the seconds.`,
     '',
     '| s | sent | answered | queued | busy | gen loop p99 | gen CPU / wait | in flight | loop p99 / max | pool waiting | pool | server p50 / p99 | query p50 / p99 | service CPU / wait | PostgreSQL CPU / wait |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
