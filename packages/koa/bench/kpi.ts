@@ -32,6 +32,7 @@
  *
  *   npx projen bench:kpi   (BENCH_RATE=1000 BENCH_SECONDS=60 BENCH_WARMUP_SECONDS=10 BENCH_CLIENTS=10000 BENCH_CONNECTIONS=64 BENCH_NICE=0)
  *   Extra server settings pass through: e.g. DATABASE_POOL_SIZE=1 npx projen bench:kpi
+ *   Profile the service: BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npx projen bench:kpi
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
