@@ -15,6 +15,15 @@ describe('logger', () => {
     expect((e.err as { stack: string }).stack).toContain('logging.test.ts');
   });
 
+  test('an Error nested in an object field, or bound in a child, is expanded too', () => {
+    const log = captureLogger('info');
+    log.logger.info('nested', { job: { id: 7, cause: new Error('deep') } });
+    log.logger.child({ err: new Error('bound') }).info('plain', { n: 2 });
+    const [nested, bound] = log.records();
+    expect(nested).toMatchObject({ job: { id: 7, cause: { type: 'Error', message: 'deep' } } });
+    expect(bound).toMatchObject({ n: 2, err: { type: 'Error', message: 'bound' } });
+  });
+
   test('text format and silent level', () => {
     const text = captureLogger('info', 'text');
     text.logger.info('hello world', { path: '/a b', status: 200 });

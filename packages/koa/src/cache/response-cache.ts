@@ -1,4 +1,4 @@
-import type { Context, Middleware } from 'koa';
+import type { Context, Middleware, Next } from 'koa';
 import { CacheCodec, TwoLevelCache, TwoLevelCacheOptions } from './two-level-cache';
 
 /** A stored response, or (status 0) a marker naming the request headers its variants depend on. */
@@ -151,16 +151,9 @@ export function responseCache(options: ResponseCacheOptions = {}): ResponseCache
     }
   }
 
-  const responseCacheMiddleware: Middleware = async (ctx, next) => {
-    const method = ctx.method;
-    const headers = ctx.req.headers;
-    if ((method !== 'GET' && method !== 'HEAD') || (!cacheAuthenticated && (headers.authorization || headers.cookie))) {
-      return next();
-    }
-    const base = keyOf(ctx);
-    // Synchronous L1 hit first: the hot path costs no promise.
-    const local = cache.peek(base);
-    const hit = local !== undefined && local.status !== 0 ? local : await lookup(ctx, base, local);
+  /** Everything but an L1 hit: the L2 lookup, the handler and the store. */
+  async function missL1(ctx: Context, next: Next, method: string, base: string, local: CachedResponse | undefined): Promise<void> {
+    const hit = await lookup(ctx, base, local);
     if (hit) {
       serve(ctx, hit);
       return;
@@ -173,6 +166,22 @@ export function responseCache(options: ResponseCacheOptions = {}): ResponseCache
     if (method === 'GET') {
       store(ctx, base);
     }
+  }
+
+  // Not async: an L1 hit is answered synchronously and costs no promise of its own (Koa wraps the return value anyway).
+  const responseCacheMiddleware: Middleware = (ctx, next) => {
+    const method = ctx.method;
+    const headers = ctx.req.headers;
+    if ((method !== 'GET' && method !== 'HEAD') || (!cacheAuthenticated && (headers.authorization || headers.cookie))) {
+      return next();
+    }
+    const base = keyOf(ctx);
+    const local = cache.peek(base);
+    if (local !== undefined && local.status !== 0) {
+      serve(ctx, local);
+      return undefined;
+    }
+    return missL1(ctx, next, method, base, local);
   };
   // Its own cache holds a pub/sub connection that would keep the process alive after shutdown.
   return Object.assign(responseCacheMiddleware, { close: () => (given ? Promise.resolve() : cache.close()) });
