@@ -27,6 +27,7 @@ import { EdgeKind } from '../src/edge';
 import { EdgeEnvironments } from '../src/edge/edge-environments';
 import { Environments } from '../src/platform/environments';
 import { RauliVisionChart } from '../src/platform/rauli-vision-chart';
+import { ServiceCatalog } from '../src/platform/service-catalog';
 
 const registry = process.env.IMAGE_REGISTRY ?? 'ghcr.io/rauli-vision';
 const tag = process.env.IMAGE_TAG ?? '1.0.0';
@@ -60,11 +61,7 @@ const charts: RauliVisionChart[] = [];
 for (const environment of Environments.NAMES) {
   charts.push(new RauliVisionChart(app, environment, {
     environment,
-    images: {
-      frontend: `${registry}/frontend:${tag}`,
-      backendGo: `${registry}/backend:${tag}`,
-      backendPython: `${registry}/cliente-local:${tag}`,
-    },
+    images: ServiceCatalog.images(registry, tag),
     edge: { ...EdgeEnvironments.routing(environment), tlsSecretName: `rauli-vision-${environment}-tls`, kind: edgeKind },
     backup: { storage: backupStorage(environment) },
   }));

@@ -34,11 +34,7 @@ const IMAGE = { repository: 'ghcr.io/rauli-vision', tag: '1.0.0' };
 
 /** The default catalog, with the images values.yaml names. */
 export function defaultServices(): ServiceEntry[] {
-  return ServiceCatalog.defaults({
-    frontend: `${IMAGE.repository}/frontend:${IMAGE.tag}`,
-    backendGo: `${IMAGE.repository}/backend:${IMAGE.tag}`,
-    backendPython: `${IMAGE.repository}/cliente-local:${IMAGE.tag}`,
-  });
+  return ServiceCatalog.defaults(ServiceCatalog.images(IMAGE.repository, IMAGE.tag));
 }
 
 /** One catalog entry as the chart sees it. */

@@ -184,6 +184,16 @@ const API_HOSTS = '<api hosts>';
  * routes on one host and path.
  */
 export class ServiceCatalog {
+  /**
+   * The default services' images from one registry and tag:
+   * `<registry>/frontend`, `<registry>/backend` and `<registry>/cliente-local`.
+   * @param registry e.g. `ghcr.io/rauli-vision`
+   * @param tag a pinned tag, e.g. the commit CI built
+   */
+  public static images(registry: string, tag: string): PlatformImages {
+    return { frontend: `${registry}/frontend:${tag}`, backendGo: `${registry}/backend:${tag}`, backendPython: `${registry}/cliente-local:${tag}` };
+  }
+
   /** The guide's three services: the React frontend, the Go API and the Python service, with the environment presets' sizing. */
   public static defaults(images: PlatformImages): ServiceEntry[] {
     const sizing = (pick: (p: ReturnType<typeof Environments.preset>) => HttpServiceSettings) =>

@@ -1,11 +1,7 @@
 import { Testing } from 'cdk8s';
-import { RauliVisionChart, RauliVisionChartProps } from '../../src';
+import { RauliVisionChart, RauliVisionChartProps, ServiceCatalog } from '../../src';
 
-export const IMAGES = {
-  frontend: 'ghcr.io/rauli-vision/frontend:1.0.0',
-  backendGo: 'ghcr.io/rauli-vision/backend:1.0.0',
-  backendPython: 'ghcr.io/rauli-vision/cliente-local:1.0.0',
-};
+export const IMAGES = ServiceCatalog.images('ghcr.io/rauli-vision', '1.0.0');
 
 export function synthEnvironment(environment: string, props: Partial<RauliVisionChartProps> = {}): any[] {
   const chart = new RauliVisionChart(Testing.app(), environment, { environment, images: IMAGES, ...props });
