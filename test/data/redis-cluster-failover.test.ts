@@ -219,13 +219,17 @@ test('a killed master: a replica takes over, no request gets a 5xx or waits past
   expect(line(heir)).toMatch(/ (myself,)?master - /);
 
   const slowest = Math.max(...replies.map(r => r.ms));
+  const inMemory = (await fallbacks()) - fallbacksBeforeKill;
   process.stdout.write(`redis failover: ${replies.length} requests, slowest ${replies.map(r => r.ms).sort((a, b) => b - a).slice(0, 5).map(x => x.toFixed(0)).join(' ')} ms; `
     + `kill -> promoted ${((promoted - killed) / 1000).toFixed(2)} s -> all slots ok ${((ok - killed) / 1000).toFixed(2)} s; `
-    + `limiter decisions in memory: ${fallbacksBeforeKill} before the kill, ${(await fallbacks()) - fallbacksBeforeKill} after\n`);
+    + `limiter decisions in memory: ${fallbacksBeforeKill} before the kill, ${inMemory} after\n`);
   expect(replies.length).toBeGreaterThan(200);
   expect(replies.filter(r => r.status >= 500)).toEqual([]);
   expect(replies.filter(r => r.status !== 200)).toEqual([]);
   expect(slowest).toBeLessThan(FAIL_FAST_MS + HOST_NOISE_MS);
+  // Only the dead master's slots (a third) leave Redis while it fails over: a timeout
+  // suspends the master that missed it, not the client (that was 60-90 % of all decisions).
+  expect(inMemory).toBeLessThan(replies.length / 2);
 
   // The service's cluster client has moved the victim's slots to the heir: its decisions are Redis's again.
   const client = redis as Extract<RedisClient, { nodes: unknown }>;

@@ -1,6 +1,8 @@
 /* Limit exactness across replicas: several processes share one Redis (single
  * or cluster); concurrent requests from several clients, spread over every
  * replica, must admit exactly `limit` per client per window. */
+import { Cluster } from 'ioredis';
+import { closeRedisClient, createRedisClient, isRedisReady, redisCall, RedisDeadlineError, slotOfKey, waitForRedis } from '../src/redis';
 import { hit, uniquePrefix } from './support/redis-http';
 import { PrivateRedisCluster, SHARED_REDIS_URL } from './support/redis-servers';
 import { spawnWorker, Worker, WorkerConfig } from './support/redis-worker';
@@ -83,4 +85,27 @@ describe('Redis Cluster (6 nodes started by the test, password required as on th
     const mastersHoldingKeys = await Promise.all(cluster.nodes.map(async (n) => (await n.cli('role')).startsWith('master') && Number(await n.cli('dbsize')) > 0));
     expect(mastersHoldingKeys.filter(Boolean).length).toBeGreaterThan(1);
   }, 120_000);
+
+  test('a master that misses the deadline suspends only the slots it serves', async () => {
+    const client = createRedisClient({ clusterNodes: cluster.addresses, password: cluster.password, suspendAfterTimeoutMs: 10_000 });
+    try {
+      await waitForRedis(client);
+      const slots = (client as Cluster).slots;
+      const masterOfKey = (key: string) => slots[slotOfKey(client, key)!][0];
+      const keys = Array.from({ length: 100 }, (_, i) => uniquePrefix(`suspend${i}`));
+      const hungKey = keys[0];
+      const hung = masterOfKey(hungKey);
+      const liveKey = keys.find((k) => masterOfKey(k) !== hung)!;
+      // A hung master (no failover: paused for less than cluster-node-timeout).
+      await cluster.nodes.find((n) => `127.0.0.1:${n.port}` === hung)!.cli('client', 'pause', '1500', 'all');
+      await expect(redisCall(client, client.get(hungKey), slotOfKey(client, hungKey))).rejects.toThrow(RedisDeadlineError);
+      expect(isRedisReady(client, slotOfKey(client, hungKey))).toBe(false);
+      // The other masters' keys, and calls that name no slot, still go to Redis.
+      expect(isRedisReady(client, slotOfKey(client, liveKey))).toBe(true);
+      expect(isRedisReady(client)).toBe(true);
+      expect(await redisCall(client, client.set(liveKey, '1', 'PX', 60_000), slotOfKey(client, liveKey))).toBe('OK');
+    } finally {
+      await closeRedisClient(client);
+    }
+  }, 60_000);
 });

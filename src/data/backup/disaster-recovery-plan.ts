@@ -81,7 +81,7 @@ export class DisasterRecoveryPlan extends Construct {
       app ? `   - Restore configuration and user data from ${app.prefixes.join(', ')} (tar -xzf into the volumes).` : '   - Restore configuration from Git (no application backup configured).',
       redis ? `   - Redis holds cache and rate-limit counters only: recreate its PVCs if lost and re-run Job ${redis.bootstrapJobName}.` : '   - No Redis Cluster in this environment.',
       ...redis && redis.replicasPerMaster > 0 ? [`   - A crashed Redis master needs nothing: its replica takes over after cluster-node-timeout (${redis.nodeTimeoutMs} ms) and an election; `
-        + 'meanwhile limits are decided in memory and caches serve L1 (measured failover time and how to rerun it: docs/disaster-recovery.md, Redis Cluster).'] : [],
+        + 'meanwhile the limits of that master\'s keys are decided in memory and caches serve L1 (measured failover time and how to rerun it: docs/disaster-recovery.md, Redis Cluster).'] : [],
       '   - Update DNS records if the cluster or load balancer changed.',
       '3. Validation (RTO budget: 1 h):',
       '   - Health checks of every service, smoke tests, watch error rate and p95 latency dashboards.',

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Registry } from 'prom-client';
 import { MetricNames } from '../conventions.generated';
-import { isRedisReady, redisCall, RedisClient } from '../redis/client';
+import { isRedisReady, redisCall, RedisClient, slotOfKey } from '../redis/client';
 import { sharedCounter } from '../redis/counter';
 
 /** How values travel to and from Redis. */
@@ -153,10 +153,11 @@ export class TwoLevelCache<V> {
     }
     const encoded = this.codec.encode(value);
     this.setL1(key, value, Buffer.byteLength(encoded), ttlMs);
-    if (this.scripts && isRedisReady(this.options.redis!)) {
+    const slot = this.slotOf(key);
+    if (this.scripts && isRedisReady(this.options.redis!, slot)) {
       try {
         const write = this.scripts.rauliCacheSetPublish(this.namespace + key, encoded, Math.ceil(ttlMs), this.channel, this.message(key));
-        await redisCall(this.options.redis!, write);
+        await redisCall(this.options.redis!, write, slot);
       } catch (err) {
         this.onError(err as Error);
       }
@@ -166,9 +167,10 @@ export class TwoLevelCache<V> {
   /** Removes the key here, in Redis, and (through pub/sub) from every other replica's L1. */
   async delete(key: string): Promise<void> {
     this.l1.delete(key);
-    if (this.scripts && isRedisReady(this.options.redis!)) {
+    const slot = this.slotOf(key);
+    if (this.scripts && isRedisReady(this.options.redis!, slot)) {
       try {
-        await redisCall(this.options.redis!, this.scripts.rauliCacheDelPublish(this.namespace + key, this.channel, this.message(key)));
+        await redisCall(this.options.redis!, this.scripts.rauliCacheDelPublish(this.namespace + key, this.channel, this.message(key)), slot);
       } catch (err) {
         this.onError(err as Error);
       }
@@ -228,12 +230,18 @@ export class TwoLevelCache<V> {
     this.l1.set(key, { value }, { ttl: Math.min(ttlMs, this.l1MaxTtlMs), size: Math.max(1, size) });
   }
 
+  /** The cluster slot of `key` in Redis (undefined on a single Redis or without one). */
+  private slotOf(key: string): number | undefined {
+    return this.options.redis ? slotOfKey(this.options.redis, this.namespace + key) : undefined;
+  }
+
   private async getL2(key: string): Promise<V | undefined> {
-    if (!this.scripts || !isRedisReady(this.options.redis!)) {
+    const slot = this.slotOf(key);
+    if (!this.scripts || !isRedisReady(this.options.redis!, slot)) {
       return undefined;
     }
     try {
-      const [raw, pttl] = await redisCall(this.options.redis!, this.scripts.rauliCacheGetWithTtlBuffer(this.namespace + key));
+      const [raw, pttl] = await redisCall(this.options.redis!, this.scripts.rauliCacheGetWithTtlBuffer(this.namespace + key), slot);
       if (raw === null || pttl <= 0) {
         return undefined;
       }

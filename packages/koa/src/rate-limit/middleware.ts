@@ -199,7 +199,7 @@ export function rateLimit(options: RateLimitOptions = {}): Middleware {
     }
     const key = rule.keyPrefix + identify(ctx);
     if (redis) {
-      if (redis.available) {
+      if (redis.availableFor(key)) {
         return viaRedis(ctx, next, rule, key, redis);
       }
       if (failClosed) {

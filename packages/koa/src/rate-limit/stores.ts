@@ -1,11 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Cluster } from 'ioredis';
 import { GCRA_LUA, GcraDecision, gcraStep } from './gcra';
-import { isRedisReady, redisCall, RedisClient } from '../redis/client';
+import { isRedisReady, redisCall, RedisClient, slotOfKey } from '../redis/client';
 
-// ioredis's own slot function. Loaded with require: its bundled index.d.ts does not compile (export = beside other exports).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const calculateSlot = require('cluster-key-slot') as (key: string) => number;
 
 const GCRA_SHA = createHash('sha1').update(GCRA_LUA).digest('hex');
 
@@ -32,7 +29,7 @@ export class GcraBatch {
   /** Settles `reply` with the script call's outcome. */
   settleWith!: (work: Promise<number[]>) => void;
 
-  constructor(readonly limit: GcraLimit) {
+  constructor(readonly limit: GcraLimit, readonly slot: number) {
     this.reply = new Promise((resolve, reject) => {
       this.settleWith = (work) => work.then(resolve, reject);
     });
@@ -66,13 +63,12 @@ export class RedisGcraStore {
 
   constructor(private readonly client: RedisClient, private readonly maxBatch = DEFAULT_MAX_BATCH) {
     // One script call may only touch one slot; on a single Redis every key shares "slot" 0.
-    const prefix = client.options.keyPrefix ?? '';
-    this.slotOf = client instanceof Cluster ? (key) => calculateSlot(prefix + key) : () => 0;
+    this.slotOf = client instanceof Cluster ? (key) => slotOfKey(client, key)! : () => 0;
   }
 
-  /** False while disconnected: callers go straight to the fallback instead of waiting. */
-  get available(): boolean {
-    return isRedisReady(this.client);
+  /** False while disconnected, or while the master serving `key` is suspended after a timeout: callers go straight to the fallback instead of waiting. */
+  availableFor(key: string): boolean {
+    return isRedisReady(this.client, this.slotOf(key));
   }
 
   async take(key: string, limit: GcraLimit): Promise<GcraDecision> {
@@ -91,7 +87,7 @@ export class RedisGcraStore {
     const slot = this.slotOf(key);
     let batch = bySlot.get(slot);
     if (batch === undefined) {
-      batch = new GcraBatch(limit);
+      batch = new GcraBatch(limit, slot);
       bySlot.set(slot, batch);
       if (!this.flushScheduled) {
         this.flushScheduled = true;
@@ -128,7 +124,7 @@ export class RedisGcraStore {
       if (!err.message.startsWith('NOSCRIPT')) throw err;
       return this.client.eval(GCRA_LUA, keys.length, ...args) as Promise<number[]>;
     });
-    batch.settleWith(redisCall(this.client, work));
+    batch.settleWith(redisCall(this.client, work, batch.slot));
   }
 }
 

@@ -1,5 +1,9 @@
 import { Cluster, Redis, RedisOptions, ClusterOptions } from 'ioredis';
 
+// ioredis's own slot function. Loaded with require: its bundled index.d.ts does not compile (export = beside other exports).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const calculateSlot = require('cluster-key-slot') as (key: string) => number;
+
 /** Either kind of client this package talks to. */
 export type RedisClient = Redis | Cluster;
 
@@ -117,14 +121,19 @@ export function createRedisClient(options: RedisClientOptions): RedisClient {
   // Without a listener ioredis logs every failed reconnect as "Unhandled error event".
   client.on('error', onError);
   const suspendMs = options.suspendAfterTimeoutMs ?? REDIS_FAIL_FAST_DEFAULTS.suspendAfterTimeoutMs;
-  guards.set(client, { deadlineMs: commandTimeout, suspendMs, suspendedUntil: 0 });
+  guards.set(client, { deadlineMs: commandTimeout, suspendMs, suspendedUntil: 0, suspendedMasters: new Map(), mastersSuspendedUntil: 0 });
   return client;
 }
 
 interface Guard {
   readonly deadlineMs: number;
   readonly suspendMs: number;
+  /** Whole client suspended until then (0: not suspended). */
   suspendedUntil: number;
+  /** Cluster masters (`host:port`) suspended after a timeout, and until when. */
+  readonly suspendedMasters: Map<string, number>;
+  /** When the last of them expires: past it the map is cleared at once (a failed-over master is never asked about again). */
+  mastersSuspendedUntil: number;
 }
 
 const guards = new WeakMap<RedisClient, Guard>();
@@ -133,25 +142,50 @@ function guardOf(client: RedisClient): Guard {
   let guard = guards.get(client);
   if (!guard) {
     // A client made elsewhere gets the same fail-fast treatment.
-    guard = { deadlineMs: REDIS_FAIL_FAST_DEFAULTS.commandTimeoutMs, suspendMs: REDIS_FAIL_FAST_DEFAULTS.suspendAfterTimeoutMs, suspendedUntil: 0 };
+    guard = {
+      deadlineMs: REDIS_FAIL_FAST_DEFAULTS.commandTimeoutMs,
+      suspendMs: REDIS_FAIL_FAST_DEFAULTS.suspendAfterTimeoutMs,
+      suspendedUntil: 0,
+      suspendedMasters: new Map(),
+      mastersSuspendedUntil: 0,
+    };
     guards.set(client, guard);
   }
   return guard;
+}
+
+/** The cluster slot of `key` (the client's key prefix included), or undefined on a single Redis. */
+export function slotOfKey(client: RedisClient, key: string): number | undefined {
+  return client instanceof Cluster ? calculateSlot((client.options.keyPrefix ?? '') + key) : undefined;
+}
+
+/** The master serving `slot` as the client last learned it; it changes when a replica takes over. */
+function masterOf(client: RedisClient, slot: number | undefined): string | undefined {
+  return slot !== undefined && client instanceof Cluster ? client.slots[slot]?.[0] : undefined;
 }
 
 /**
  * Runs one request-path command under the client's deadline. A missed
  * deadline suspends Redis use on request paths for `suspendAfterTimeoutMs`,
  * so a request that needs Redis several times (rate limit, then cache) pays
- * for a hung server once, not per call.
+ * for a hung server once, not per call. On a cluster, given the command's
+ * `slot`, only the master serving it is suspended: the other masters' keys
+ * keep their shared limits while one master fails over.
  */
-export async function redisCall<T>(client: RedisClient, work: Promise<T>): Promise<T> {
+export async function redisCall<T>(client: RedisClient, work: Promise<T>, slot?: number): Promise<T> {
   const guard = guardOf(client);
   try {
     return await withDeadline(work, guard.deadlineMs);
   } catch (err) {
     if (err instanceof RedisDeadlineError) {
-      guard.suspendedUntil = Date.now() + guard.suspendMs;
+      const until = Date.now() + guard.suspendMs;
+      const master = masterOf(client, slot);
+      if (master !== undefined) {
+        guard.suspendedMasters.set(master, until);
+        guard.mastersSuspendedUntil = until;
+      } else {
+        guard.suspendedUntil = until;
+      }
     }
     throw err;
   }
@@ -194,13 +228,28 @@ export function withDeadline<T>(work: Promise<T>, deadlineMs: number): Promise<T
   });
 }
 
-/** True when commands can be sent now (connected, not suspended after a timeout); callers skip Redis instead of waiting when false. */
-export function isRedisReady(client: RedisClient): boolean {
+/**
+ * True when commands can be sent now (connected, not suspended after a
+ * timeout; on a cluster, given a `slot`, its master not suspended); callers
+ * skip Redis instead of waiting when false.
+ */
+export function isRedisReady(client: RedisClient, slot?: number): boolean {
   if (client.status !== 'ready') {
     return false;
   }
   const guard = guards.get(client);
-  return guard === undefined || guard.suspendedUntil === 0 || guard.suspendedUntil <= Date.now();
+  if (guard === undefined) return true;
+  if (guard.suspendedUntil !== 0 && guard.suspendedUntil > Date.now()) return false;
+  // The hot path: no master suspended, no lookup.
+  if (guard.suspendedMasters.size === 0) return true;
+  const now = Date.now();
+  if (now >= guard.mastersSuspendedUntil) {
+    guard.suspendedMasters.clear();
+    return true;
+  }
+  const master = masterOf(client, slot);
+  const until = master === undefined ? undefined : guard.suspendedMasters.get(master);
+  return until === undefined || until <= now;
 }
 
 /** Resolves once the client is connected, or rejects after `timeoutMs`. */
