@@ -263,9 +263,9 @@ describe('rauli-service from a registry', () => {
     const configs = podConfigs(dir);
     for (const env of ['dev', 'staging', 'production']) {
       const c = configs[env];
-      // Every node of the Redis Cluster in the namespace the service deploys to (3 masters, plus replicas in production).
+      // Every node of the Redis Cluster, in the data tier's namespace beside the one the service deploys to (3 masters, plus replicas in production).
       expect(c.redis.clusterNodes.length).toBeGreaterThanOrEqual(3);
-      for (const node of c.redis.clusterNodes) expect(node).toContain(`.rauli-vision-${env}.svc`);
+      for (const node of c.redis.clusterNodes) expect(node).toContain(`.rauli-vision-${env}-data.svc`);
       expect(c.redis.password).toBe('redis-pw');
       expect(c.redis.url).toBeUndefined();
       expect(c.rateLimit).toBe(c.platformRateLimit);
