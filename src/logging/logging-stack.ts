@@ -10,6 +10,7 @@ import { LoggingSizing } from './logging-sizing';
 import { BackupConventions, Components, LoggingConventions } from '../conventions';
 import { PropValidationError, validateDnsLabel, validateInteger } from '../core/validate';
 import { BackupStorage } from '../data/backup/backup-storage';
+import { podSecurityLabels } from '../namespace/pod-security';
 import { LogPipelineTargets } from '../observability/alert-rules';
 
 /** Settings of the logging stack a chart user may change. */
@@ -164,10 +165,7 @@ export class LoggingStack extends Construct {
         name: this.namespace,
         labels: {
           [Components.PART_OF_LABEL]: Components.PART_OF,
-          'pod-security.kubernetes.io/enforce': level,
-          'pod-security.kubernetes.io/enforce-version': 'v1.28',
-          'pod-security.kubernetes.io/audit': level,
-          'pod-security.kubernetes.io/warn': level,
+          ...podSecurityLabels(level),
         },
       },
     });

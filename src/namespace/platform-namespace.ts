@@ -1,6 +1,7 @@
 import { Chart, JsonPatch } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { podSecurityLabels } from './pod-security';
 import { Components } from '../conventions';
 import { validateCpu, validateDnsLabel, validateInteger, validateMemory } from '../core/validate';
 
@@ -118,10 +119,7 @@ export class PlatformNamespace extends Construct {
         name: this.name,
         labels: {
           [Components.PART_OF_LABEL]: Components.PART_OF,
-          'pod-security.kubernetes.io/enforce': level,
-          'pod-security.kubernetes.io/enforce-version': 'v1.28',
-          'pod-security.kubernetes.io/audit': level,
-          'pod-security.kubernetes.io/warn': level,
+          ...podSecurityLabels(level),
         },
         annotations: props.keepOnUninstall ? { 'helm.sh/resource-policy': 'keep' } : undefined,
       },

@@ -166,8 +166,8 @@ export function rateLimit(options: RateLimitOptions = {}): Middleware {
     return next();
   };
 
-  const viaRedis = async (ctx: Context, next: Next, rule: CompiledRule, key: string, store: RedisGcraStore): Promise<void> => {
-    const batch = store.enqueue(key, rule);
+  const viaRedis = async (ctx: Context, next: Next, rule: CompiledRule, key: string, slot: number, store: RedisGcraStore): Promise<void> => {
+    const batch = store.enqueue(key, rule, slot);
     const offset = batch.lastOffset;
     let decision: GcraDecision;
     try {
@@ -199,8 +199,10 @@ export function rateLimit(options: RateLimitOptions = {}): Middleware {
     }
     const key = rule.keyPrefix + identify(ctx);
     if (redis) {
-      if (redis.availableFor(key)) {
-        return viaRedis(ctx, next, rule, key, redis);
+      // The key's slot once: it picks the batch and, on a cluster, the master whose suspension counts.
+      const slot = redis.slotOf(key);
+      if (redis.available(slot)) {
+        return viaRedis(ctx, next, rule, key, slot, redis);
       }
       if (failClosed) {
         unavailableResponse(ctx);

@@ -57,7 +57,8 @@ export function decisionAt(reply: readonly number[], offset: number): GcraDecisi
  * instead of once per request.
  */
 export class RedisGcraStore {
-  private readonly slotOf: (key: string) => number;
+  /** The cluster slot of a key (0 on a single Redis): batches, and fail-fast suspensions, are per slot. */
+  readonly slotOf: (key: string) => number;
   private readonly pending = new Map<GcraLimit, Map<number, GcraBatch>>();
   private flushScheduled = false;
 
@@ -66,9 +67,9 @@ export class RedisGcraStore {
     this.slotOf = client instanceof Cluster ? (key) => slotOfKey(client, key)! : () => 0;
   }
 
-  /** False while disconnected, or while the master serving `key` is suspended after a timeout: callers go straight to the fallback instead of waiting. */
-  availableFor(key: string): boolean {
-    return isRedisReady(this.client, this.slotOf(key));
+  /** False while disconnected, or while the master serving `slot` is suspended after a timeout: callers go straight to the fallback instead of waiting. */
+  available(slot: number): boolean {
+    return isRedisReady(this.client, slot);
   }
 
   async take(key: string, limit: GcraLimit): Promise<GcraDecision> {
@@ -78,13 +79,12 @@ export class RedisGcraStore {
   }
 
   /** Adds a decision to the open batch of its limit and slot and returns that batch (the hot path: no promise of its own). */
-  enqueue(key: string, limit: GcraLimit): GcraBatch {
+  enqueue(key: string, limit: GcraLimit, slot: number = this.slotOf(key)): GcraBatch {
     let bySlot = this.pending.get(limit);
     if (bySlot === undefined) {
       bySlot = new Map();
       this.pending.set(limit, bySlot);
     }
-    const slot = this.slotOf(key);
     let batch = bySlot.get(slot);
     if (batch === undefined) {
       batch = new GcraBatch(limit, slot);
