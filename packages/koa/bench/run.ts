@@ -1,17 +1,21 @@
-/* Benchmarks (not tests): every variant side by side in one run. The
- * variants take short turns under load in a new random order each round: host
- * drift (a noisy VM neighbour) then spoils a round, not a variant, and ratios
- * are taken within a round. Every BENCH_ROUNDS_PER_PROCESS rounds all servers
- * are replaced by fresh processes, since one Node process can run fast or slow
- * for its whole life. The servers are pinned to core 0 (`taskset -c 0`), wrk to
- * core 1; the private redis-server floats. Server CPU per request comes from
- * the schedstat of every thread of the server (ns), Redis commands per request from the
- * INFO commandstats delta. Prints a markdown table of medians and ratios to
- * bare Koa.
+/* Benchmarks (not tests): every variant against its baseline, side by side.
+ * A turn loads a variant and its baseline at the same time, both servers
+ * pinned to core 0 (`taskset -c 0`) and sharing it, each driven by its own wrk
+ * on core 1; the ratio of their CPU per request is taken within the turn. A
+ * VM neighbour, a frequency change or a burst of steal then slows both alike,
+ * where turns taken one after the other (the first design) let the same code's
+ * median move by 0.25 between runs. Each round runs every pair once, in a new
+ * random order; every BENCH_ROUNDS_PER_PROCESS rounds all servers are replaced
+ * by fresh processes, since one Node process can run a few percent fast or slow
+ * for its whole life. A second bare Koa process paired with the first is the
+ * control: its ratio shows what the instrument itself reads for equal code.
+ * Server CPU per request comes from the schedstat of every thread of the server
+ * (ns), Redis commands per request from the INFO commandstats delta of the
+ * turns against bare Koa (which sends none). The private redis-server floats.
  *
- *   npx projen bench            (BENCH_SECONDS=1 BENCH_ROUNDS=40 BENCH_ROUNDS_PER_PROCESS=10 BENCH_CONNECTIONS=50)
+ *   npx projen bench            (BENCH_SECONDS=1 BENCH_ROUNDS=30 BENCH_ROUNDS_PER_PROCESS=5 BENCH_CONNECTIONS=50)
  *   BENCH_VARIANTS='rate limit only,fused floor' npx projen bench    (a subset, or the breakdown in server.ts)
- *   BENCH_RATIOS_FILE=run1.json npx projen bench    (also writes every round's CPU ratios, to pool runs)
+ *   BENCH_RATIOS_FILE=run1.json npx projen bench    (also writes every turn's CPU ratios, to pool runs)
  */
 import { ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,25 +23,19 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { PrivateRedis } from '../test/support/redis-servers';
-import { BENCH_REDIS_PORT, median, positiveIntEnv, quantile, selectedVariants, Variant } from './server';
+import { BENCH_REDIS_PORT, CONTROL, median, positiveIntEnv, quantile, selectedVariants, Variant } from './server';
 
 const run = promisify(execFile);
 const SECONDS = positiveIntEnv('BENCH_SECONDS', 1);
-const ROUNDS = positiveIntEnv('BENCH_ROUNDS', 40);
+const ROUNDS = positiveIntEnv('BENCH_ROUNDS', 30);
 const CONNECTIONS = positiveIntEnv('BENCH_CONNECTIONS', 50);
 /** Rounds measured by one set of server processes before they are replaced. */
-const ROUNDS_PER_PROCESS = positiveIntEnv('BENCH_ROUNDS_PER_PROCESS', 10);
+const ROUNDS_PER_PROCESS = positiveIntEnv('BENCH_ROUNDS_PER_PROCESS', 5);
 const SELECTED = selectedVariants();
+/** The selected variants and the control. */
+const MEASURED: Variant[] = [...SELECTED.filter((v) => v !== CONTROL), CONTROL];
 /** Variant i listens on FIRST_SERVER_PORT + i. */
 const FIRST_SERVER_PORT = 7151;
-
-interface Sample {
-  readonly rps: number;
-  readonly cpuUsPerRequest: number;
-  readonly redisCommandsPerRequest: number;
-  readonly scriptCallsPerRequest: number;
-  readonly errors: number;
-}
 
 /** A new random order each round, so no variant always follows the same one. */
 function shuffled<T>(xs: readonly T[]): T[] {
@@ -100,74 +98,131 @@ async function startServer(variant: Variant, port: number, redisUrl: string): Pr
   return child;
 }
 
-/** One slice of load on one server: wrk for `seconds`, with the server's CPU and Redis's commands over it. */
-async function measure(server: { child: ChildProcess; port: number }, redis: PrivateRedis, seconds: number): Promise<Sample> {
-  const cpu0 = cpuNs(server.child.pid!);
-  const stats0 = await commandStats(redis);
-  const { requests, rps, errors } = await wrk(server.port, seconds);
-  const ns = cpuNs(server.child.pid!) - cpu0;
-  const stats1 = await commandStats(redis);
-  return {
-    rps,
-    cpuUsPerRequest: ns / 1000 / requests,
-    redisCommandsPerRequest: (stats1.all - stats0.all) / requests,
-    scriptCallsPerRequest: (stats1.scripts - stats0.scripts) / requests,
-    errors,
-  };
+/** What one server did during a turn. */
+interface Load {
+  readonly requests: number;
+  readonly rps: number;
+  readonly errors: number;
+  readonly cpuNs: number;
 }
+
+/** Loads `servers` at the same time for `seconds`, each with its own wrk; their CPU is read around the same interval. */
+async function loadTogether(servers: readonly Server[], seconds: number): Promise<Load[]> {
+  const cpu0 = servers.map((s) => cpuNs(s.child.pid!));
+  const results = await Promise.all(servers.map((s) => wrk(s.port, seconds)));
+  return results.map((r, i) => ({ ...r, cpuNs: cpuNs(servers[i].child.pid!) - cpu0[i] }));
+}
+
+interface Server {
+  readonly variant: Variant;
+  readonly child: ChildProcess;
+  readonly port: number;
+}
+
+/** A variant and the baseline its ratio is taken against. */
+interface Pair {
+  readonly variant: Variant;
+  readonly baseline: Variant;
+}
+
+/** Every selected variant against bare Koa, and the variants whose fair baseline is the deferred one against that too. */
+function pairsOf(selected: readonly Variant[]): Pair[] {
+  const pairs: Pair[] = selected.filter((v) => v !== 'bare Koa').map((variant) => ({ variant, baseline: 'bare Koa' }));
+  if (selected.includes('deferred bare Koa')) {
+    for (const variant of DEFERRED_BASELINE) {
+      if (selected.includes(variant)) pairs.push({ variant, baseline: 'deferred bare Koa' });
+    }
+  }
+  return pairs;
+}
+
+/** Variants that wait for one shared Redis round trip per batch: the deferred baseline is theirs. */
+const DEFERRED_BASELINE: readonly Variant[] = ['this stack', 'rate limit only', 'fused floor'];
 
 async function main(): Promise<void> {
   const redis = new PrivateRedis(BENCH_REDIS_PORT, ['--io-threads', '1']);
   await redis.start();
-  const samples = new Map<Variant, Sample[]>(SELECTED.map((v) => [v, []]));
-  let servers: { variant: Variant; child: ChildProcess; port: number }[] = [];
+  const pairs = pairsOf(MEASURED);
+  const key = (p: Pair) => `${p.variant} / ${p.baseline}`;
+  const ratios = new Map<string, number[]>(pairs.map((p) => [key(p), []]));
+  /** Per variant, from its turns against bare Koa: CPU per request, req/s ratio, Redis use, errors. */
+  const stats = new Map<Variant, { cpuUs: number[]; rpsRatio: number[]; commands: number[]; scripts: number[]; errors: number }>(
+    MEASURED.map((v) => [v, { cpuUs: [], rpsRatio: [], commands: [], scripts: [], errors: 0 }]));
+  /**
+   * Two processes of its own per pair: a baseline shared by every pair would be
+   * loaded every turn while each variant idles between its turns, and V8 shrinks
+   * an idle heap (its memory reducer), which the next turn pays for again.
+   */
+  let servers = new Map<Pair, [Server, Server]>();
   const stopServers = async () => {
-    for (const { child } of servers) {
+    for (const { child } of [...servers.values()].flat()) {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await exited;
     }
-    servers = [];
+    servers = new Map();
+  };
+  const startPair = async (pair: Pair, i: number): Promise<[Server, Server]> => {
+    const [variant, baseline] = await Promise.all([pair.variant, pair.baseline].map(async (v, j) => {
+      const port = FIRST_SERVER_PORT + 2 * i + j;
+      return { variant: v, port, child: await startServer(v, port, redis.url) };
+    }));
+    return [variant, baseline];
   };
   try {
     for (let r = 0; r < ROUNDS; r++) {
       if (r % ROUNDS_PER_PROCESS === 0) {
         await stopServers(); // fresh processes: see the header comment
-        for (const [i, variant] of SELECTED.entries()) {
-          servers.push({ variant, port: FIRST_SERVER_PORT + i, child: await startServer(variant, FIRST_SERVER_PORT + i, redis.url) });
-        }
-        for (const server of servers) await measure(server, redis, 2); // warm-up: JIT, connections, the cache entry, the Lua script
+        servers = new Map(await Promise.all(pairs.map(async (pair, i) => [pair, await startPair(pair, i)] as const)));
+        for (const pair of servers.values()) await loadTogether(pair, 2); // warm-up: JIT, connections, the cache entry, the Lua script
       }
-      for (const server of shuffled(servers)) {
-        const s = await measure(server, redis, SECONDS);
-        samples.get(server.variant)!.push(s);
-        process.stderr.write(`round ${r + 1}/${ROUNDS} ${server.variant.padEnd(10)} ${s.rps.toFixed(0)} req/s, ${s.cpuUsPerRequest.toFixed(1)} µs CPU/req, ${s.redisCommandsPerRequest.toFixed(2)} Redis cmds/req, ${s.scriptCallsPerRequest.toFixed(2)} scripts/req, ${s.errors} errors\n`);
+      for (const pair of shuffled(pairs)) {
+        const stats0 = await commandStats(redis);
+        const [v, b] = await loadTogether(servers.get(pair)!, SECONDS);
+        const stats1 = await commandStats(redis);
+        const cpuV = v.cpuNs / 1000 / v.requests;
+        const cpuB = b.cpuNs / 1000 / b.requests;
+        ratios.get(key(pair))!.push(cpuV / cpuB);
+        const st = stats.get(pair.variant)!;
+        st.errors += v.errors;
+        if (pair.baseline === 'bare Koa') {
+          st.cpuUs.push(cpuV);
+          st.rpsRatio.push(v.rps / b.rps);
+          // Bare Koa sends no Redis command: the delta is the variant's.
+          st.commands.push((stats1.all - stats0.all) / v.requests);
+          st.scripts.push((stats1.scripts - stats0.scripts) / v.requests);
+        }
+        const base = stats.get(pair.baseline)!;
+        base.cpuUs.push(cpuB);
+        base.errors += b.errors;
+        process.stderr.write(`round ${r + 1}/${ROUNDS} ${key(pair).padEnd(36)} ${(cpuV / cpuB).toFixed(3)}  (${cpuV.toFixed(1)} / ${cpuB.toFixed(1)} µs CPU/req, ${v.rps.toFixed(0)} / ${b.rps.toFixed(0)} req/s, ${v.errors + b.errors} errors)\n`);
       }
     }
   } finally {
     await stopServers();
     await redis.stop();
   }
-  const med = (v: Variant, f: (s: Sample) => number) => median(samples.get(v)!.map(f));
-  // Ratios are taken within a round (same host conditions), then the median (and quartiles) across rounds.
-  const ratios = (v: Variant, base: Variant, f: (s: Sample) => number) => samples.get(v)!.map((s, i) => f(s) / f(samples.get(base)![i]));
-  const ratio = (v: Variant, f: (s: Sample) => number) => median(ratios(v, 'bare Koa', f));
-  const cpu = (s: Sample) => s.cpuUsPerRequest;
-  const spread = (xs: number[]) => `${median(xs).toFixed(2)} (${quantile(xs, 0.25).toFixed(2)} – ${quantile(xs, 0.75).toFixed(2)})`;
+  const spread = (xs: readonly number[]) => `${median(xs).toFixed(2)} (${quantile(xs, 0.25).toFixed(2)} – ${quantile(xs, 0.75).toFixed(2)})`;
   const deferred = SELECTED.includes('deferred bare Koa');
   const lines = [
-    `Medians of ${ROUNDS} rounds (ratios: median of the per-round ratios, quartiles in brackets), ${SECONDS} s turns, wrk ${CONNECTIONS} connections; ${new Date().toISOString()}, ${execFileSync('uname', ['-m']).toString().trim()}, Node ${process.version}, load average at end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}.`,
+    `Medians of ${ROUNDS} rounds, each variant sharing core 0 with its baseline for ${SECONDS} s turns (ratios: median of the per-turn ratios, quartiles in brackets), wrk ${CONNECTIONS} connections per server, fresh processes every ${ROUNDS_PER_PROCESS} rounds; ${new Date().toISOString()}, ${execFileSync('uname', ['-m']).toString().trim()}, Node ${process.version}, load average at end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}.`,
     '',
-    `| variant | req/s | req/s vs bare Koa | server CPU µs/request | CPU/request vs bare Koa |${deferred ? ' CPU/request vs deferred bare Koa |' : ''} Redis commands/request (incl. inside scripts) | script round trips/request | errors |`,
-    `|---|---|---|---|---|${deferred ? '---|' : ''}---|---|---|`,
+    `| variant | server CPU µs/request | CPU/request vs bare Koa |${deferred ? ' CPU/request vs deferred bare Koa |' : ''} req/s vs bare Koa | Redis commands/request (incl. inside scripts) | script round trips/request | errors |`,
+    `|---|---|---|${deferred ? '---|' : ''}---|---|---|---|`,
   ];
-  for (const v of SELECTED) {
-    const vsDeferred = deferred ? ` ${v === 'this stack' || v === 'rate limit only' || v === 'fused floor' ? spread(ratios(v, 'deferred bare Koa', cpu)) : ''} |` : '';
-    lines.push(`| ${v} | ${med(v, (s) => s.rps).toFixed(0)} | ${ratio(v, (s) => s.rps).toFixed(2)} | ${med(v, cpu).toFixed(1)} | ${spread(ratios(v, 'bare Koa', cpu))} |${vsDeferred} ${med(v, (s) => s.redisCommandsPerRequest).toFixed(2)} | ${med(v, (s) => s.scriptCallsPerRequest).toFixed(2)} | ${samples.get(v)!.reduce((n, s) => n + s.errors, 0)} |`);
+  for (const v of MEASURED) {
+    const st = stats.get(v)!;
+    const vsBare = v === 'bare Koa' ? '1.00' : spread(ratios.get(`${v} / bare Koa`)!);
+    const vsDeferred = deferred ? ` ${ratios.has(`${v} / deferred bare Koa`) ? spread(ratios.get(`${v} / deferred bare Koa`)!) : ''} |` : '';
+    const perVariant = (xs: number[], digits: number) => (xs.length > 0 ? median(xs).toFixed(digits) : '0.00');
+    lines.push(`| ${v} | ${median(st.cpuUs).toFixed(1)} | ${vsBare} |${vsDeferred} ${v === 'bare Koa' ? '1.00' : perVariant(st.rpsRatio, 2)} | ${perVariant(st.commands, 2)} | ${perVariant(st.scripts, 2)} | ${st.errors} |`);
   }
-  // Every round's CPU ratios, for pooling several runs (BENCH_RATIOS_FILE).
+  // Every turn's CPU ratios, for pooling several runs (BENCH_RATIOS_FILE).
   if (process.env.BENCH_RATIOS_FILE) {
-    const pooled = Object.fromEntries(SELECTED.map((v) => [v, { vsBare: ratios(v, 'bare Koa', cpu), ...(deferred ? { vsDeferred: ratios(v, 'deferred bare Koa', cpu) } : {}) }]));
+    const pooled = Object.fromEntries(MEASURED.filter((v) => v !== 'bare Koa').map((v) => [v, {
+      vsBare: ratios.get(`${v} / bare Koa`)!,
+      ...(ratios.has(`${v} / deferred bare Koa`) ? { vsDeferred: ratios.get(`${v} / deferred bare Koa`)! } : {}),
+    }]));
     writeFileSync(process.env.BENCH_RATIOS_FILE, JSON.stringify(pooled));
   }
   process.stdout.write(`${lines.join('\n')}\n`);

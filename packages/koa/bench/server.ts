@@ -21,8 +21,10 @@ export const VARIANTS = ['node:http', 'bare Koa', 'deferred bare Koa', 'peer sta
  * this stack sends, as constants, with no logic at all.
  */
 export const BREAKDOWN = ['metrics only', 'headers only', 'rate limit only', 'rate limit in process', 'rate limit unbatched', 'fused floor', 'headers floor'] as const;
-export type Variant = typeof VARIANTS[number] | typeof BREAKDOWN[number];
-const ALL_VARIANTS: readonly Variant[] = [...VARIANTS, ...BREAKDOWN];
+/** bench/run.ts pairs this second bare Koa process with the first: what the instrument reads for equal code. */
+export const CONTROL = 'bare Koa, second process';
+export type Variant = typeof VARIANTS[number] | typeof BREAKDOWN[number] | typeof CONTROL;
+const ALL_VARIANTS: readonly Variant[] = [...VARIANTS, ...BREAKDOWN, CONTROL];
 const isVariant = (name: string): name is Variant => (ALL_VARIANTS as readonly string[]).includes(name);
 
 /**
