@@ -1,5 +1,5 @@
 /* Pools several `npx projen bench` runs written with BENCH_RATIOS_FILE:
- * for each ratio, every run's median, the median of the runs, and the median
+ * for each ratio (the control included), every run's median, the median of the runs, and the median
  * and quartiles of all their rounds together.
  *
  *   node -r ./bench/transpile.js bench/pool.ts run1.json run2.json ...
@@ -18,6 +18,7 @@ const rows: [string, (r: Run) => number[] | undefined][] = [
   ['deferred bare Koa / bare Koa', (r) => r['deferred bare Koa']?.vsBare],
   ['peer stack / bare Koa', (r) => r['peer stack']?.vsBare],
   ['node:http / bare Koa', (r) => r['node:http']?.vsBare],
+  ['control: bare Koa, second process / bare Koa', (r) => r['bare Koa, second process']?.vsBare],
 ];
 const lines = [
   `| CPU per request | each run's median (${runs.length} runs) | median of the runs | all rounds pooled: median (quartiles) |`,

@@ -109,7 +109,11 @@ interface Load {
 /** Loads `servers` at the same time for `seconds`, each with its own wrk; their CPU is read around the same interval. */
 async function loadTogether(servers: readonly Server[], seconds: number): Promise<Load[]> {
   const cpu0 = servers.map((s) => cpuNs(s.child.pid!));
-  const results = await Promise.all(servers.map((s) => wrk(s.port, seconds)));
+  // The wrk started first has the core to itself for a moment: a random side each turn.
+  const results: Awaited<ReturnType<typeof wrk>>[] = [];
+  await Promise.all(shuffled(servers.map((_, i) => i)).map(async (i) => {
+    results[i] = await wrk(servers[i].port, seconds);
+  }));
   return results.map((r, i) => ({ ...r, cpuNs: cpuNs(servers[i].child.pid!) - cpu0[i] }));
 }
 
