@@ -234,7 +234,7 @@ new ConventionsFile(koa, 'src/conventions.generated.ts', { ServiceConventions, M
 new CopiedSourceFile(koa, 'src/generated/duration.ts', 'src/conventions/duration.ts');
 new CopiedSourceFile(koa, 'src/generated/runtime-settings.ts', 'src/conventions/runtime-settings.ts');
 koa.addTask('bench', {
-  description: 'Benchmark node:http, bare Koa, deferred bare Koa, the peer stack, this package\'s stack, it with Redis down and the cache-hit path side by side (needs redis-server, wrk, taskset)',
+  description: 'Benchmark node:http, bare Koa, deferred bare Koa, the peer stack, this package\'s stack, it with Redis down and the cache-hit path, each loaded at the same time as its baseline on one core (needs redis-server, wrk, taskset)',
   exec: 'ts-node --transpile-only bench/run.ts',
 });
 koa.addTask('bench:in-process', {
@@ -272,8 +272,9 @@ const aws = new awscdk.AwsCdkConstructLibrary({
 });
 new ConventionsFile(aws, 'src/conventions.generated.ts', { BackupConventions, CostConventions, Components, LoggingConventions });
 new CopiedSourceFile(aws, 'src/core/validate.generated.ts', 'src/core/validate.ts');
-// validate.ts's duration grammar, at the path its import expects.
+// validate.ts's duration grammar and address grammar, at the paths its imports expect.
 new CopiedSourceFile(aws, 'src/conventions/duration.ts', 'src/conventions/duration.ts');
+new CopiedSourceFile(aws, 'src/conventions/runtime-settings.ts', 'src/conventions/runtime-settings.ts');
 // The package's own CDK app (app/main.ts): `npx projen synth` in packages/aws,
 // or `npx projen synth:aws` at the root, synthesizes it offline into cdk.out/.
 new awscdk.CdkConfig(aws, {

@@ -5,8 +5,8 @@
  * construction time with a message that names the prop, the value and what is
  * allowed, so a mistake never reaches a manifest.
  */
-import { isIPv4, isIPv6 } from 'net';
 import { Durations } from '../conventions/duration';
+import { RuntimeSettings } from '../conventions/runtime-settings';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -178,16 +178,14 @@ export function validateS3BucketName(prop: string, value: string): string {
  */
 export function validateCidr(prop: string, value: string): string {
   const expected = "an IPv4 or IPv6 CIDR block without host bits, such as '173.245.48.0/20' or '2400:cb00::/32'";
-  const m = /^([^/]+)\/(\d{1,3})$/.exec(typeof value === 'string' ? value : '');
-  const bits = m ? Number(m[2]) : NaN;
-  const address = m ? m[1] : '';
-  const v4 = isIPv4(address);
-  const v6 = !v4 && isIPv6(address);
-  if (!m || (!v4 && !v6) || bits > (v4 ? 32 : 128)) throw new PropValidationError(prop, value, expected);
-  const value128 = v4 ? BigInt(address.split('.').reduce((n, o) => n * 256 + Number(o), 0)) : ipv6ToBigInt(address);
+  // The address grammar is the runtime setting's (TRUSTED_PROXY_CIDRS), so both layers accept the same blocks; here the prefix is required.
+  if (typeof value !== 'string' || !value.includes('/') || !RuntimeSettings.isCidr(value)) throw new PropValidationError(prop, value, expected);
+  const [address, prefix] = value.split('/');
+  const v4 = address.includes('.');
   const width = v4 ? 32 : 128;
-  // Host bits are the low (width - bits) bits: set when the address is not a multiple of the block size.
-  if (value128 % (BigInt(2) ** BigInt(width - bits)) !== BigInt(0)) throw new PropValidationError(prop, value, `${expected} (host bits are set)`);
+  const block = v4 ? BigInt(address.split('.').reduce((n, o) => n * 256 + Number(o), 0)) : ipv6ToBigInt(address);
+  // Host bits are the low (width - prefix) bits: set when the address is not a multiple of the block size.
+  if (block % (BigInt(2) ** BigInt(width - Number(prefix))) !== BigInt(0)) throw new PropValidationError(prop, value, `${expected} (host bits are set)`);
   return value;
 }
 
