@@ -111,9 +111,11 @@ export async function koaApp(variant: Variant, redisUrl: string): Promise<Koa> {
       ? createRedisClient({ url: `redis://127.0.0.1:${DEAD_REDIS_PORT}` })
       : createRedisClient({ url: redisUrl, commandTimeoutMs: 1000, autoPipelining: process.env.BENCH_AUTOPIPELINING !== 'false' });
     if (variant === 'this stack') await waitForRedis(redis);
-    app.use(createHttpMetrics({ collectDefaultMetrics: false }).middleware);
+    // The limiter counts into the metrics registry, as createService wires it (on Redis down, every request counts a fallback).
+    const metrics = createHttpMetrics({ collectDefaultMetrics: false });
+    app.use(metrics.middleware);
     app.use(securityHeaders());
-    app.use(rateLimit({ redis, limit: NO_LIMIT, window: WINDOW_MS }));
+    app.use(rateLimit({ redis, limit: NO_LIMIT, window: WINDOW_MS, registry: metrics.registry }));
   } else if (variant === 'deferred bare Koa') {
     // No auto-pipeline, as for the limiter's script calls: a pipeline object around the PING would make this baseline dearer.
     const redis = createRedisClient({ url: redisUrl, commandTimeoutMs: 1000, autoPipelining: false });
@@ -155,7 +157,8 @@ export async function koaApp(variant: Variant, redisUrl: string): Promise<Koa> {
   } else if (variant === 'cache hit') {
     const redis = createRedisClient({ url: redisUrl });
     await waitForRedis(redis);
-    app.use(responseCache({ redis, namespace: 'bench:http:', ttlMs: 600_000, statusHeader: false }));
+    // Counting its hits into a registry, as createService wires it.
+    app.use(responseCache({ redis, namespace: 'bench:http:', ttlMs: 600_000, statusHeader: false, registry: new Registry() }));
   }
   app.use((ctx) => {
     ctx.body = BODY;

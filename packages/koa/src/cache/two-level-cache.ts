@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { Registry } from 'prom-client';
 import { MetricNames } from '../conventions.generated';
 import { isRedisReady, redisCall, RedisClient, slotOfKey } from '../redis/client';
-import { sharedCounter } from '../redis/counter';
+import { counterChild, sharedCounter } from '../redis/counter';
 
 /** How values travel to and from Redis. */
 export interface CacheCodec<V> {
@@ -105,8 +105,8 @@ export class TwoLevelCache<V> {
     const requests = sharedCounter(options.registry, MetricNames.CACHE_REQUESTS_TOTAL, 'Cache lookups by level and result', ['cache', 'result']);
     const name = options.name ?? this.namespace;
     const child = (result: string) => {
-      const c = requests?.labels(name, result);
-      return c ? () => c.inc() : () => undefined;
+      const c = counterChild(requests, { cache: name, result });
+      return c ? c.inc : () => undefined;
     };
     this.counted = { l1: child('l1_hit'), l2: child('l2_hit'), miss: child('miss') };
 

@@ -5,7 +5,7 @@ import { clientIdentity, TrustedProxies } from './client-identity';
 import type { GcraDecision } from './gcra';
 import { decisionAt, DEFAULT_MAX_BATCH, MemoryGcraStore, RedisGcraStore } from './stores';
 import type { RedisClient } from '../redis/client';
-import { sharedCounter } from '../redis/counter';
+import { counterChild, sharedCounter } from '../redis/counter';
 import { toMs } from '../util/duration';
 
 /** A per-route limit (e.g. the stricter login route). The first matching rule wins and has its own quota. */
@@ -134,11 +134,11 @@ export function rateLimit(options: RateLimitOptions = {}): Middleware {
 
   const rejected = sharedCounter(options.registry, MetricNames.RATE_LIMIT_REJECTED_TOTAL, 'Requests rejected by the rate limiter', ['route', 'reason']);
   const fallback = sharedCounter(options.registry, MetricNames.RATE_LIMIT_FALLBACK_TOTAL, 'Rate-limit decisions taken without Redis', ['mode']);
-  // Label children bound once: inc() on the hot path does no label hashing.
-  const rejectedBy = new Map([defaultRule, ...rules].map((r) => [r.name, rejected?.labels(r.name, 'limit')]));
-  const unavailable = rejected?.labels('all', 'unavailable');
-  const fellBackOpen = fallback?.labels('fail_open');
-  const fellBackClosed = fallback?.labels('fail_closed');
+  // Label sets bound once: inc() on the hot path adds to a number (see counterChild).
+  const rejectedBy = new Map([defaultRule, ...rules].map((r) => [r.name, counterChild(rejected, { route: r.name, reason: 'limit' })]));
+  const unavailable = counterChild(rejected, { route: 'all', reason: 'unavailable' });
+  const fellBackOpen = counterChild(fallback, { mode: 'fail_open' });
+  const fellBackClosed = counterChild(fallback, { mode: 'fail_closed' });
 
   const unavailableResponse = (ctx: Context): void => {
     fellBackClosed?.inc();
