@@ -154,8 +154,8 @@ async function main(): Promise<void> {
     MEASURED.map((v) => [v, { cpuUs: [], rpsRatio: [], commands: [], scripts: [], errors: 0 }]));
   /**
    * Two processes of its own per pair: a baseline shared by every pair would be
-   * loaded every turn while each variant idles between its turns, and V8 shrinks
-   * an idle heap (its memory reducer), which the next turn pays for again.
+   * loaded every turn while each variant idles between its turns, and it read
+   * every variant dearer (likely V8 shrinking the idle heaps; see the README).
    */
   let servers = new Map<Pair, [Server, Server]>();
   const stopServers = async () => {
