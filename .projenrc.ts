@@ -233,6 +233,7 @@ new ConventionsFile(koa, 'src/conventions.generated.ts', { ServiceConventions, M
 // The table of runtime settings and the duration grammar run as code in loadConfig: copied, not retyped.
 new CopiedSourceFile(koa, 'src/generated/duration.ts', 'src/conventions/duration.ts');
 new CopiedSourceFile(koa, 'src/generated/runtime-settings.ts', 'src/conventions/runtime-settings.ts');
+new CopiedSourceFile(koa, 'src/generated/cidr.ts', 'src/conventions/cidr.ts');
 koa.addTask('bench', {
   description: 'Benchmark node:http, bare Koa, deferred bare Koa, the peer stack, this package\'s stack, it with Redis down and the cache-hit path, each loaded at the same time as its baseline on one core (needs redis-server, wrk, taskset)',
   exec: 'ts-node --transpile-only bench/run.ts',
@@ -274,7 +275,7 @@ new ConventionsFile(aws, 'src/conventions.generated.ts', { BackupConventions, Co
 new CopiedSourceFile(aws, 'src/core/validate.generated.ts', 'src/core/validate.ts');
 // validate.ts's duration grammar and address grammar, at the paths its imports expect.
 new CopiedSourceFile(aws, 'src/conventions/duration.ts', 'src/conventions/duration.ts');
-new CopiedSourceFile(aws, 'src/conventions/runtime-settings.ts', 'src/conventions/runtime-settings.ts');
+new CopiedSourceFile(aws, 'src/conventions/cidr.ts', 'src/conventions/cidr.ts');
 // The package's own CDK app (app/main.ts): `npx projen synth` in packages/aws,
 // or `npx projen synth:aws` at the root, synthesizes it offline into cdk.out/.
 new awscdk.CdkConfig(aws, {

@@ -5,8 +5,8 @@
  * construction time with a message that names the prop, the value and what is
  * allowed, so a mistake never reaches a manifest.
  */
+import { isCidr } from '../conventions/cidr';
 import { Durations } from '../conventions/duration';
-import { RuntimeSettings } from '../conventions/runtime-settings';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -179,7 +179,7 @@ export function validateS3BucketName(prop: string, value: string): string {
 export function validateCidr(prop: string, value: string): string {
   const expected = "an IPv4 or IPv6 CIDR block without host bits, such as '173.245.48.0/20' or '2400:cb00::/32'";
   // The address grammar is the runtime setting's (TRUSTED_PROXY_CIDRS), so both layers accept the same blocks; here the prefix is required.
-  if (typeof value !== 'string' || !value.includes('/') || !RuntimeSettings.isCidr(value)) throw new PropValidationError(prop, value, expected);
+  if (typeof value !== 'string' || !value.includes('/') || !isCidr(value)) throw new PropValidationError(prop, value, expected);
   const [address, prefix] = value.split('/');
   const v4 = address.includes('.');
   const width = v4 ? 32 : 128;
