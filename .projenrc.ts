@@ -5,7 +5,7 @@ import { DeployWorkflow } from './projenrc/deploy-workflow';
 import { HelmChart } from './projenrc/helm-chart';
 import { ReleasePackages } from './projenrc/release-packages';
 import { BackupConventions, Components, CostConventions, DataConventions, EdgeConventions, LoggingConventions, MetricNames, RuntimeDefaults, SecurityHeaders, ServiceConventions, Slo } from './src/conventions';
-import { NODE_MAJOR } from './src/project-type/dockerfile';
+import { NODE_MAJOR, NODE_VERSION } from './src/project-type/dockerfile';
 import { ACTIONS } from './src/project-type/pipeline-workflow';
 
 const author = 'rauli-vision';
@@ -234,17 +234,19 @@ new ConventionsFile(koa, 'src/conventions.generated.ts', { ServiceConventions, M
 new CopiedSourceFile(koa, 'src/generated/duration.ts', 'src/conventions/duration.ts');
 new CopiedSourceFile(koa, 'src/generated/runtime-settings.ts', 'src/conventions/runtime-settings.ts');
 new CopiedSourceFile(koa, 'src/generated/cidr.ts', 'src/conventions/cidr.ts');
+// The benchmarks run on the Node.js the service image ships (the npm package `node` of that version), not the machine's.
+const imageNode = `npx --yes --package=node@${NODE_VERSION} --`;
 koa.addTask('bench', {
-  description: 'Benchmark node:http, bare Koa, deferred bare Koa, the peer stack, this package\'s stack, it with Redis down and the cache-hit path, each loaded at the same time as its baseline on one core (needs redis-server, wrk, taskset)',
-  exec: 'ts-node --transpile-only bench/run.ts',
+  description: `Benchmark node:http, bare Koa, deferred bare Koa, the peer stack, this package's stack (alone and behind the edge), it with Redis down and the cache-hit path, each loaded at the same time as its baseline on one core, on Node.js ${NODE_VERSION} (needs redis-server, wrk, taskset)`,
+  exec: `${imageNode} ts-node --transpile-only bench/run.ts`,
 });
 koa.addTask('bench:in-process', {
-  description: 'The same variants fed through in-memory sockets in one process: the JavaScript cost per request alone (needs redis-server, taskset)',
-  exec: 'node -r ./bench/transpile.js bench/in-process.ts',
+  description: `The same variants fed through in-memory sockets in one process: the JavaScript cost per request alone, on Node.js ${NODE_VERSION} (needs redis-server, taskset)`,
+  exec: `${imageNode} node -r ./bench/transpile.js bench/in-process.ts`,
 });
 koa.addTask('bench:kpi', {
-  description: 'KPI benchmark: createService on Redis and PostgreSQL pinned to one core, 1000 req/s open-loop from 10,000 clients through a trusted proxy hop for 60 s (needs redis-server, PostgreSQL, taskset)',
-  exec: 'node -r ./bench/transpile.js bench/kpi.ts',
+  description: `KPI benchmark: createService on Redis and PostgreSQL pinned to one core, 1000 req/s open-loop from 10,000 clients through a trusted proxy hop for 60 s, on Node.js ${NODE_VERSION} (needs redis-server, PostgreSQL, taskset)`,
+  exec: `${imageNode} node -r ./bench/transpile.js bench/kpi.ts`,
 });
 
 // ---------------------------------------------------------------------------

@@ -83,6 +83,20 @@ export class Edge extends Construct {
   /** Namespace the ingress-nginx controller runs in by default (its Helm chart's usual release namespace). */
   public static readonly INGRESS_NGINX_NAMESPACE = 'ingress-nginx';
 
+  /**
+   * The environment of a service an edge with `options` routes to: the
+   * proxies it believes about its clients (`ClientTrust.behindEdge`) and, while
+   * the edge sets the security headers, `SECURITY_HEADERS=edge`. The edge
+   * replaces those headers on every response it forwards, so the service's own
+   * copies would be work that no browser sees.
+   */
+  public static routedServiceEnv(options: EdgeOptions): { [name: string]: string } {
+    return {
+      ...ClientTrust.behindEdge(options).env,
+      ...(options.securityHeaders ?? true) ? { SECURITY_HEADERS: 'edge' } : {},
+    };
+  }
+
   /** The implementation in use. */
   public readonly kind: EdgeKind;
   /** The Ingresses, with EdgeKind.INGRESS_NGINX. */

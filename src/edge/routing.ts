@@ -106,7 +106,9 @@ export interface EdgeRoutingOptions extends ClientTrustOptions {
    */
   readonly tls?: EdgeTlsOptions;
   /**
-   * Set the shared security headers at the edge as well as in the app.
+   * Set the shared security headers at the edge, replacing the services' copies.
+   * The services it routes to then leave them to it (`SECURITY_HEADERS=edge`,
+   * see `Edge.routedServiceEnv`).
    * @default true
    */
   readonly securityHeaders?: boolean;

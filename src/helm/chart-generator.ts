@@ -354,6 +354,8 @@ export function buildTemplates(entries: ServiceEntry[] = defaultServices()): Tem
       doc.spec = { replicas: new If(`not ${V(`${p}autoscaling.enabled`)}`, new Expr(V(`${p}replicaCount`))), ...doc.spec };
       for (const c of doc.spec.template.spec.containers) {
         c.imagePullPolicy = new Expr(`${V('image.pullPolicy')} | quote`);
+        // Without the edge nobody else sets the security headers: the service sends its own.
+        for (const e of c.env ?? []) if (e.name === 'SECURITY_HEADERS') e.value = new Expr(`ternary "edge" "service" ${V('ingress.enabled')} | quote`);
         if (!service.defaultPorts) continue;
         for (const port of c.ports ?? []) if (port.name === ServiceConventions.HTTP_PORT_NAME) port.containerPort = targetPort;
         // The Koa package reads PORT; the container port and the app must agree.

@@ -9,7 +9,7 @@ import { PropValidationError, validateDnsLabel, validateDnsSubdomain } from '../
 import { DataTier, DataTierBackupOptions } from '../data/data-tier';
 import { PostgresOptions } from '../data/postgres/postgres-cluster';
 import { RedisClusterOptions } from '../data/redis/redis-cluster';
-import { ClientTrust, Edge, EdgeOptions, EdgeRateLimit, EdgeRoute } from '../edge';
+import { Edge, EdgeOptions, EdgeRateLimit, EdgeRoute } from '../edge';
 import { EDGE_DEFAULTS } from '../edge/private/routing';
 import { LoggingOptions, LoggingStack } from '../logging/logging-stack';
 import { PlatformNamespace } from '../namespace/platform-namespace';
@@ -183,11 +183,11 @@ export class RauliVisionChart extends Chart {
     this.dataNamespace = this.addDataNamespace(props, namespace);
     this.data = this.addDataTier(props, sizing, namespace);
     this.config = this.addConfig(props);
-    // Client identity follows the topology: services the edge routes to believe
-    // the edge's proxies (and a declared CDN), the others believe nobody.
-    const edgeTrust = props.edge ? ClientTrust.behindEdge(props.edge) : ClientTrust.none();
+    // The topology decides: services the edge routes to believe its proxies (and
+    // a declared CDN) and leave it the security headers; the others believe nobody.
+    const routedEnv = props.edge ? Edge.routedServiceEnv(props.edge) : {};
     this.services = this.catalog.entries.map(e =>
-      this.addService(e, sizing.get(e.name)!, e.route !== undefined ? edgeTrust : ClientTrust.none()));
+      this.addService(e, sizing.get(e.name)!, e.route !== undefined ? routedEnv : {}));
     const named = (name: string) => this.services.find(s => s.name === name);
     this.frontend = named('frontend');
     this.backendGo = named('backend-go');
@@ -264,11 +264,11 @@ export class RauliVisionChart extends Chart {
     });
   }
 
-  private addService(entry: ServiceEntry, settings: HttpServiceSettings, trust: ClientTrust): HttpService {
+  private addService(entry: ServiceEntry, settings: HttpServiceSettings, edgeEnv: { [name: string]: string }): HttpService {
     // Credentials only where a store is reached (or the entry asks): the frontend gets none.
     const secrets = entry.secrets ?? (entry.reaches?.stores ?? []).length > 0;
-    // The entry's own env wins over the trust the topology implies.
-    const env = { ...trust.env, ...entry.env };
+    // The entry's own env wins over what the topology implies.
+    const env = { ...edgeEnv, ...entry.env };
     return withEntry(this.catalog.entries.indexOf(entry), entry, () => new HttpService(this, entry.name, {
       ...settings,
       name: entry.name,

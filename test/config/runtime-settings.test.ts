@@ -87,6 +87,16 @@ describe('client identity follows the topology', () => {
     expect(envValue(container(docs, 'backend-python'), 'TRUSTED_PROXY_CIDRS')).toBeUndefined();
   });
 
+  test('services the edge routes to leave it the security headers while it sets them', () => {
+    const docs = synthEnvironment('production', { edge: {} });
+    expect(['frontend', 'backend-go', 'backend-python'].map(n => envValue(container(docs, n), 'SECURITY_HEADERS'))).toEqual(['edge', 'edge', undefined]);
+    expect(RuntimeSettings.check({ SECURITY_HEADERS: envValue(container(docs, 'backend-go'), 'SECURITY_HEADERS')! })).toEqual([]);
+    const headersOff = synthEnvironment('production', { edge: { securityHeaders: false } });
+    expect(envValue(container(headersOff, 'backend-go'), 'SECURITY_HEADERS')).toBeUndefined();
+    expect(envValue(container(synthEnvironment('dev'), 'backend-go'), 'SECURITY_HEADERS')).toBeUndefined();
+    expect(Edge.routedServiceEnv({ proxyCidrs: ['10.42.0.0/16'] })).toEqual({ TRUSTED_PROXY_CIDRS: '10.42.0.0/16', SECURITY_HEADERS: 'edge' });
+  });
+
   test('without an edge nobody is trusted; with one, the pod network by default', () => {
     for (const name of ['frontend', 'backend-go', 'backend-python']) {
       expect(envValue(container(synthEnvironment('dev'), name), 'TRUSTED_PROXY_CIDRS')).toBeUndefined();

@@ -11,7 +11,9 @@
  * - In front of it a real nginx forwards as ingress-nginx does: it appends the
  *   socket address to X-Forwarded-For. It connects from 127.0.0.1, so the chart
  *   declares the edge's proxies as 127.0.0.1/32 (the pod network of a cluster)
- *   and a CDN at 127.0.1.0/24.
+ *   and a CDN at 127.0.1.0/24. It also sets the response headers of the
+ *   synthesized HTTPRoute's API rule as Envoy's ResponseHeaderModifier does,
+ *   replacing any copy from the service.
  * - Behind it a Redis Cluster of six redis-server processes started from the
  *   synthesized redis.conf and StatefulSet arguments, formed by the
  *   synthesized bootstrap Job's script (test/support/redis-cluster.ts), and
@@ -29,7 +31,7 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
-import { RauliVisionChart, RedisServer } from '../../src';
+import { RauliVisionChart, RedisServer, SecurityHeaders } from '../../src';
 import { dropDatabase, psql, removeTempDirs, tempDir, uniqueName } from '../data/support';
 import { LocalRedisCluster, redisManifests } from '../support/redis-cluster';
 
@@ -63,6 +65,10 @@ const docs = Testing.synth(new RauliVisionChart(Testing.app(), 'production', {
 const configMap = docs.find(d => d.kind === 'ConfigMap' && d.metadata.name === RauliVisionChart.CONFIG_MAP_NAME).data as { [k: string]: string };
 const backend = docs.find(d => d.kind === 'Deployment' && d.metadata.name === 'backend-go').spec.template.spec.containers[0];
 const LIMIT = Number(configMap.RATE_LIMIT_REQUESTS);
+/** What the synthesized Gateway sets on the responses of the rule routing to backend-go. */
+const edgeHeaders: Array<{ name: string; value: string }> = docs.filter(d => d.kind === 'HTTPRoute').flatMap(d => d.spec.rules)
+  .find((r: any) => r.backendRefs?.some((b: any) => b.name === 'backend-go'))
+  .filters.find((f: any) => f.type === 'ResponseHeaderModifier').responseHeaderModifier.set;
 
 const PASSWORD = crypto.randomBytes(16).toString('hex');
 const database = uniqueName('rv_rehearsal');
@@ -131,6 +137,8 @@ http {
       # What ingress-nginx does with forwarded headers: append the peer to X-Forwarded-For.
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_set_header X-Real-IP $remote_addr;
+      # What the ResponseHeaderModifier's \`set\` does: the edge's value replaces the service's.
+${edgeHeaders.map(h => `      proxy_hide_header ${h.name};\n      add_header ${h.name} "${h.value}" always;`).join('\n')}
     }
   }
 }
@@ -168,14 +176,15 @@ function startService(env: { [k: string]: string }): void {
   proc.stderr!.on('data', (b: Buffer) => { serviceLog += b.toString(); });
 }
 
-interface Reply { status: number; body: string }
-interface RequestOptions { path?: string; method?: string; headers?: http.OutgoingHttpHeaders; body?: string; localAddress: string }
+interface Reply { status: number; body: string; headers: http.IncomingHttpHeaders }
+interface RequestOptions { path?: string; method?: string; headers?: http.OutgoingHttpHeaders; body?: string; localAddress: string; port?: number }
 
+/** A request through nginx, or straight to `options.port`. */
 function request(agent: http.Agent, options: RequestOptions): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.request({
       host: '127.0.0.1',
-      port: NGINX_PORT,
+      port: options.port ?? NGINX_PORT,
       agent,
       path: options.path ?? '/',
       method: options.method ?? 'GET',
@@ -184,7 +193,7 @@ function request(agent: http.Agent, options: RequestOptions): Promise<Reply> {
     }, res => {
       let body = '';
       res.on('data', c => { body += c; });
-      res.on('end', () => resolve({ status: res.statusCode!, body }));
+      res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
     });
     req.on('error', reject);
     req.end(options.body);
@@ -249,6 +258,19 @@ test('the service starts with every synthesized setting, the compound durations 
   const item = await request(new http.Agent(), { path: '/items/7', localAddress: '127.0.0.3' });
   expect(item.status).toBe(200);
   expect(JSON.parse(item.body).id).toBe(7);
+});
+
+test('the edge sets the security headers and the service it routes to leaves them to it', async () => {
+  expect(envOf(backend, 'SECURITY_HEADERS')).toBe('edge');
+  expect(edgeHeaders.map(h => h.name).sort()).toEqual(Object.keys(SecurityHeaders.HEADERS).sort());
+  const viaEdge = await request(new http.Agent(), { path: '/items/7', localAddress: '127.0.0.4' });
+  expect(viaEdge.status).toBe(200);
+  for (const { name, value } of edgeHeaders) expect([name, viaEdge.headers[name.toLowerCase()]]).toEqual([name, value]);
+  const direct = await request(new http.Agent(), { path: '/items/7', localAddress: '127.0.0.4', port: SERVICE_PORT });
+  expect(direct.status).toBe(200);
+  for (const { name } of edgeHeaders) expect([name, direct.headers[name.toLowerCase()]]).toEqual([name, undefined]);
+  // What the service still owns.
+  expect(direct.headers['ratelimit-limit']).toBe(String(LIMIT));
 });
 
 /** Decisions the limiter took in memory because a Redis call exceeded its 100 ms budget (fail open), from the service's metrics. */

@@ -12,7 +12,10 @@ import { createHttpMetrics } from '../src/metrics';
 import { DEFAULT_MAX_BATCH, rateLimit, RedisGcraStore } from '../src/rate-limit';
 import { createRedisClient, RedisClient, waitForRedis } from '../src/redis';
 
-export const VARIANTS = ['node:http', 'bare Koa', 'deferred bare Koa', 'peer stack', 'this stack', 'Redis down', 'cache hit'] as const;
+export const VARIANTS = [
+  'node:http', 'bare Koa', 'deferred bare Koa', 'peer stack',
+  'this stack', 'this stack behind the edge', 'Redis down', 'Redis down behind the edge', 'cache hit',
+] as const;
 /**
  * Run only when named in BENCH_VARIANTS: the parts of 'this stack' alone, the
  * limiter without Redis, the limiter with one script call per request, 'fused floor' (the same headers
@@ -105,16 +108,18 @@ export async function koaApp(variant: Variant, redisUrl: string): Promise<Koa> {
     });
     app.use(helmet());
     app.use(ratelimit({ driver: 'redis', db: new Redis(redisUrl), duration: WINDOW_MS, max: NO_LIMIT, id: (ctx) => ctx.ip }));
-  } else if (variant === 'this stack' || variant === 'Redis down') {
+  } else if (variant === 'this stack' || variant === 'Redis down' || variant === 'this stack behind the edge' || variant === 'Redis down behind the edge') {
+    const redisDown = variant.startsWith('Redis down');
     // A saturated 2-core host delays replies past the 100 ms default; measure the Redis path, not the fallback.
-    const redis = variant === 'Redis down'
+    const redis = redisDown
       ? createRedisClient({ url: `redis://127.0.0.1:${DEAD_REDIS_PORT}` })
       : createRedisClient({ url: redisUrl, commandTimeoutMs: 1000, autoPipelining: process.env.BENCH_AUTOPIPELINING !== 'false' });
-    if (variant === 'this stack') await waitForRedis(redis);
+    if (!redisDown) await waitForRedis(redis);
     // The limiter counts into the metrics registry, as createService wires it (on Redis down, every request counts a fallback).
     const metrics = createHttpMetrics({ collectDefaultMetrics: false });
     app.use(metrics.middleware);
-    app.use(securityHeaders());
+    // Behind the edge (SECURITY_HEADERS=edge) createService leaves the header middleware out: the edge sets them.
+    if (!variant.endsWith('behind the edge')) app.use(securityHeaders());
     app.use(rateLimit({ redis, limit: NO_LIMIT, window: WINDOW_MS, registry: metrics.registry }));
   } else if (variant === 'deferred bare Koa') {
     // No auto-pipeline, as for the limiter's script calls: a pipeline object around the PING would make this baseline dearer.

@@ -8,7 +8,7 @@ import { responseCache, ResponseCacheMiddleware, ResponseCacheOptions, TwoLevelC
 import { loadConfig, ServiceConfig } from './config';
 import { EdgeConventions, ServiceConventions } from './conventions.generated';
 import { closeDatabasePool, createDatabasePool, DatabasePool, pingDatabase } from './db';
-import { SecurityHeadersOptions, securityHeaders } from './headers';
+import { buildSecurityHeaders, SecurityHeadersOptions, securityHeaders } from './headers';
 import { connectionCloseOnShutdown, gracefulShutdown, health, Lifecycle, postgresCheck, ReadinessCheck, redisCheck } from './health';
 import { applyServerTimeouts, concurrencyLimit, jsonBody, requestTimeout } from './limits';
 import { createLogger, Logger, requestLogger } from './logging';
@@ -25,8 +25,8 @@ export interface CreateServiceOptions {
   readonly env?: Env;
   /** @default a JSON logger from config.logging */
   readonly logger?: Logger;
-  /** Security header overrides (mode follows NODE_ENV). @default the seed's headers */
-  readonly headers?: Omit<SecurityHeadersOptions, 'mode'>;
+  /** Security header overrides (mode follows NODE_ENV, behindEdge follows SECURITY_HEADERS). @default the seed's headers */
+  readonly headers?: Omit<SecurityHeadersOptions, 'mode' | 'behindEdge'>;
   /**
    * Rate-limit overrides, or false for none. Limit, window, trusted proxies and the
    * stricter login rule come from the configuration. @default per-client limit from config
@@ -161,7 +161,13 @@ export function createService(options: CreateServiceOptions = {}): Service {
   const router = new Router();
 
   app.use(requestLogger({ logger, skipPaths: healthPaths }));
-  app.use(securityHeaders({ ...options.headers, mode: config.nodeEnv === 'production' ? 'production' : 'development' }));
+  const headerOptions = {
+    ...options.headers,
+    mode: config.nodeEnv === 'production' ? 'production' as const : 'development' as const,
+    behindEdge: config.security.securityHeaders === 'edge',
+  };
+  // Behind the edge, the headers it sets would only be overwritten: no middleware unless some are left.
+  if (Object.keys(buildSecurityHeaders(headerOptions)).length > 0) app.use(securityHeaders(headerOptions));
   app.use(connectionCloseOnShutdown(lifecycle));
   app.use(health({ checks, lifecycle, timeoutMs: config.monitoring.healthCheckTimeoutMs }));
   app.use(metrics.middleware);

@@ -150,6 +150,12 @@ describe('loadConfig', () => {
     expect(section).toBe(RuntimeSettings.markdownTable());
   });
 
+  test('SECURITY_HEADERS: service unless set to edge; anything else refused, naming the allowed values', () => {
+    expect(loadConfig({ JWT_SECRET: SECRET }).security.securityHeaders).toBe('service');
+    expect(loadConfig({ JWT_SECRET: SECRET, SECURITY_HEADERS: 'edge' }).security.securityHeaders).toBe('edge');
+    expect(() => loadConfig({ JWT_SECRET: SECRET, SECURITY_HEADERS: 'nginx' })).toThrow(/SECURITY_HEADERS=nginx.*service.*edge/s);
+  });
+
   test('TRUSTED_PROXY_CIDRS: a list of addresses and CIDRs, anything else refused', () => {
     expect(loadConfig({ JWT_SECRET: SECRET }).security.trustedProxyCidrs).toEqual([]);
     expect(loadConfig({ JWT_SECRET: SECRET, TRUSTED_PROXY_CIDRS: '10.0.0.0/8, ::1,2001:db8::/32' }).security.trustedProxyCidrs).toEqual(['10.0.0.0/8', '::1', '2001:db8::/32']);

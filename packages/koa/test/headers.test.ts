@@ -34,9 +34,21 @@ describe('security headers', () => {
     expect(() => buildSecurityHeaders({ extra: { 'X-Bad': 'a\r\nSet-Cookie: x=1' } })).toThrow(/line breaks/);
   });
 
+  test('behind the edge, only what the edge does not set is left', () => {
+    expect(buildSecurityHeaders({ behindEdge: true })).toEqual({});
+    // The edge replaces these names whatever the service sends; the others still come from the service.
+    expect(buildSecurityHeaders({
+      behindEdge: true,
+      contentSecurityPolicy: "default-src 'none'",
+      contentSecurityPolicyReportOnly: "default-src 'self'; report-uri /csp",
+      extra: { 'Permissions-Policy': 'camera=()', 'x-frame-options': 'SAMEORIGIN' },
+    })).toEqual({ 'Content-Security-Policy-Report-Only': "default-src 'self'; report-uri /csp", 'Permissions-Policy': 'camera=()' });
+  });
+
   describe('on a running service', () => {
     let prod: Running;
     let dev: Running;
+    let behindEdge: Running;
     beforeAll(async () => {
       prod = await startService(7220, { NODE_ENV: 'production' });
       prod.service.router.get('/ok', (ctx) => {
@@ -46,10 +58,15 @@ describe('security headers', () => {
         throw new Error('secret internals');
       });
       dev = await startService(7222, { NODE_ENV: 'development' });
+      behindEdge = await startService(7224, { NODE_ENV: 'production', SECURITY_HEADERS: 'edge' }, { headers: { extra: { 'Permissions-Policy': 'camera=()' } } });
+      behindEdge.service.router.get('/ok', (ctx) => {
+        ctx.body = 'ok';
+      });
     });
     afterAll(async () => {
       await prod.stop();
       await dev.stop();
+      await behindEdge.stop();
     });
 
     test.each(['/ok', '/boom', '/missing', '/healthz'])('%s carries every header', async (path) => {
@@ -72,6 +89,14 @@ describe('security headers', () => {
       });
       const expected = [...Object.keys(buildSecurityHeaders()), 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'].map((n) => n.toLowerCase());
       expect(rawNames).toEqual(expect.arrayContaining(expected));
+    });
+
+    test('SECURITY_HEADERS=edge: the service sends none of the headers the edge sets, and the rest as before', async () => {
+      const res = await fetch(`${behindEdge.url}/ok`);
+      expect(res.status).toBe(200);
+      for (const name of Object.keys(SecurityHeaders.HEADERS)) expect([name, res.headers.get(name)]).toEqual([name, null]);
+      expect(res.headers.get('permissions-policy')).toBe('camera=()');
+      expect(res.headers.get('ratelimit-limit')).toBe('100');
     });
 
     test('development service sends no HSTS', async () => {

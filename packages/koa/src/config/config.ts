@@ -8,6 +8,9 @@ export type LogFormat = 'json' | 'text';
 export type LogOutput = 'stdout' | 'stderr';
 
 /** Everything a service reads from its environment, validated and typed. Durations are in milliseconds. */
+/** Who sends the security headers (`SECURITY_HEADERS`). */
+export type SecurityHeadersSender = 'service' | 'edge';
+
 export interface ServiceConfig {
   readonly serviceName: string;
   readonly nodeEnv: NodeEnv;
@@ -37,6 +40,8 @@ export interface ServiceConfig {
     readonly bcryptRounds: number;
     /** Proxies (addresses or CIDRs) whose X-Forwarded-For entries are believed, from the right; empty: the socket address is the client. */
     readonly trustedProxyCidrs: readonly string[];
+    /** `edge`: the proxy in front sets the security headers (and replaces the service's copies), so the service sends only what it does not. */
+    readonly securityHeaders: SecurityHeadersSender;
   };
   readonly performance: {
     readonly httpTimeoutMs: number;
@@ -227,6 +232,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     jwtAudience: r.string('JWT_AUDIENCE'),
     bcryptRounds: r.int('BCRYPT_ROUNDS'),
     trustedProxyCidrs: trusted === undefined ? [] : trusted.split(',').map((c) => c.trim()),
+    securityHeaders: r.oneOf<SecurityHeadersSender>('SECURITY_HEADERS'),
   };
 
   const performance = {

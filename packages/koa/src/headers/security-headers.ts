@@ -36,6 +36,15 @@ export interface SecurityHeadersOptions {
   readonly xssProtection?: string | false;
   /** Extra headers added as given. @default {} */
   readonly extra?: { readonly [name: string]: string };
+  /**
+   * The proxy in front sets `SecurityHeaders.HEADERS` on every response it
+   * forwards, replacing the service's copies (the platform's edge does, and
+   * writes `SECURITY_HEADERS=edge` for the services it routes to). Then only the
+   * headers outside that list are sent (the report-only CSP, `extra`): the
+   * others would be overwritten before any browser saw them.
+   * @default false
+   */
+  readonly behindEdge?: boolean;
 }
 
 /** The header list for `options`, computed once (also handy to assert on in tests). */
@@ -62,6 +71,10 @@ export function buildSecurityHeaders(options: SecurityHeadersOptions = {}): { [n
     ].join('; ');
   }
   for (const [name, value] of Object.entries(options.extra ?? {})) headers[name] = value;
+  if (options.behindEdge) {
+    const edgeSets = new Set(Object.keys(SecurityHeaders.HEADERS).map((n) => n.toLowerCase()));
+    for (const name of Object.keys(headers)) if (edgeSets.has(name.toLowerCase())) delete headers[name];
+  }
   for (const [name, value] of Object.entries(headers)) {
     if (/[\r\n]/.test(value)) throw new Error(`securityHeaders: header ${name} must not contain line breaks`);
   }
@@ -70,7 +83,9 @@ export function buildSecurityHeaders(options: SecurityHeadersOptions = {}): { [n
 
 /**
  * Sets the seed's security headers on every response. The list is built once;
- * per request it is a loop of `setHeader` calls on the raw response.
+ * per request it is a loop of `setHeader` calls on the raw response. With
+ * `behindEdge` and nothing left to send, the middleware only calls `next`
+ * (`createService` then leaves it out).
  */
 export function securityHeaders(options: SecurityHeadersOptions = {}): Middleware {
   // Lowercase on the wire (names are case-insensitive; HTTP/2 requires it): Node
