@@ -123,6 +123,17 @@ describe('TwoLevelCache', () => {
     const entry: CachedResponse = { status: 200, headers: [['content-type', 'image/png']], body: Buffer.from([0, 10, 255, 13, 10]) };
     expect(responseCodec.decode(Buffer.from(responseCodec.encode(entry) as Buffer))).toEqual({ ...entry, varyOn: undefined });
   });
+
+  test('a small UTF-8 body is also kept as the text that encodes to its bytes; others stay bytes', () => {
+    const decoded = (body: Buffer, headers: [string, string][] = [['content-type', 'text/plain']]) =>
+      responseCodec.decode(Buffer.from(responseCodec.encode({ status: 200, headers, body }) as Buffer));
+    const bom = Buffer.from('\ufeffñandú ✓', 'utf8');
+    expect(Buffer.from(decoded(bom).text!, 'utf8')).toEqual(bom);
+    expect(decoded(Buffer.from([0xc3, 0x28])).text).toBeUndefined(); // not UTF-8
+    expect(decoded(Buffer.alloc(16 * 1024 + 1, 'a')).text).toBeUndefined(); // past Node's one-write size
+    expect(decoded(Buffer.alloc(16 * 1024, 'a')).text).toHaveLength(16 * 1024);
+    expect(decoded(Buffer.from('abc'), []).text).toBeUndefined(); // Koa would type the string text/plain
+  });
 });
 
 describe('responseCache', () => {
@@ -230,6 +241,26 @@ describe('responseCache', () => {
     expect((await hit(`${url}/t`)).headers.get('x-cache')).toBe('MISS');
     await hit(`${url}/t`, { method: 'POST' });
     expect((await hit(`${url}/t`, { method: 'POST' })).headers.get('x-cache')).toBeNull();
+  });
+
+  test.each([
+    ['JSON', (ctx: Koa.Context) => { ctx.body = { name: 'ñandú ✓' }; }],
+    ['text with a BOM', (ctx: Koa.Context) => { ctx.body = '\ufeffhello'; }],
+    ['bytes that are not UTF-8', (ctx: Koa.Context) => { ctx.type = 'application/octet-stream'; ctx.body = Buffer.from([0xc3, 0x28, 0, 255]); }],
+    ['20 KiB of text', (ctx: Koa.Context) => { ctx.body = 'é'.repeat(10 * 1024); }],
+  ])('a hit sends the bytes and type of the miss, from L1 and from L2: %s', async (_name, handler) => {
+    const namespace = uniquePrefix('bytes');
+    const bytes = async (url: string) => {
+      const res = await fetch(url);
+      return { body: Buffer.from(await res.arrayBuffer()), type: res.headers.get('content-type'), length: res.headers.get('content-length'), cache: res.headers.get('x-cache') };
+    };
+    const a = await serve({ namespace }, handler);
+    const miss = await bytes(`${a}/b`);
+    const l1 = await bytes(`${a}/b`);
+    await sleep(50); // the L2 write is not awaited by the response
+    const l2 = await bytes(`${await serve({ namespace }, handler)}/b`);
+    expect([miss.cache, l1.cache, l2.cache]).toEqual(['MISS', 'HIT', 'HIT']);
+    for (const served of [l1, l2]) expect({ ...served, cache: undefined }).toEqual({ ...miss, cache: undefined });
   });
 
   test('a second replica is served from L2', async () => {

@@ -6,8 +6,32 @@ export interface CachedResponse {
   readonly status: number;
   readonly headers: readonly (readonly [string, string])[];
   readonly body: Buffer;
+  /** The body as the string that encodes to exactly its bytes, when it is small and valid UTF-8 (in memory only): what a hit sends. */
+  readonly text?: string;
   /** Set on markers: the lower-case request header names of the response's `Vary`. */
   readonly varyOn?: readonly string[];
+}
+
+/**
+ * Node writes a string body in one write with the header block, and a Buffer
+ * as a second chunk through writev: on Node 24 that costs an L1 hit about 1 µs,
+ * a tenth of bare Koa's request. Up to 16 KiB Node writes a string from its
+ * stack buffer at once; beyond that the bytes go out as they are.
+ */
+const TEXT_BODY_MAX_BYTES = 16 * 1024;
+// fatal: bytes that are not UTF-8 stay bytes; ignoreBOM: a BOM stays in the text, so the bytes sent are the bytes stored.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** `entry` with its `text`, when a string can carry its body unchanged. */
+function withText(entry: CachedResponse): CachedResponse {
+  const { body, headers } = entry;
+  // Without a stored Content-Type, Koa would type a string body text/plain where the bytes were application/octet-stream.
+  if (body.length === 0 || body.length > TEXT_BODY_MAX_BYTES || !headers.some(([name]) => name === 'content-type')) return entry;
+  try {
+    return { ...entry, text: utf8.decode(body) };
+  } catch {
+    return entry;
+  }
 }
 
 /** Metadata as one JSON line, then the raw body: no base64 for binary bodies. */
@@ -16,7 +40,7 @@ export const responseCodec: CacheCodec<CachedResponse> = {
   decode: (raw) => {
     const nl = raw.indexOf(10);
     const meta = JSON.parse(raw.subarray(0, nl).toString('utf8'));
-    return { status: meta.status, headers: meta.headers, varyOn: meta.varyOn, body: raw.subarray(nl + 1) };
+    return withText({ status: meta.status, headers: meta.headers, varyOn: meta.varyOn, body: raw.subarray(nl + 1) });
   },
 };
 
@@ -105,7 +129,7 @@ export function responseCache(options: ResponseCacheOptions = {}): ResponseCache
     if (statusHeader) {
       ctx.set(statusHeader, 'HIT');
     }
-    ctx.body = entry.body;
+    ctx.body = entry.text ?? entry.body;
   }
 
   async function lookup(ctx: Context, base: string, local: CachedResponse | undefined): Promise<CachedResponse | undefined> {
@@ -141,7 +165,7 @@ export function responseCache(options: ResponseCacheOptions = {}): ResponseCache
         headers.push([name, Array.isArray(value) ? value.join(', ') : String(value)]);
       }
     }
-    const entry: CachedResponse = { status, headers, body };
+    const entry = withText({ status, headers, body });
     // L1 is written synchronously inside set(); the L2 write is not awaited so the response is not delayed.
     if (varyOn.length > 0) {
       void cache.set(base, { status: 0, headers: [], body: EMPTY, varyOn }, ttlMs);
