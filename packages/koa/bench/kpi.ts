@@ -136,8 +136,10 @@ async function startServer(redisUrl: string): Promise<ChildProcess> {
     DATABASE_URL,
     REDIS_URL: redisUrl,
     JWT_SECRET: 'kpi-bench-secret-that-is-at-least-32-bytes',
-    // The load generator connects from loopback, standing in for the edge's proxy.
+    // The load generator connects from loopback, standing in for the edge's proxy;
+    // what the chart writes for a service the edge routes to (Edge.routedServiceEnv).
     TRUSTED_PROXY_CIDRS: '127.0.0.1/32',
+    SECURITY_HEADERS: 'edge',
   };
   const child = spawn('nice', ['-n', String(NICE), 'taskset', '-c', '0', process.execPath, ...SERVER_NODE_ARGS, '-r', join(__dirname, 'transpile.js'), join(__dirname, 'kpi-server.ts')], {
     cwd: join(__dirname, '..'),

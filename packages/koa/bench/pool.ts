@@ -11,8 +11,11 @@ type Run = { [variant: string]: { vsBare: number[]; vsDeferred?: number[] } };
 
 const runs = process.argv.slice(2).map((f) => JSON.parse(readFileSync(f, 'utf8')) as Run);
 const rows: [string, (r: Run) => number[] | undefined][] = [
+  ['this stack behind the edge / deferred bare Koa', (r) => r['this stack behind the edge']?.vsDeferred],
   ['this stack / deferred bare Koa', (r) => r['this stack']?.vsDeferred],
+  ['this stack behind the edge / bare Koa', (r) => r['this stack behind the edge']?.vsBare],
   ['this stack / bare Koa', (r) => r['this stack']?.vsBare],
+  ['Redis down behind the edge / bare Koa', (r) => r['Redis down behind the edge']?.vsBare],
   ['Redis down / bare Koa', (r) => r['Redis down']?.vsBare],
   ['cache hit / bare Koa', (r) => r['cache hit']?.vsBare],
   ['deferred bare Koa / bare Koa', (r) => r['deferred bare Koa']?.vsBare],

@@ -7,10 +7,10 @@ export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' |
 export type LogFormat = 'json' | 'text';
 export type LogOutput = 'stdout' | 'stderr';
 
-/** Everything a service reads from its environment, validated and typed. Durations are in milliseconds. */
 /** Who sends the security headers (`SECURITY_HEADERS`). */
 export type SecurityHeadersSender = 'service' | 'edge';
 
+/** Everything a service reads from its environment, validated and typed. Durations are in milliseconds. */
 export interface ServiceConfig {
   readonly serviceName: string;
   readonly nodeEnv: NodeEnv;
