@@ -227,14 +227,21 @@ export class LocalRedisCluster {
     await Promise.all(this.options.ports.map((_, i) => this.startNode(i)));
   }
 
-  /** Sends `signal` to the node on `port` and waits for it to exit. */
+  /**
+   * Sends `signal` to the node on `port` and waits for it to exit, sending
+   * SIGKILL after 5 s as the kubelet does after the grace period: a replica
+   * that gets SIGTERM while writing its first AOF after a full sync logs
+   * "Writing initial AOF, can't exit" and keeps running.
+   */
   async kill(port: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const proc = this.procs.get(port);
     this.procs.delete(port);
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = new Promise(r => proc.once('exit', r));
     proc.kill(signal);
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
     await exited;
+    clearTimeout(timer);
   }
 
   async stop(): Promise<void> {
