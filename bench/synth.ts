@@ -66,28 +66,36 @@ function synth(app: string, outdir: string, viaCli: boolean): Run {
   };
 }
 
-/** The objects of every manifest file in `dir`, by file. */
-function objects(dir: string): Record<string, unknown[]> {
-  const out: Record<string, unknown[]> = {};
+const MANIFEST = /\.k8s\.yaml$/;
+
+/** What a synth wrote into `dir`: the objects of every manifest file, and the text of the other files (Helm values written beside them). */
+function output(dir: string): { objects: Record<string, unknown[]>; files: Record<string, string> } {
+  const objects: Record<string, unknown[]> = {};
+  const files: Record<string, string> = {};
   for (const file of fs.readdirSync(dir).sort()) {
-    out[file] = parseAllDocuments(fs.readFileSync(path.join(dir, file), 'utf8')).map((d) => d.toJSON()).filter((d) => d !== null);
+    const text = fs.readFileSync(path.join(dir, file), 'utf8');
+    if (MANIFEST.test(file)) objects[file] = parseAllDocuments(text).map((d) => d.toJSON()).filter((d) => d !== null);
+    else files[file] = text;
   }
-  return out;
+  return { objects, files };
 }
 
 /** Writes the bare app (and its data) into `dir`; returns its command line. */
-function writeBareApp(dir: string, reference: Record<string, unknown[]>): string {
-  const charts = Object.fromEntries(Object.entries(reference).map(([file, docs]) => [file.replace(/\.k8s\.yaml$/, ''), docs]));
-  fs.writeFileSync(path.join(dir, 'objects.json'), JSON.stringify(charts));
+function writeBareApp(dir: string, reference: ReturnType<typeof output>): string {
+  const charts = Object.fromEntries(Object.entries(reference.objects).map(([file, docs]) => [file.replace(MANIFEST, ''), docs]));
+  fs.writeFileSync(path.join(dir, 'objects.json'), JSON.stringify({ charts, files: reference.files }));
   fs.writeFileSync(path.join(dir, 'main.js'), `
+const fs = require('fs');
+const path = require('path');
 const { ApiObject, App, Chart, YamlOutputType } = require(${JSON.stringify(require.resolve('cdk8s', { paths: [ROOT] }))});
-const charts = require('./objects.json');
+const { charts, files } = require('./objects.json');
 const app = new App({ yamlOutputType: YamlOutputType.FILE_PER_CHART });
 for (const [name, docs] of Object.entries(charts)) {
   const chart = new Chart(app, name);
   docs.forEach((doc, i) => new ApiObject(chart, 'o' + i, doc));
 }
 app.synth();
+for (const [file, text] of Object.entries(files)) fs.writeFileSync(path.join(app.outdir, file), text);
 `);
   return `node ${path.join(dir, 'main.js')}`;
 }
@@ -105,13 +113,13 @@ function main(): void {
     const ourOut = path.join(work, 'ours');
     const bareOut = path.join(work, 'bare');
     synth(APP, ourOut, true);
-    const reference = objects(ourOut);
+    const reference = output(ourOut);
     const bareApp = writeBareApp(work, reference);
     synth(bareApp, bareOut, true);
-    if (JSON.stringify(objects(bareOut)) !== JSON.stringify(reference)) {
-      throw new Error('the bare app does not emit the same objects as the platform app');
+    if (JSON.stringify(output(bareOut)) !== JSON.stringify(reference)) {
+      throw new Error('the bare app does not emit the same objects and files as the platform app');
     }
-    const count = Object.values(reference).reduce((n, docs) => n + docs.length, 0);
+    const count = Object.values(reference.objects).reduce((n, docs) => n + docs.length, 0);
     const variants = [
       { name: 'this app', app: APP, out: ourOut, viaCli: true },
       { name: 'bare cdk8s app', app: bareApp, out: bareOut, viaCli: true },
@@ -136,7 +144,7 @@ function main(): void {
       ];
     };
     const lines = [
-      `${Object.keys(reference).length} environments, ${count} objects; ${ROUNDS} rounds, random order per round; medians (quartiles); app: \`${APP}\`; ${new Date().toISOString()}, Node ${process.version}, load average at end ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}.`,
+      `${Object.keys(reference.objects).length} charts, ${count} objects, ${Object.keys(reference.files).length} values files; ${ROUNDS} rounds, random order per round; medians (quartiles); app: \`${APP}\`; ${new Date().toISOString()}, Node ${process.version}, load average at end ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}.`,
       '',
       '| | wall s | CPU s (user + sys) | peak memory MB |',
       '|---|---|---|---|',
