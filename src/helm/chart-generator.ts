@@ -15,7 +15,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, Testing } from 'cdk8s';
-import { BackupConventions, PrometheusConventions, RuntimeSettings, ScrapeIntervals, ServiceConventions } from '../conventions';
+import { BackupConventions, PrometheusConventions, ScrapeIntervals, ServiceConventions } from '../conventions';
 import { Edge, EdgeEnvironments, EdgeGateway, EdgeGatewayClass, EdgeKind } from '../edge';
 import { emitDocument, Expr, If, Interpolated, MERGE_KEY, Node, Range, TEMPLATED_KEYS, ToYaml } from './template-yaml';
 import { deepMerge } from '../core/merge';
@@ -107,6 +107,9 @@ const V = (p: string, root = '$.Values') => {
 };
 
 /** values.yaml's `edge.kind`, per edge implementation. */
+/** The settings the platform writes only for the services its edge routes to. */
+const EDGE_WRITTEN_SETTINGS = new Set(Object.keys(Edge.routedServiceEnv({})));
+
 const EDGE_KINDS: Array<[string, EdgeKind]> = [['gateway', EdgeKind.GATEWAY_API], ['ingress-nginx', EdgeKind.INGRESS_NGINX]];
 const edgeIs = (kind: string) => `(eq ${V('edge.kind')} ${JSON.stringify(kind)})`;
 
@@ -354,10 +357,8 @@ export function buildTemplates(entries: ServiceEntry[] = defaultServices()): Tem
       doc.spec = { replicas: new If(`not ${V(`${p}autoscaling.enabled`)}`, new Expr(V(`${p}replicaCount`))), ...doc.spec };
       for (const c of doc.spec.template.spec.containers) {
         c.imagePullPolicy = new Expr(`${V('image.pullPolicy')} | quote`);
-        // Without the edge nobody else sets the security headers: the service sends its own (the setting's default).
-        for (const e of c.env ?? []) {
-          if (e.name === 'SECURITY_HEADERS') e.value = new Expr(`ternary ${JSON.stringify(e.value)} ${JSON.stringify(RuntimeSettings.get(e.name).defaultValue)} ${V('ingress.enabled')} | quote`);
-        }
+        // Without the edge nobody is in front: the service takes each such setting's default (the socket address is the client, it sends its own security headers).
+        c.env = c.env?.map((e: Json) => EDGE_WRITTEN_SETTINGS.has(e.name) ? new If(V('ingress.enabled'), e) : e);
         if (!service.defaultPorts) continue;
         for (const port of c.ports ?? []) if (port.name === ServiceConventions.HTTP_PORT_NAME) port.containerPort = targetPort;
         // The Koa package reads PORT; the container port and the app must agree.

@@ -272,8 +272,13 @@ const cases: Array<{ key: string; set: string[]; base?: string[]; check: (docs: 
       expect(ingresses(d)).toEqual([]);
       expect(d.filter(x => x.apiVersion.startsWith('gateway.'))).toEqual([]);
       expect(has(d, 'ConfigMap', 'rauli-vision-security-headers')).toBe(false);
-      // Nobody in front sets the security headers any more: the routed services send their own.
-      for (const a of ['frontend', 'backend-go']) expect(container(d, a).env.find((e: Doc) => e.name === 'SECURITY_HEADERS').value).toBe('service');
+      // Nobody in front: the routed services trust no proxy and send their own security headers (both settings' defaults).
+      for (const a of ['frontend', 'backend-go']) {
+        const names = container(d, a).env.map((e: Doc) => e.name);
+        expect(names).toContain('PORT');
+        expect(names).not.toContain('TRUSTED_PROXY_CIDRS');
+        expect(names).not.toContain('SECURITY_HEADERS');
+      }
     },
   },
   {
