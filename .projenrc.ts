@@ -2,6 +2,7 @@ import { awscdk, cdk8s, github, javascript, typescript, YamlFile } from 'projen'
 import { ConventionsFile } from './projenrc/conventions-file';
 import { CopiedSourceFile } from './projenrc/copied-source-file';
 import { DeployWorkflow } from './projenrc/deploy-workflow';
+import { DevFolder } from './projenrc/dev-folder';
 import { HelmChart } from './projenrc/helm-chart';
 import { ReleasePackages } from './projenrc/release-packages';
 import { BackupConventions, Components, CostConventions, DataConventions, EdgeConventions, LoggingConventions, MetricNames, RuntimeDefaults, SecurityHeaders, ServiceConventions, Slo } from './src/conventions';
@@ -93,8 +94,8 @@ const root = new cdk8s.ConstructLibraryCdk8s({
       modulePathIgnorePatterns: ['<rootDir>/packages/', '<rootDir>/.e2e/', '<rootDir>/dist/'],
     },
   },
-  // The dev tsconfig lives in test/: its include paths are relative to that folder.
-  tsconfigDev: { compilerOptions: {}, include: ['../app/**/*.ts', '../bench/**/*.ts'] },
+  // The dev tsconfig lives in test/ (app/ and bench/ join it as DevFolders).
+  tsconfigDev: { compilerOptions: {}, include: [] },
   // The rauli-service sample programs import the packages as a scaffolded service does:
   // their own tsconfig type-checks them (root test task), jsii leaves them out.
   excludeTypescript: ['src/project-type/samples/**'],
@@ -107,7 +108,7 @@ const root = new cdk8s.ConstructLibraryCdk8s({
   },
 });
 // Only lib/ and the jsii manifest belong in the platform tarball.
-for (const p of ['/packages/', '/app/', '/bench/', '/charts/', '/docs/', '/.ci/', '/dist/', '/.tools/', '/.e2e/', '/cdk8s.yaml']) {
+for (const p of ['/packages/', '/charts/', '/docs/', '/.ci/', '/dist/', '/.tools/', '/.e2e/', '/cdk8s.yaml']) {
   root.addPackageIgnore(p);
 }
 
@@ -117,6 +118,8 @@ for (const p of ['/packages/', '/app/', '/bench/', '/charts/', '/docs/', '/.ci/'
 new YamlFile(root, 'cdk8s.yaml', {
   obj: { language: 'typescript', app: 'node -r ./app/register.js app/main.ts', output: 'dist', imports: [] },
 });
+new DevFolder(root, 'app');
+new DevFolder(root, 'bench');
 const typecheck = root.addTask('typecheck', {
   description: 'Type-check the tests, app/ and bench/ (the dev tsconfig); jest and cdk8s synth only transpile them',
   exec: 'tsc --noEmit -p test/tsconfig.json',
@@ -222,13 +225,15 @@ const koa = new typescript.TypeScriptProject({
       },
     },
   },
-  // The dev tsconfig lives in test/: its include paths are relative to that folder.
-  tsconfigDev: { compilerOptions: {}, include: ['../example/**/*.ts', '../bench/**/*.ts'] },
+  // The dev tsconfig lives in test/ (example/ and bench/ join it as DevFolders).
+  tsconfigDev: { compilerOptions: {}, include: [] },
 });
 koa.addTask('example', {
   description: 'Run the example service (in-memory fallbacks unless REDIS_URL / DATABASE_URL are set)',
   exec: 'ts-node --transpile-only example/server.ts',
 });
+new DevFolder(koa, 'example');
+new DevFolder(koa, 'bench');
 new ConventionsFile(koa, 'src/conventions.generated.ts', { ServiceConventions, MetricNames, RuntimeDefaults, Slo, DataConventions, Components, SecurityHeaders, EdgeConventions });
 // The table of runtime settings and the duration grammar run as code in loadConfig: copied, not retyped.
 new CopiedSourceFile(koa, 'src/generated/duration.ts', 'src/conventions/duration.ts');

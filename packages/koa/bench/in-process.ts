@@ -20,8 +20,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, RequestListener } from 'node:http';
 import { Duplex } from 'node:stream';
-import { PrivateRedis } from '../test/support/redis-servers';
 import { BENCH_REDIS_PORT, BODY, median, positiveIntEnv, requestHandler, selectedVariants, Variant } from './server';
+import { PrivateRedis } from '../test/support/redis-servers';
 
 const ROUNDS = positiveIntEnv('BENCH_ROUNDS', 100);
 const SLICE_MS = positiveIntEnv('BENCH_SLICE_MS', 50);
@@ -70,8 +70,8 @@ class Lane {
   requests = 0;
   private running = false;
   private inFlight = 0;
-  private drained: () => void = () => {};
   private readonly sockets: MemorySocket[] = [];
+  private drained?: () => void;
 
   constructor(readonly variant: Variant, handler: RequestListener) {
     const server = createServer(handler);
@@ -104,7 +104,7 @@ class Lane {
       // Next turn, as a client's next request arrives in a later socket read.
       setImmediate(() => socket.push(REQUEST));
     } else if (--this.inFlight === 0) {
-      this.drained();
+      this.drained?.();
     }
   }
 }

@@ -22,8 +22,8 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
-import { PrivateRedis } from '../test/support/redis-servers';
 import { BENCH_REDIS_PORT, CONTROL, median, positiveIntEnv, quantile, selectedVariants, Variant } from './server';
+import { PrivateRedis } from '../test/support/redis-servers';
 
 const run = promisify(execFile);
 const SECONDS = positiveIntEnv('BENCH_SECONDS', 1);

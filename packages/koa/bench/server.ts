@@ -58,7 +58,8 @@ export function positiveIntEnv(name: string, fallback: number): number {
 
 export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 /** The `q` quantile (0..1) of `xs`, nearest rank. */
-export const quantile = (xs: readonly number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
+export const quantile = (xs: readonly number[], q: number): number =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 // All wrk connections are one client: a quota it never exhausts during a run.
 const NO_LIMIT = 10_000_000;
 const WINDOW_MS = 3_600_000;
