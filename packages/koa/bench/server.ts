@@ -17,13 +17,16 @@ export const VARIANTS = [
   'this stack', 'this stack behind the edge', 'Redis down', 'Redis down behind the edge', 'cache hit',
 ] as const;
 /**
- * Run only when named in BENCH_VARIANTS: the parts of 'this stack' alone, the
- * limiter without Redis, the limiter with one script call per request, 'fused floor' (the same headers
- * and Redis decision hand-written as one middleware, no metrics): the least
- * this design can cost, and 'headers floor': only the nine response headers
- * this stack sends, as constants, with no logic at all.
+ * Run only when named in BENCH_VARIANTS: 'deferred limiter script' (the
+ * deferred baseline whose shared round trip is the limiter's own script call
+ * for the batch's keys: what that longer round trip costs beyond a PING), the
+ * parts of 'this stack' alone, the limiter without Redis, the limiter with one
+ * script call per request, 'fused floor' (the same headers and Redis decision
+ * hand-written as one middleware, no metrics): the least this design can
+ * cost, and 'headers floor': only the nine response headers this stack sends,
+ * as constants, with no logic at all.
  */
-export const BREAKDOWN = ['metrics only', 'headers only', 'rate limit only', 'rate limit in process', 'rate limit unbatched', 'fused floor', 'headers floor'] as const;
+export const BREAKDOWN = ['deferred limiter script', 'metrics only', 'headers only', 'rate limit only', 'rate limit in process', 'rate limit unbatched', 'fused floor', 'headers floor'] as const;
 /** bench/run.ts pairs this second bare Koa process with the first: what the instrument reads for equal code. */
 export const CONTROL = 'bare Koa, second process';
 export type Variant = typeof VARIANTS[number] | typeof BREAKDOWN[number] | typeof CONTROL;
@@ -127,6 +130,16 @@ export async function koaApp(variant: Variant, redisUrl: string): Promise<Koa> {
     const redis = createRedisClient({ url: redisUrl, commandTimeoutMs: 1000, autoPipelining: false });
     await waitForRedis(redis);
     app.use(deferredLikeTheLimiter(redis));
+  } else if (variant === 'deferred limiter script') {
+    const redis = createRedisClient({ url: redisUrl, commandTimeoutMs: 1000 });
+    await waitForRedis(redis);
+    const store = new RedisGcraStore(redis);
+    const limit = { limit: NO_LIMIT, windowMs: WINDOW_MS };
+    // The decision is not read and no header is sent: only the wait is the limiter's.
+    app.use(async (ctx, next) => {
+      await store.enqueue(`rl:default:${ctx.req.socket.remoteAddress}`, limit).reply;
+      await next();
+    });
   } else if (variant === 'rate limit in process') {
     app.use(rateLimit({ limit: NO_LIMIT, window: WINDOW_MS }));
   } else if (variant === 'metrics only') {
