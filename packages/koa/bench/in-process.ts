@@ -20,7 +20,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, RequestListener } from 'node:http';
 import { Duplex } from 'node:stream';
-import { BENCH_REDIS_PORT, BODY, median, positiveIntEnv, requestHandler, selectedVariants, Variant } from './server';
+import { BENCH_REDIS_PORT, BODY, median, pinBesideLoadGenerators, positiveIntEnv, requestHandler, selectedVariants, Variant } from './server';
 import { PrivateRedis } from '../test/support/redis-servers';
 
 const ROUNDS = positiveIntEnv('BENCH_ROUNDS', 100);
@@ -114,7 +114,8 @@ async function main(): Promise<void> {
   const redis = new PrivateRedis(BENCH_REDIS_PORT, ['--io-threads', '1']);
   await redis.start();
   try {
-    // Every thread of this process on core 0; Redis, started before, stays free to run on the other.
+    pinBesideLoadGenerators(redis.pid!);
+    // Every thread of this process on core 0.
     execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
     const lanes: Lane[] = [];
     for (const v of variants) lanes.push(new Lane(v, await requestHandler(v, redis.url)));

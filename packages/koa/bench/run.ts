@@ -11,7 +11,9 @@
  * control: its ratio shows what the instrument itself reads for equal code.
  * Server CPU per request comes from the schedstat of every thread of the server
  * (ns), Redis commands per request from the INFO commandstats delta of the
- * turns against bare Koa (which sends none). The private redis-server floats.
+ * turns against bare Koa (which sends none). The private redis-server runs on
+ * core 1 with the wrks, off the servers' core, as Redis is off the service's
+ * nodes in production.
  *
  *   npx projen bench            (BENCH_SECONDS=1 BENCH_ROUNDS=30 BENCH_ROUNDS_PER_PROCESS=5 BENCH_CONNECTIONS=50)
  *   BENCH_VARIANTS='rate limit only,fused floor' npx projen bench    (a subset, or the breakdown in server.ts)
@@ -22,7 +24,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
-import { BENCH_REDIS_PORT, CONTROL, median, positiveIntEnv, quantile, selectedVariants, Variant } from './server';
+import { BENCH_REDIS_PORT, CONTROL, median, pinBesideLoadGenerators, positiveIntEnv, quantile, selectedVariants, Variant } from './server';
 import { PrivateRedis } from '../test/support/redis-servers';
 
 const run = promisify(execFile);
@@ -146,6 +148,7 @@ const DEFERRED_BASELINE: readonly Variant[] = ['deferred limiter script', 'this 
 async function main(): Promise<void> {
   const redis = new PrivateRedis(BENCH_REDIS_PORT, ['--io-threads', '1']);
   await redis.start();
+  pinBesideLoadGenerators(redis.pid!);
   const pairs = pairsOf(MEASURED);
   const key = (p: Pair) => `${p.variant} / ${p.baseline}`;
   const ratios = new Map<string, number[]>(pairs.map((p) => [key(p), []]));
