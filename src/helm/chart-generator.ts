@@ -106,10 +106,10 @@ const V = (p: string, root = '$.Values') => {
   return m ? `(index ${root}.services ${JSON.stringify(m[1])}).${m[2]}` : `${root}.${p}`;
 };
 
-/** values.yaml's `edge.kind`, per edge implementation. */
 /** The settings the platform writes only for the services its edge routes to. */
 const EDGE_WRITTEN_SETTINGS = new Set(Object.keys(Edge.routedServiceEnv({})));
 
+/** values.yaml's `edge.kind`, per edge implementation. */
 const EDGE_KINDS: Array<[string, EdgeKind]> = [['gateway', EdgeKind.GATEWAY_API], ['ingress-nginx', EdgeKind.INGRESS_NGINX]];
 const edgeIs = (kind: string) => `(eq ${V('edge.kind')} ${JSON.stringify(kind)})`;
 

@@ -49,9 +49,8 @@ export const BENCH_REDIS_PORT = 7150;
 /**
  * Moves every thread of `pid` (the private Redis) to core 1, beside the load
  * generators, as bench:kpi runs it: in production Redis runs on other nodes
- * than the service. Left to float, it also ran its scripts on core 0, in the
- * middle of the servers' turns, which charged the variants that send it the
- * most work (the limiter's script against a PING: 1.12x, pinned 1.06x).
+ * than the service, never on its CPU. Left to float, it could run its scripts
+ * on the servers' core in the middle of their turns.
  */
 export function pinBesideLoadGenerators(pid: number): void {
   execFileSync('taskset', ['-a', '-p', '-c', '1', String(pid)], { stdio: 'ignore' });
