@@ -10,7 +10,7 @@ import { Counter, Histogram, Registry } from 'prom-client';
 import { responseCache } from '../src/cache';
 import { buildSecurityHeaders, securityHeaders } from '../src/headers';
 import { createHttpMetrics } from '../src/metrics';
-import { DEFAULT_MAX_BATCH, rateLimit, RedisGcraStore } from '../src/rate-limit';
+import { DEFAULT_MAX_BATCH, GcraBatch, rateLimit, RedisGcraStore } from '../src/rate-limit';
 import { createRedisClient, RedisClient, waitForRedis } from '../src/redis';
 
 export const VARIANTS = [
@@ -83,6 +83,19 @@ const lowercaseEntries = (headers: { [name: string]: string }): [string, string]
   Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]);
 
 /**
+ * The limiter's store on a connected client, as rateLimit() builds it, for the
+ * variants that call it by hand: joins a request to the open batch under the
+ * key rateLimit() would use.
+ */
+async function limiterBatches(redisUrl: string): Promise<(ctx: Koa.Context) => GcraBatch> {
+  const redis = createRedisClient({ url: redisUrl, commandTimeoutMs: 1000 });
+  await waitForRedis(redis);
+  const store = new RedisGcraStore(redis);
+  const limit = { limit: NO_LIMIT, windowMs: WINDOW_MS };
+  return (ctx) => store.enqueue(`rl:default:${ctx.req.socket.remoteAddress}`, limit);
+}
+
+/**
  * What the limiter's batching costs by itself, with no limiter: requests of
  * one event-loop turn (at most DEFAULT_MAX_BATCH) share one promise that
  * settles after one Redis round trip sent from a setImmediate, exactly how
@@ -142,13 +155,10 @@ export async function koaApp(variant: Variant, redisUrl: string): Promise<Koa> {
     await waitForRedis(redis);
     app.use(deferredLikeTheLimiter(redis));
   } else if (variant === 'deferred limiter script') {
-    const redis = createRedisClient({ url: redisUrl, commandTimeoutMs: 1000 });
-    await waitForRedis(redis);
-    const store = new RedisGcraStore(redis);
-    const limit = { limit: NO_LIMIT, windowMs: WINDOW_MS };
+    const enqueue = await limiterBatches(redisUrl);
     // The decision is not read and no header is sent: only the wait is the limiter's.
     app.use(async (ctx, next) => {
-      await store.enqueue(`rl:default:${ctx.req.socket.remoteAddress}`, limit).reply;
+      await enqueue(ctx).reply;
       await next();
     });
   } else if (variant === 'rate limit in process') {
@@ -162,15 +172,12 @@ export async function koaApp(variant: Variant, redisUrl: string): Promise<Koa> {
     await waitForRedis(redis);
     app.use(rateLimit({ redis, limit: NO_LIMIT, window: WINDOW_MS, maxBatch: variant === 'rate limit unbatched' ? 1 : undefined }));
   } else if (variant === 'fused floor') {
-    const redis = createRedisClient({ url: redisUrl, commandTimeoutMs: 1000 });
-    await waitForRedis(redis);
-    const store = new RedisGcraStore(redis);
-    const limit = { limit: NO_LIMIT, windowMs: WINDOW_MS };
+    const enqueue = await limiterBatches(redisUrl);
     const headers = lowercaseEntries(buildSecurityHeaders());
     app.use(async (ctx, next) => {
       const res = ctx.res;
       for (const [name, value] of headers) res.setHeader(name, value);
-      const batch = store.enqueue(`rl:default:${ctx.req.socket.remoteAddress}`, limit);
+      const batch = enqueue(ctx);
       const offset = batch.lastOffset;
       const reply = await batch.reply;
       res.setHeader('ratelimit-limit', String(NO_LIMIT));
