@@ -8,7 +8,7 @@ import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Components } from '../conventions';
-import { validateImage, validateMemory, parseQuantity, PropValidationError } from '../core/validate';
+import { validateDnsLabel, validateDnsSubdomain, validateImage, validateMemory, parseQuantity, PropValidationError } from '../core/validate';
 import { dnsEgressRule, namespacePeer } from '../network/peers';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../workload/security';
 import { ResourceSettings, Resources, validateResources } from '../workload/settings';
@@ -107,10 +107,6 @@ export function tcpPort(port: number): k8s.NetworkPolicyPort {
 }
 
 /**
- * DNS for pods whose NetworkPolicy restricts egress: the constructs stay
- * usable without the platform's namespace-wide DNS policy.
- */
-/**
  * The ingress rule admitting the client components on `port`, or none without
  * clients (an `In` expression with no values is invalid). Clients in another
  * namespace than the server's are selected in theirs: a bare podSelector only
@@ -126,6 +122,10 @@ export function clientIngress(
   return [{ from: [peer], ports: [tcpPort(port)] }];
 }
 
+/**
+ * DNS for pods whose NetworkPolicy restricts egress: the constructs stay
+ * usable without the platform's namespace-wide DNS policy.
+ */
 export const dnsEgress = dnsEgressRule;
 
 export function secretEnv(name: string, secretName: string, key: string): k8s.EnvVar {
@@ -161,6 +161,45 @@ export function serviceHost(scope: Construct, service: string, namespace?: strin
 
 export function namespaceOf(scope: Construct, namespace?: string): string | undefined {
   return namespace ?? Chart.of(scope).namespace;
+}
+
+/** The props of a data-tier server that say where it runs, who may connect and who scrapes it. */
+export interface ServerAccessProps {
+  readonly namespace?: string;
+  readonly clientComponents?: string[];
+  readonly clientNamespace?: string;
+  readonly monitoringNamespace?: string;
+}
+
+/** {@link ServerAccessProps} checked, with the defaults every server documents filled in. */
+export interface ServerAccess {
+  /** The server's namespace: the prop, else the chart's. */
+  readonly namespace?: string;
+  /** @default the platform's two backends */
+  readonly clientComponents: string[];
+  /** @default 'monitoring' */
+  readonly monitoringNamespace: string;
+}
+
+export function checkedServerAccess(scope: Construct, props: ServerAccessProps): ServerAccess {
+  const clientComponents = (props.clientComponents ?? [Components.BACKEND_GO, Components.BACKEND_PYTHON])
+    .map((c, i) => validateDnsLabel(`clientComponents[${i}]`, c));
+  const monitoringNamespace = validateDnsLabel('monitoringNamespace', props.monitoringNamespace ?? 'monitoring');
+  const namespace = namespaceOf(scope, props.namespace);
+  if (namespace !== undefined) validateDnsLabel('namespace', namespace);
+  if (props.clientNamespace !== undefined) validateDnsLabel('clientNamespace', props.clientNamespace);
+  return { namespace, clientComponents, monitoringNamespace };
+}
+
+/**
+ * The credentials Secret of a server: `existingSecret`, else
+ * `<name>-credentials`, which `generateCredentials` emits (never both).
+ */
+export function credentialsSecretName(props: { readonly existingSecret?: string; readonly generateCredentials?: boolean }, name: string): string {
+  if (props.generateCredentials && props.existingSecret) {
+    throw new PropValidationError('generateCredentials', true, 'false when existingSecret is set (the Secret is either generated or existing)');
+  }
+  return validateDnsSubdomain('existingSecret', props.existingSecret ?? `${name}-credentials`);
 }
 
 export function validatePgIdentifier(prop: string, value: string): string {

@@ -1,4 +1,5 @@
 import { BackupConventions, CostConventions, MetricNames, Slo } from '../conventions';
+import type { LogPipelineTargets } from './alert-rules';
 import { ExporterMetrics } from './exporter-metrics';
 import { errorRatio, LATENCY_QUANTILE, latencyQuantile, monthlyRequestCost, SERVICE_LABEL, selector, slowRatio } from './promql';
 import { BUDGET_CATEGORY, CATEGORY_LABEL } from './support-levels';
@@ -35,19 +36,6 @@ export interface BackupWindowDef {
   readonly maxAgeSeconds: number;
 }
 
-/** Objects of the log pipeline, as ECK names them (see the logging stack). */
-export interface LogPipelineDef {
-  readonly namespace: string;
-  /** RE2 pattern of the Elasticsearch StatefulSets (one per node set). */
-  readonly elasticsearchStatefulSets: string;
-  /** RE2 pattern of the Elasticsearch data volume claims. */
-  readonly elasticsearchVolumeClaims: string;
-  readonly kibanaDeployment: string;
-  readonly collectorDaemonSet: string;
-  /** Name of the Job that applies the index and snapshot lifecycle. */
-  readonly setupJob: string;
-}
-
 /** Validated settings the alert groups are computed from. */
 export interface AlertContext {
   /** Namespace matchers added to every selector: the environment's namespaces, data tier included (none: every namespace). */
@@ -61,7 +49,7 @@ export interface AlertContext {
   readonly latencyBucket: string;
   /** Share of free space on an Elasticsearch data volume below which it is reported. */
   readonly logVolumeFreeRatio: number;
-  readonly logPipeline?: LogPipelineDef;
+  readonly logPipeline?: LogPipelineTargets;
   /** Monthly budget in USD and the unit prices the cost estimate uses. */
   readonly budget: { readonly monthlyUsd: number; readonly cpuPrice: number; readonly memPrice: number };
 }

@@ -11,7 +11,8 @@ import { Resources } from '../../workload/settings';
 import { STORAGE_SECRET_KEYS, validateStorage } from '../backup/backup-runtime';
 import { BackupStorage } from '../backup/backup-storage';
 import {
-  checkedResources, checkedStorage, checkedImage, clientIngress, dnsEgress, namespaceOf, podLabels, serviceHost, tcpPort, validatePgIdentifier,
+  checkedImage, checkedResources, checkedServerAccess, checkedStorage, clientIngress, dnsEgress, podLabels, serviceHost, tcpPort,
+  validatePgIdentifier,
 } from '../internal';
 
 /** API groups of the custom resources. */
@@ -154,6 +155,7 @@ export class CloudNativePgCluster extends Construct implements IPostgresDatabase
   private readonly owner: string;
   private readonly labels: { [key: string]: string };
   private readonly monitoringNamespace: string;
+  private readonly clientComponents: string[];
   private readonly poolerImage: string;
   private readonly poolerInstances: number;
   private readonly backupStorage?: BackupStorage;
@@ -176,15 +178,14 @@ export class CloudNativePgCluster extends Construct implements IPostgresDatabase
     this.budget = new ConnectionBudget(this.maxConnections, this.poolSize, this.poolerInstances, maxClients);
     this.database = validatePgIdentifier('database', props.database ?? 'rauli');
     this.owner = validatePgIdentifier('owner', props.owner ?? 'rauli');
-    this.monitoringNamespace = validateDnsLabel('monitoringNamespace', props.monitoringNamespace ?? 'monitoring');
     this.poolerImage = checkedImage('poolerImage', props.poolerImage ?? DEFAULT_POOLER_IMAGE);
     this.appSecretName = validateDnsSubdomain('appSecret', props.appSecret ?? `${this.name}-app`);
     const superuserSecret = validateDnsSubdomain('superuserSecret', props.superuserSecret ?? `${this.name}-superuser`);
     this.backupStorage = props.backupStorage ? validateStorage('backupStorage', props.backupStorage) : undefined;
-    const namespace = namespaceOf(this, props.namespace);
-    if (namespace !== undefined) validateDnsLabel('namespace', namespace);
-    if (props.clientNamespace !== undefined) validateDnsLabel('clientNamespace', props.clientNamespace);
+    const { namespace, clientComponents, monitoringNamespace } = checkedServerAccess(this, props);
     this.namespace = namespace;
+    this.clientComponents = clientComponents;
+    this.monitoringNamespace = monitoringNamespace;
 
     this.port = DataConventions.POSTGRES_PORT;
     this.adminPassword = { name: superuserSecret, key: 'password' };
@@ -417,8 +418,6 @@ export class CloudNativePgCluster extends Construct implements IPostgresDatabase
   }
 
   private buildNetworkPolicies(): void {
-    const clients = this.props.clientComponents ?? [Components.BACKEND_GO, Components.BACKEND_PYTHON];
-    clients.forEach((c, i) => validateDnsLabel(`clientComponents[${i}]`, c));
     const poolers = { podSelector: { matchLabels: { [CLUSTER_LABEL]: this.name, [POD_ROLE_LABEL]: 'pooler' } } };
     const instances = { podSelector: { matchLabels: this.selector } };
     // The instance manager and PgBouncer's manager watch the Kubernetes API, and the
@@ -444,7 +443,7 @@ export class CloudNativePgCluster extends Construct implements IPostgresDatabase
         podSelector: poolers.podSelector,
         policyTypes: ['Ingress', 'Egress'],
         ingress: [
-          ...clientIngress(clients, this.port, this.props.clientNamespace, this.namespace),
+          ...clientIngress(this.clientComponents, this.port, this.props.clientNamespace, this.namespace),
           { from: [namespacePeer(this.monitoringNamespace)], ports: [tcpPort(DataConventions.PGBOUNCER_EXPORTER_PORT)] },
         ],
         egress: [{ to: [instances], ports: [tcpPort(this.port)] }, { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [tcpPort(443), tcpPort(6443)] }, dnsEgress()],

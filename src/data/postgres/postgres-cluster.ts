@@ -9,9 +9,9 @@ import { parseQuantity, validateDnsLabel, validateDnsSubdomain, validateInteger,
 import { namespacePeer } from '../../network/peers';
 import { ResourceSettings, Resources } from '../../workload/settings';
 import {
-  checkedImage, checkedResources, checkedStorage, containerSecurityContext, dnsEgress, emptyDir, execProbe, IMAGES, instanceSelector,
-  namespaceOf, podLabels, podSecurityContext, readScript, resources, ROLE_LABEL, SCRIPTS_DIR, secretEnv, serviceHost, spreadOverNodes,
-  tcpPort, validatePgIdentifier, zoneSpread,
+  checkedImage, checkedResources, checkedServerAccess, checkedStorage, containerSecurityContext, credentialsSecretName, dnsEgress,
+  emptyDir, execProbe, IMAGES, instanceSelector, podLabels, podSecurityContext, readScript, resources, ROLE_LABEL, SCRIPTS_DIR, secretEnv,
+  serviceHost, spreadOverNodes, tcpPort, validatePgIdentifier, zoneSpread,
 } from '../internal';
 
 /** The per-environment knobs of the PostgreSQL cluster; presets supply them and users override them. */
@@ -249,17 +249,10 @@ export class PostgresCluster extends Construct implements IPostgresDatabase {
     const appUser = validatePgIdentifier('appUser', props.appUser ?? 'rauli');
     const walKeepSize = props.walKeepSize ?? '1GB';
     if (!/^[0-9]+(MB|GB|TB)$/.test(walKeepSize)) throw new PropValidationError('walKeepSize', walKeepSize, "a PostgreSQL size such as '512MB' or '1GB'");
-    const clientComponents = (props.clientComponents ?? [Components.BACKEND_GO, Components.BACKEND_PYTHON]).map((c, i) => validateDnsLabel(`clientComponents[${i}]`, c));
-    const monitoringNamespace = validateDnsLabel('monitoringNamespace', props.monitoringNamespace ?? 'monitoring');
+    const { namespace, clientComponents, monitoringNamespace } = checkedServerAccess(this, props);
     const image = checkedImage('image', props.image ?? IMAGES.postgres);
     const exporterImage = checkedImage('exporterImage', props.exporterImage ?? IMAGES.postgresExporter);
-    if (props.generateCredentials && props.existingSecret) {
-      throw new PropValidationError('generateCredentials', true, 'false when existingSecret is set (the Secret is either generated or existing)');
-    }
-    const secretName = validateDnsSubdomain('existingSecret', props.existingSecret ?? `${name}-credentials`);
-    const namespace = namespaceOf(this, props.namespace);
-    if (namespace !== undefined) validateDnsLabel('namespace', namespace);
-    if (props.clientNamespace !== undefined) validateDnsLabel('clientNamespace', props.clientNamespace);
+    const secretName = credentialsSecretName(props, name);
     this.namespace = namespace;
 
     const reserved = ConnectionBudget.RESERVED;

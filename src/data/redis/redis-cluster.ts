@@ -3,12 +3,13 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { RedisServer } from './redis-server';
 import { Components, DataConventions, ServiceConventions } from '../../conventions';
-import { parseQuantity, validateDnsLabel, validateDnsSubdomain, validateInteger, validateOneOf, PropValidationError } from '../../core/validate';
+import { parseQuantity, validateDnsLabel, validateDnsSubdomain, validateInteger, validateOneOf } from '../../core/validate';
 import { namespacePeer } from '../../network/peers';
 import { ResourceSettings, Resources } from '../../workload/settings';
 import {
-  checkedImage, checkedResources, checkedStorage, clientIngress, containerSecurityContext, dnsEgress, emptyDir, execProbe, IMAGES, instanceSelector,
-  namespaceOf, podLabels, podSecurityContext, readScript, resources, SCRIPTS_DIR, secretEnv, spreadOverNodes, tcpPort, zoneSpread,
+  checkedImage, checkedResources, checkedServerAccess, checkedStorage, clientIngress, containerSecurityContext, credentialsSecretName,
+  dnsEgress, emptyDir, execProbe, IMAGES, instanceSelector, podLabels, podSecurityContext, readScript, resources, SCRIPTS_DIR, secretEnv,
+  spreadOverNodes, tcpPort, zoneSpread,
 } from '../internal';
 
 /** The per-environment knobs of the Redis Cluster; presets supply them and users override them. */
@@ -158,17 +159,10 @@ export class RedisCluster extends Construct {
     if (props.storageClassName !== undefined) validateDnsSubdomain('storageClassName', props.storageClassName);
     const res = checkedResources('resources', props.resources, DEFAULT_RESOURCES);
     const policy = validateOneOf('maxmemoryPolicy', props.maxmemoryPolicy ?? 'allkeys-lru', EVICTION_POLICIES);
-    const clientComponents = (props.clientComponents ?? [Components.BACKEND_GO, Components.BACKEND_PYTHON]).map((c, i) => validateDnsLabel(`clientComponents[${i}]`, c));
-    const monitoringNamespace = validateDnsLabel('monitoringNamespace', props.monitoringNamespace ?? 'monitoring');
+    const { namespace, clientComponents, monitoringNamespace } = checkedServerAccess(this, props);
     const server = props.server ?? RedisServer.valkey8();
     const exporterImage = checkedImage('exporterImage', props.exporterImage ?? IMAGES.redisExporter);
-    if (props.generateCredentials && props.existingSecret) {
-      throw new PropValidationError('generateCredentials', true, 'false when existingSecret is set (the Secret is either generated or existing)');
-    }
-    const secretName = validateDnsSubdomain('existingSecret', props.existingSecret ?? `${name}-credentials`);
-    const namespace = namespaceOf(this, props.namespace);
-    if (namespace !== undefined) validateDnsLabel('namespace', namespace);
-    if (props.clientNamespace !== undefined) validateDnsLabel('clientNamespace', props.clientNamespace);
+    const secretName = credentialsSecretName(props, name);
     this.namespace = namespace;
 
     const nodes = masters * (1 + replicasPerMaster);
