@@ -3,7 +3,7 @@ import { Components } from '../src/conventions';
 import { EdgeEnvironments } from '../src/edge/edge-environments';
 import { Environments } from '../src/platform/environments';
 import { namespaceFor } from '../src/project-type/k8s-app';
-import { ACTIONS } from '../src/project-type/pipeline-workflow';
+import { ACTIONS, CLUSTER_CREDENTIALS_STEP } from '../src/project-type/pipeline-workflow';
 import { DEPLOY_BRANCHES, ServiceEnvironment } from '../src/project-type/service-settings';
 
 /** The generated chart the deploy jobs install. */
@@ -154,16 +154,7 @@ export class DeployWorkflow extends Component {
       env: { IMAGE_TAG: '${{ inputs.image_tag || github.sha }}', RELEASE: release, NAMESPACE: ns },
       steps: [
         { name: 'Checkout', uses: ACTIONS.checkout },
-        {
-          // KUBE_CONFIG is an environment secret: staging and production have their own clusters or credentials.
-          name: 'Cluster credentials',
-          env: { KUBE_CONFIG: '${{ secrets.KUBE_CONFIG }}' },
-          run: [
-            'umask 077',
-            'printf \'%s\' "$KUBE_CONFIG" > "$RUNNER_TEMP/kubeconfig"',
-            'echo "KUBECONFIG=$RUNNER_TEMP/kubeconfig" >> "$GITHUB_ENV"',
-          ].join('\n'),
-        },
+        CLUSTER_CREDENTIALS_STEP,
         {
           id: 'previous',
           name: 'Record the revision to roll back to',

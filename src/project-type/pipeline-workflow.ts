@@ -29,6 +29,21 @@ export const ACTIONS = {
   sonarScan: 'SonarSource/sonarqube-scan-action@fd88b7d7ccbaefd23d8f36f73b59db7a3d246602', // v6.0.0
 } as const;
 
+/**
+ * Writes the environment secret `KUBE_CONFIG` (each environment has its own
+ * cluster credentials) to a file only the runner's user can read, for kubectl
+ * and helm; both come with the runner image, so no third-party action is needed.
+ */
+export const CLUSTER_CREDENTIALS_STEP: github.workflows.JobStep = {
+  name: 'Cluster credentials',
+  env: { KUBE_CONFIG: '${{ secrets.KUBE_CONFIG }}' },
+  run: [
+    'umask 077',
+    'printf \'%s\' "$KUBE_CONFIG" > "$RUNNER_TEMP/kubeconfig"',
+    'echo "KUBECONFIG=$RUNNER_TEMP/kubeconfig" >> "$GITHUB_ENV"',
+  ].join('\n'),
+};
+
 export const SMOKE_TEST_SCRIPT = 'scripts/smoke-test.sh';
 /** Local ports the deploy jobs forward to the new pods before running the smoke tests. */
 const FORWARD_HTTP_PORT = 18080;
@@ -211,17 +226,7 @@ export class PipelineWorkflow extends Component {
       steps: [
         ...nodeSetup,
         { name: `Synthesize the ${env} manifests for this image`, run: 'npx projen synth:k8s && npx projen validate:k8s' },
-        {
-          // KUBE_CONFIG is an environment secret: each environment has its own cluster
-          // credentials. kubectl comes with the runner image: no third-party action needed.
-          name: 'Cluster credentials',
-          env: { KUBE_CONFIG: '${{ secrets.KUBE_CONFIG }}' },
-          run: [
-            'umask 077',
-            'printf \'%s\' "$KUBE_CONFIG" > "$RUNNER_TEMP/kubeconfig"',
-            'echo "KUBECONFIG=$RUNNER_TEMP/kubeconfig" >> "$GITHUB_ENV"',
-          ].join('\n'),
-        },
+        CLUSTER_CREDENTIALS_STEP,
         { name: 'Apply', run: `kubectl apply --server-side --field-manager=${settings.serviceName}-pipeline -f ${manifestFile(settings, env)}` },
         { name: 'Wait for the rollout', run: `kubectl -n ${ns} rollout status ${workload} --timeout=300s` },
         {
