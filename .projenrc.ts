@@ -88,6 +88,8 @@ const root = new cdk8s.ConstructLibraryCdk8s({
   keywords: ['cdk8s', 'kubernetes', 'rauli-vision', 'projen'],
   gitignore: ['/dist/', '/.tools/', '/.e2e/'],
   jestOptions: {
+    // A test run never rewrites a snapshot, or a snapshot test could not fail: `npx projen test:update` does.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
       testTimeout: 120_000,
       testPathIgnorePatterns: ['/node_modules/', '/packages/', '/.e2e/', '/test/e2e/'],
@@ -215,6 +217,7 @@ const koa = new typescript.TypeScriptProject({
   ],
   sampleCode: false,
   jestOptions: {
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
       testTimeout: 60_000,
       // jose 6 ships ESM only: Node 20.19+ require()s it natively, Jest's CJS runtime needs it transpiled
@@ -275,7 +278,7 @@ const aws = new awscdk.AwsCdkConstructLibrary({
   // @aws-sdk/client-eks: types only for the scale-down Lambda; the Lambda Node.js runtime ships the SDK.
   devDeps: [...tsDeps, 'cdk-nag@^3.0.2', 'aws-cdk@^2.1100.0', 'ts-node@^10.9.2', '@aws-sdk/client-eks@^3'],
   sampleCode: false,
-  jestOptions: { jestConfig: { testTimeout: 120_000 } },
+  jestOptions: { updateSnapshot: javascript.UpdateSnapshot.NEVER, jestConfig: { testTimeout: 120_000 } },
   tsconfigDev: { compilerOptions: {}, include: ['app/**/*.ts'] },
 });
 new ConventionsFile(aws, 'src/conventions.generated.ts', { BackupConventions, CostConventions, Components, LoggingConventions });

@@ -9,7 +9,7 @@
  *   (`helm upgrade --install ingress-nginx ingress-nginx/ingress-nginx -f dist/<env>.ingress-nginx.values.yaml`).
  * - Backup storage comes from the AWS package's stack outputs when
  *   AWS_OUTPUTS_FILE points at `cdk deploy --outputs-file` JSON; otherwise the
- *   seed's bucket with credentials from the `backup-s3` Secret.
+ *   guide's bucket with credentials from the `backup-s3` Secret.
  * - Beside each manifest, `<env>.kube-prometheus-stack.values.yaml`: the
  *   cluster's Prometheus and Alertmanager settings the manifests rely on
  *   (`helm upgrade kube-prometheus-stack ... -f dist/<env>.kube-prometheus-stack.values.yaml`).

@@ -6,7 +6,7 @@ import { Environments } from '../platform/environments';
 import { SecretEnvVar } from '../workload/http-service';
 
 /**
- * The non-secret part of the seed's `.env.production`: one field per row of
+ * The non-secret part of the guide's `.env.production`: one field per row of
  * the table of runtime settings (`RuntimeSettings.ALL`) whose source is the
  * ConfigMap. Defaults, bounds and the grammar come from that table; a test
  * checks that every row with a `prop` has its field here.
@@ -138,7 +138,7 @@ const PLATFORM_PROPS: { [name: string]: string } = { DATABASE_MAX_CONNECTIONS: '
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
 /**
- * The seed's `.env.production` split in two: a ConfigMap for plain settings,
+ * The guide's `.env.production` split in two: a ConfigMap for plain settings,
  * and references into an existing Secret for credentials. No secret value is
  * ever written into a manifest. Every ConfigMap setting of the table of
  * runtime settings is written, with its override, per-environment value or

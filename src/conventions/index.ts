@@ -19,7 +19,7 @@ function settingDefault(name: string): string {
 export class ServiceConventions {
   /** Port of the application HTTP server inside the container. */
   public static readonly HTTP_PORT: number = Number(settingDefault('PORT'));
-  /** Port of the separate metrics server (the seed's `METRICS_PORT`). */
+  /** Port of the separate metrics server (the guide's `METRICS_PORT`). */
   public static readonly METRICS_PORT: number = Number(settingDefault('METRICS_PORT'));
   /** Name of the container port that serves HTTP. */
   public static readonly HTTP_PORT_NAME = 'http';
@@ -58,21 +58,21 @@ export class MetricNames {
   public static readonly HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.5, 1, 2.5, 5, 10];
 }
 
-/** Service-level objectives from the seed's technical KPIs. */
+/** Service-level objectives from the guide's technical KPIs. */
 export class Slo {
-  /** Availability target (the seed: uptime 99.9 %). */
+  /** Availability target (the guide: uptime 99.9 %). */
   public static readonly AVAILABILITY = 0.999;
-  /** p95 latency target in seconds (the seed: < 200 ms). */
+  /** p95 latency target in seconds (the guide: < 200 ms). */
   public static readonly LATENCY_P95_SECONDS = 0.2;
-  /** Ratio of 5xx above which HighErrorRate fires (the seed: 5 %). */
+  /** Ratio of 5xx above which HighErrorRate fires (the guide: 5 %). */
   public static readonly HIGH_ERROR_RATE = 0.05;
-  /** p95 latency in seconds above which HighResponseTime fires (the seed: 1 s). */
+  /** p95 latency in seconds above which HighResponseTime fires (the guide: 1 s). */
   public static readonly HIGH_RESPONSE_TIME_SECONDS = 1;
   /** Share of PostgreSQL connections in use above which DatabaseConnectionsHigh fires. */
   public static readonly DATABASE_CONNECTIONS_HIGH = 0.8;
 }
 
-/** Defaults taken from the seed's `.env.production`, read from the table of runtime settings (`RuntimeSettings`). */
+/** Defaults taken from the guide's `.env.production`, read from the table of runtime settings (`RuntimeSettings`). */
 export class RuntimeDefaults {
   /** Requests per client per window (`RATE_LIMIT_REQUESTS`). */
   public static readonly RATE_LIMIT_REQUESTS: number = Number(settingDefault('RATE_LIMIT_REQUESTS'));
@@ -100,13 +100,13 @@ export class RuntimeDefaults {
 
 /** Backup and disaster-recovery settings shared by the CronJobs and the AWS bucket. */
 export class BackupConventions {
-  /** Days a backup object is kept (the seed: 30 days); the bucket's lifecycle rules enforce it. */
+  /** Days a backup object is kept (the guide: 30 days); the bucket's lifecycle rules enforce it. */
   public static readonly RETENTION_DAYS = 30;
-  /** Schedule of the full database dump (the seed: `0 2 * * *`). */
+  /** Schedule of the full database dump (the guide: `0 2 * * *`). */
   public static readonly DATABASE_SCHEDULE = '0 2 * * *';
-  /** Recovery time objective in hours (the seed: 4 h). */
+  /** Recovery time objective in hours (the guide: 4 h). */
   public static readonly RTO_HOURS = 4;
-  /** Recovery point objective in hours (the seed: 1 h) of the operator-free engine, whose only recovery points are logical dumps. */
+  /** Recovery point objective in hours (the guide: 1 h) of the operator-free engine, whose only recovery points are logical dumps. */
   public static readonly RPO_HOURS = 1;
   /**
    * Key prefix of the Elasticsearch (ECK) snapshot repository in the backup bucket: the log backup.
@@ -132,13 +132,13 @@ export class BackupConventions {
   public static readonly OUTPUT_LOG_SNAPSHOT_ROLE_ARN = 'LogSnapshotRoleArn';
 }
 
-/** Cost guardrails (the seed's budget-alerts). */
+/** Cost guardrails (the guide's budget-alerts). */
 export class CostConventions {
-  /** Monthly cost budget in USD (the seed: `monthly_budget: "1000"`). */
+  /** Monthly cost budget in USD (the guide: `monthly_budget: "1000"`). */
   public static readonly MONTHLY_BUDGET_USD = 1000;
-  /** Share of the budget, in percent, that raises the warning (the seed: budget * 0.8). */
+  /** Share of the budget, in percent, that raises the warning (the guide: budget * 0.8). */
   public static readonly WARNING_THRESHOLD_PERCENT = 80;
-  /** Share of the budget, in percent, that raises the critical alert (the seed: budget * 0.95). */
+  /** Share of the budget, in percent, that raises the critical alert (the guide: budget * 0.95). */
   public static readonly CRITICAL_THRESHOLD_PERCENT = 95;
   /** Environments the critical threshold's scale-down action may never stop: scaling them to zero is an outage, which costs more than the overrun. */
   public static readonly SCALE_DOWN_PROTECTED_ENVIRONMENTS = ['production'];
@@ -156,11 +156,11 @@ export class Components {
   public static readonly PART_OF_LABEL = 'app.kubernetes.io/part-of';
   /** Value of the part-of label. */
   public static readonly PART_OF = 'rauli-vision';
-  /** The React PWA (the seed's dashboard). */
+  /** The React PWA (the guide's dashboard). */
   public static readonly FRONTEND = 'frontend';
-  /** The Go API (the seed's espejo). */
+  /** The Go API (the guide's espejo). */
   public static readonly BACKEND_GO = 'backend-go';
-  /** The Python service (the seed's cliente-local). */
+  /** The Python service (the guide's cliente-local). */
   public static readonly BACKEND_PYTHON = 'backend-python';
   /** PostgreSQL primary and replicas. */
   public static readonly POSTGRES = 'postgres';
@@ -187,11 +187,11 @@ export class DataConventions {
 }
 
 /**
- * Security headers every response carries (the seed's nginx `add_header`s and
+ * Security headers every response carries (the guide's nginx `add_header`s and
  * its Go middleware). The Koa middleware sets them in the app and the edge can
  * set them again (ingress-nginx custom-headers ConfigMap, Gateway API
  * ResponseHeaderModifier); both read this one map, so they cannot disagree.
- * `X-XSS-Protection` is `0`, not the seed's `1; mode=block`: browsers removed the
+ * `X-XSS-Protection` is `0`, not the guide's `1; mode=block`: browsers removed the
  * XSS auditor, and in the old ones its blocking mode could be abused to leak data
  * across origins. The Content-Security-Policy is the protection that works.
  */
@@ -209,7 +209,7 @@ export class SecurityHeaders {
 
 /** Public URL layout the edge routes on and the apps serve. */
 export class EdgeConventions {
-  /** Path prefix of the Go API (the seed's `location /api/`). */
+  /** Path prefix of the Go API (the guide's `location /api/`). */
   public static readonly API_PATH_PREFIX = '/api/';
   /** Login endpoint of the API; the edge gives it its own, stricter rate limit. */
   public static readonly LOGIN_PATH = '/api/auth/login';
@@ -219,13 +219,13 @@ export class EdgeConventions {
    * such as the PWA's `sw.js` or `index.html` must stay revalidated.
    */
   public static readonly STATIC_ASSETS_PATH = '/assets/';
-  /** Cache-Control for content-hashed static assets (the seed: `expires 1y`, `public, immutable`). */
+  /** Cache-Control for content-hashed static assets (the guide: `expires 1y`, `public, immutable`). */
   public static readonly STATIC_ASSETS_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 }
 
 /** How often Prometheus scrapes (the guide: the backends every 15 s, everything else every 30 s). */
 export class ScrapeIntervals {
-  /** Default interval of a ServiceMonitor (the seed's `monitoring.serviceMonitor.interval`). */
+  /** Default interval of a ServiceMonitor (the guide's `monitoring.serviceMonitor.interval`). */
   public static readonly DEFAULT = '30s';
   /** The API backends, whose latency and error SLOs need finer series. */
   public static readonly BACKEND = '15s';

@@ -38,7 +38,7 @@ export interface EdgeBackendTrafficPolicyProps {
   readonly labels?: { [key: string]: string };
 }
 
-/** Passive health checking: the seed's `max_fails=3 fail_timeout=30s`. */
+/** Passive health checking: the guide's `max_fails=3 fail_timeout=30s`. */
 const PASSIVE_HEALTH_CHECK = {
   consecutive5XxErrors: 3,
   baseEjectionTime: '30s',

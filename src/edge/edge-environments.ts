@@ -5,8 +5,8 @@ import { EdgeRoutingOptions } from './routing';
 /**
  * Public hosts per environment, so several environments can share one
  * ingress controller without claiming the same host: production serves the
- * apex domain (the seed's Ingress), every other environment `<env>.` plus the
- * API host `api-<env>.` (the seed's `api-staging.rauli-vision.com`).
+ * apex domain (the guide's Ingress), every other environment `<env>.` plus the
+ * API host `api-<env>.` (the guide's `api-staging.rauli-vision.com`).
  */
 export class EdgeEnvironments {
   /** The public domain. */

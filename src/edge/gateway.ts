@@ -39,7 +39,7 @@ interface RouteGroup {
  *   timeouts) and one BackendTrafficPolicy per HTTPRoute (balancing, passive
  *   health checks, connection reuse, gzip, rate limits, body size).
  *
- * docs/edge.md maps every directive of the seed's nginx.conf onto these fields.
+ * docs/edge.md maps every directive of the guide's nginx.conf onto these fields.
  */
 export class EdgeGateway extends Construct {
   /** Listener of one host: named after it, so templates need no index. */

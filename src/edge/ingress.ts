@@ -39,7 +39,7 @@ export interface EdgeIngressProps extends EdgeRoutingProps {
  * (no snippets). The controller must list their names in its
  * `global-allowed-response-headers` ({@link controllerConfig} gives the values
  * its ConfigMap needs). Immutable caching is limited to the content-hashed
- * build output under `/assets/`: the seed's extension regex would also freeze
+ * build output under `/assets/`: the guide's extension regex would also freeze
  * the PWA's `sw.js` and `manifest` for a year, and a regex path would switch
  * ingress-nginx to regex matching for every path of the host.
  *

@@ -86,7 +86,7 @@ export interface EdgeRoutingOptions extends ClientTrustOptions {
   readonly requestTimeout?: string;
   /**
    * Per-client limit on the API (`/api/` and the API hosts).
-   * @default 10 requests/s, burst 20 (the seed)
+   * @default 10 requests/s, burst 20 (the guide)
    */
   readonly apiRateLimit?: EdgeRateLimit;
   /**

@@ -18,7 +18,7 @@ export interface SecurityHeadersConfigMapProps {
   readonly name?: string;
   /**
    * Response headers to set, name -> value.
-   * @default SecurityHeaders.HEADERS (the seed's headers, shared with the Koa middleware)
+   * @default SecurityHeaders.HEADERS (the guide's headers, shared with the Koa middleware)
    */
   readonly headers?: { [name: string]: string };
 }

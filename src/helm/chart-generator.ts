@@ -511,7 +511,7 @@ function templateIngress(doc: Json, edge: Edge): void {
     // Services with their own port keep it; the others follow `service.port`.
     const number = p.backend.service.port.number === DEFAULT_SERVICE_PORT ? servicePort : p.backend.service.port.number;
     const backend = { service: { name: p.backend.service.name, port: { number } } };
-    // The seed's `hosts[].paths` list the frontend's paths on the owning Ingress.
+    // The guide's `hosts[].paths` list the frontend's paths on the owning Ingress.
     return withHostPaths
       ? new Range('(.paths | default (list (dict "path" "/")))', { path: new Expr('.path | quote'), pathType: new Expr('.pathType | default "Prefix" | quote'), backend })
       : { ...p, backend };
@@ -714,7 +714,7 @@ function readme(controllerConfig: { [key: string]: string }, entries: ServiceEnt
     '## Edge prerequisites',
     '',
     '`edge.kind: gateway` (the default): Envoy Gateway v1.9 (Gateway API v1.6) and cert-manager with',
-    '`--enable-gateway-api`. The policies carry the seed\'s nginx.conf directive by directive (docs/edge.md',
+    '`--enable-gateway-api`. The policies carry the guide\'s nginx.conf directive by directive (docs/edge.md',
     'in the repository). Set `edge.gatewayClass.create=true` in one release per cluster, or install the',
     '`envoy` GatewayClass yourself.',
     '',

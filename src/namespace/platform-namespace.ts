@@ -43,8 +43,8 @@ export interface ResourceQuotaSettings {
   readonly requestsStorage: string;
 }
 
-/** The seed's cost-optimization LimitRange. */
-export const SEED_LIMIT_RANGE: LimitRangeSettings = {
+/** The guide's cost-optimization LimitRange. */
+export const DEFAULT_LIMIT_RANGE: LimitRangeSettings = {
   defaultCpu: '100m',
   defaultMemory: '128Mi',
   defaultRequestCpu: '50m',
@@ -60,7 +60,7 @@ export interface PlatformNamespaceProps {
   readonly name: string;
   /**
    * Container bounds and defaults.
-   * @default - the seed's LimitRange (defaults 100m/128Mi, requests 50m/64Mi, max 500m/512Mi, min 50m/64Mi)
+   * @default - the guide's LimitRange (defaults 100m/128Mi, requests 50m/64Mi, max 500m/512Mi, min 50m/64Mi)
    */
   readonly limitRange?: LimitRangeSettings;
   /** Namespace totals; size them for the autoscalers' maximum. */
@@ -102,7 +102,7 @@ export class PlatformNamespace extends Construct {
       throw new Error(`Invalid podSecurityLevel: "${level}". Expected one of 'restricted', 'baseline', 'privileged'.`);
     }
     const prefix = validateDnsLabel('objectNamePrefix', props.objectNamePrefix ?? 'rauli-vision', 56);
-    const lr = props.limitRange ?? SEED_LIMIT_RANGE;
+    const lr = props.limitRange ?? DEFAULT_LIMIT_RANGE;
     for (const k of ['defaultCpu', 'defaultRequestCpu', 'maxCpu', 'minCpu'] as const) validateCpu(`limitRange.${k}`, lr[k]);
     for (const k of ['defaultMemory', 'defaultRequestMemory', 'maxMemory', 'minMemory'] as const) validateMemory(`limitRange.${k}`, lr[k]);
     const q = props.quota;

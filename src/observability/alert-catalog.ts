@@ -99,7 +99,7 @@ export function sloRecordingRules(c: AlertContext): RecordingDef[] {
   ]);
 }
 
-/** The seed's HTTP alerts, fixed, and the SLO burn-rate alerts. */
+/** The guide's HTTP alerts, fixed, and the SLO burn-rate alerts. */
 export function httpAlerts(c: AlertContext): AlertDef[] {
   const scope = c.httpScope;
   return [

@@ -119,7 +119,7 @@ export interface BackupWindow {
 }
 
 /**
- * The platform's PrometheusRule: the seed's three alerts with their
+ * The platform's PrometheusRule: the guide's three alerts with their
  * expressions fixed (ratios aggregated per service), the alerts an SRE
  * expects from Kubernetes, the data tier, backups and certificates, and
  * multi-window multi-burn-rate alerts for the availability and latency SLOs.

@@ -40,7 +40,7 @@ export interface MetricsTarget {
 export interface MonitoringProps {
   /**
    * Emit anything at all. Off for clusters without prometheus-operator's
-   * CRDs (the seed's `monitoring.enabled`).
+   * CRDs (the guide's `monitoring.enabled`).
    * @default true
    */
   readonly enabled?: boolean;
@@ -77,7 +77,7 @@ export interface MonitoringProps {
    */
   readonly targets?: MetricsTarget[];
   /**
-   * Scrape interval of the targets that set none (the seed's `monitoring.serviceMonitor.interval`).
+   * Scrape interval of the targets that set none (the guide's `monitoring.serviceMonitor.interval`).
    * @default ScrapeIntervals.DEFAULT ('30s')
    */
   readonly scrapeInterval?: string;

@@ -18,14 +18,14 @@ export const HttpLabels = {
 /**
  * Label prometheus-operator adds to every target scraped through a
  * ServiceMonitor: the name of the Kubernetes Service. Ratios are aggregated
- * per service (the seed divided per series, which compares unrelated series).
+ * per service (the guide divided per series, which compares unrelated series).
  */
 export const SERVICE_LABEL = 'service';
 
 /** Matcher for server errors. */
 export const SERVER_ERROR_MATCHER = `${HttpLabels.STATUS}=~"5.."`;
 
-/** The p95 in `Slo.LATENCY_P95_SECONDS` and the seed's HighResponseTime. */
+/** The p95 in `Slo.LATENCY_P95_SECONDS` and the guide's HighResponseTime. */
 export const LATENCY_QUANTILE = 0.95;
 
 /** Matchers that restrict a query to the environment's namespaces, or none for cluster-wide queries. */

@@ -23,7 +23,7 @@ export interface ServiceMonitorProps {
    */
   readonly path?: string;
   /**
-   * Scrape interval (the seed's `monitoring.serviceMonitor.interval`).
+   * Scrape interval (the guide's `monitoring.serviceMonitor.interval`).
    * @default ScrapeIntervals.DEFAULT ('30s')
    */
   readonly interval?: string;

@@ -4,8 +4,8 @@ import { PostgresOptions } from '../data/postgres/postgres-cluster';
 import { PostgresEngine } from '../data/postgres/postgres-engine';
 import { RedisClusterOptions } from '../data/redis/redis-cluster';
 import { LoggingPresets, LoggingSizing } from '../logging/logging-sizing';
-import { LimitRangeSettings, ResourceQuotaSettings, SEED_LIMIT_RANGE } from '../namespace/platform-namespace';
-import { HttpServiceSettings, SEED_SCALE_DOWN, SEED_SCALE_UP } from '../workload/settings';
+import { LimitRangeSettings, ResourceQuotaSettings, DEFAULT_LIMIT_RANGE } from '../namespace/platform-namespace';
+import { HttpServiceSettings, DEFAULT_SCALE_DOWN, DEFAULT_SCALE_UP } from '../workload/settings';
 
 /** Everything that differs between dev, staging and production. */
 export interface EnvironmentPreset {
@@ -13,11 +13,11 @@ export interface EnvironmentPreset {
   readonly name: string;
   /** Refuse untagged and `:latest` images. */
   readonly strictImages: boolean;
-  /** The React frontend (the seed's dashboard). */
+  /** The React frontend (the guide's dashboard). */
   readonly frontend: HttpServiceSettings;
-  /** The Go API (the seed's espejo). */
+  /** The Go API (the guide's espejo). */
   readonly backendGo: HttpServiceSettings;
-  /** The Python service (the seed's cliente-local). */
+  /** The Python service (the guide's cliente-local). */
   readonly backendPython: HttpServiceSettings;
   /** Per-container bounds and defaults. */
   readonly limitRange: LimitRangeSettings;
@@ -47,7 +47,7 @@ const BACKEND_RESOURCES = { cpuRequest: '250m', cpuLimit: '500m', memoryRequest:
  * defaults as the applications', the maximum is what a database may grow to.
  */
 function dataTierLimitRange(maxCpu: string, maxMemory: string): LimitRangeSettings {
-  return { ...SEED_LIMIT_RANGE, maxCpu, maxMemory };
+  return { ...DEFAULT_LIMIT_RANGE, maxCpu, maxMemory };
 }
 
 const PRESETS: { [name: string]: EnvironmentPreset } = {
@@ -57,7 +57,7 @@ const PRESETS: { [name: string]: EnvironmentPreset } = {
     frontend: { replicas: 1 },
     backendGo: { replicas: 1, resources: BACKEND_RESOURCES },
     backendPython: { replicas: 1 },
-    limitRange: SEED_LIMIT_RANGE,
+    limitRange: DEFAULT_LIMIT_RANGE,
     quota: { requestsCpu: '4', requestsMemory: '8Gi', limitsCpu: '8', limitsMemory: '16Gi', pods: 30, persistentVolumeClaims: 10, requestsStorage: '50Gi' },
     dataTierLimitRange: dataTierLimitRange('1', '1Gi'),
     dataTierQuota: { requestsCpu: '2', requestsMemory: '4Gi', limitsCpu: '6', limitsMemory: '8Gi', pods: 20, persistentVolumeClaims: 10, requestsStorage: '50Gi' },
@@ -72,7 +72,7 @@ const PRESETS: { [name: string]: EnvironmentPreset } = {
     frontend: { replicas: 2 },
     backendGo: { replicas: 3, resources: BACKEND_RESOURCES },
     backendPython: { replicas: 1 },
-    limitRange: SEED_LIMIT_RANGE,
+    limitRange: DEFAULT_LIMIT_RANGE,
     quota: { requestsCpu: '8', requestsMemory: '16Gi', limitsCpu: '16', limitsMemory: '32Gi', pods: 60, persistentVolumeClaims: 20, requestsStorage: '200Gi' },
     dataTierLimitRange: dataTierLimitRange('2', '2Gi'),
     dataTierQuota: { requestsCpu: '4', requestsMemory: '8Gi', limitsCpu: '10', limitsMemory: '16Gi', pods: 25, persistentVolumeClaims: 15, requestsStorage: '200Gi' },
@@ -90,22 +90,24 @@ const PRESETS: { [name: string]: EnvironmentPreset } = {
   production: {
     name: 'production',
     strictImages: true,
-    // The seed: 5 replicas updated 2 at a time, 10 s apart.
+    // The guide: 5 replicas updated 2 at a time, 10 s apart.
     frontend: { replicas: 5, maxSurge: 2, maxUnavailable: 0, minReadySeconds: 10 },
-    // The seed runs 10 replicas and an HPA 3..50: the HPA owns the count;
+    // The guide runs 10 replicas and an HPA 3..50: the HPA owns the count;
     // `replicas` applies when autoscaling is switched off.
     backendGo: {
       replicas: 10,
       resources: BACKEND_RESOURCES,
-      autoscaling: { minReplicas: 3, maxReplicas: 50, cpuUtilization: 70, memoryUtilization: 80, scaleUp: SEED_SCALE_UP, scaleDown: SEED_SCALE_DOWN },
+      autoscaling: {
+        minReplicas: 3, maxReplicas: 50, cpuUtilization: 70, memoryUtilization: 80, scaleUp: DEFAULT_SCALE_UP, scaleDown: DEFAULT_SCALE_DOWN,
+      },
     },
     backendPython: { replicas: 2 },
-    limitRange: SEED_LIMIT_RANGE,
+    limitRange: DEFAULT_LIMIT_RANGE,
     // 50 Go pods at their limits alone take 25 CPU / 25Gi.
     quota: { requestsCpu: '24', requestsMemory: '48Gi', limitsCpu: '48', limitsMemory: '96Gi', pods: 150, persistentVolumeClaims: 40, requestsStorage: '1Ti' },
     dataTierLimitRange: dataTierLimitRange('4', '8Gi'),
     dataTierQuota: { requestsCpu: '8', requestsMemory: '16Gi', limitsCpu: '20', limitsMemory: '32Gi', pods: 30, persistentVolumeClaims: 20, requestsStorage: '500Gi' },
-    // The seed: PostgreSQL primary + 1 replica, Redis Cluster of 3 masters (+1 replica each here).
+    // The guide: PostgreSQL primary + 1 replica, Redis Cluster of 3 masters (+1 replica each here).
     // CloudNativePG: automatic failover, WAL archiving (RPO 5 min), PgBouncer poolers.
     // Memory requested = limit: a database never uses more than it reserved, so node pressure evicts it last.
     postgres: {
@@ -125,7 +127,7 @@ const PRESETS: { [name: string]: EnvironmentPreset } = {
   },
 };
 
-/** The environment presets that follow the seed. */
+/** The environment presets that follow the guide. */
 export class Environments {
   /** Names of the environments presets exist for. */
   public static readonly NAMES = Object.keys(PRESETS);

@@ -57,7 +57,7 @@ export interface RauliVisionChartProps extends ChartProps {
   readonly backendPython?: HttpServiceSettings;
   /**
    * Application settings (the non-secret part of `.env.production`).
-   * @default - the seed's values
+   * @default - the guide's values
    */
   readonly config?: AppConfigSettings;
   /**

@@ -2,7 +2,7 @@ import { Component, Project, YamlFile } from 'projen';
 import { DataConventions, ServiceConventions } from '../conventions';
 import { ServiceSettings } from './service-settings';
 
-/** Images of the development data stores: exact versions of the seed's postgres:15 and redis:7-alpine. */
+/** Images of the development data stores: exact versions of the guide's postgres:15 and redis:7-alpine. */
 export const DEV_POSTGRES_IMAGE = 'postgres:15.14-alpine';
 export const DEV_REDIS_IMAGE = 'redis:7.4.6-alpine';
 
@@ -14,7 +14,7 @@ const DEV_DB = { user: 'rauli', password: 'rauli-dev-only', database: 'rauli_dev
 
 /**
  * docker-compose.dev.yml: the service built from this repository, plus Redis
- * and PostgreSQL as in the seed's development environment, with debug logging.
+ * and PostgreSQL as in the guide's development environment, with debug logging.
  */
 export class DevCompose extends Component {
   /** DATABASE_URL the service uses inside the compose network. */

@@ -26,7 +26,7 @@ const SCAFFOLD_VALUES: { [name: string]: Pick<EnvVariable, 'value' | 'enabled'> 
 
 /**
  * Every runtime setting of the table (`RuntimeSettings.ALL`, the same rows
- * `@rauli-vision/koa`'s `loadConfig()` reads), grouped as in the seed's
+ * `@rauli-vision/koa`'s `loadConfig()` reads), grouped as in the guide's
  * `.env.production`, with the table's local-development value.
  */
 export const ENV_VARIABLES: Record<string, EnvVariable[]> = RuntimeSettings.ALL.reduce<Record<string, EnvVariable[]>>((groups, setting) => {

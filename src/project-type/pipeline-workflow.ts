@@ -50,7 +50,7 @@ const FORWARD_HTTP_PORT = 18080;
 const FORWARD_METRICS_PORT = 19090;
 
 /**
- * The seed's pipeline as one GitHub Actions workflow: Trivy scan, build and
+ * The guide's pipeline as one GitHub Actions workflow: Trivy scan, build and
  * test, image build and push with metadata tags, cdk8s synth and validation,
  * deploy to staging from `develop` and production from `main`, smoke tests
  * after each deploy. Also writes the smoke-test script the deploy jobs run.

@@ -26,7 +26,7 @@ const HARNESS_PACKAGES = [
  * `@rauli-vision/koa` with a sample route and tests, its own cdk8s app built
  * from the platform constructs and validated by the platform harness, a
  * multi-stage Dockerfile, docker-compose.dev.yml with Redis and PostgreSQL,
- * the seed's GitHub Actions pipeline, `.env.example` and a README.
+ * the guide's GitHub Actions pipeline, `.env.example` and a README.
  *
  * ```sh
  * npx projen new --from @rauli-vision/platform rauli-service --service-name orders

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { Components, Durations, RuntimeDefaults, ServiceConventions } from '../conventions';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, NON_ROOT_ID } from './security';
 import {
-  AutoscalingSettings, DEFAULT_RESOURCES, HttpServiceSettings, Resources, SEED_SCALE_DOWN, SEED_SCALE_UP,
+  AutoscalingSettings, DEFAULT_RESOURCES, HttpServiceSettings, Resources, DEFAULT_SCALE_DOWN, DEFAULT_SCALE_UP,
   ScalingBehavior, validateAutoscaling, validateResources,
 } from './settings';
 import { PropValidationError, validateDnsLabel, validateHttpPath, validateImage, validateInteger, validateOneOf } from '../core/validate';
@@ -301,7 +301,7 @@ export class HttpService extends Construct {
         minReplicas: a.minReplicas,
         maxReplicas: a.maxReplicas,
         metrics: [utilization('cpu', a.cpuUtilization ?? 70), utilization('memory', a.memoryUtilization ?? 80)],
-        behavior: { scaleUp: rules(a.scaleUp ?? SEED_SCALE_UP), scaleDown: rules(a.scaleDown ?? SEED_SCALE_DOWN) },
+        behavior: { scaleUp: rules(a.scaleUp ?? DEFAULT_SCALE_UP), scaleDown: rules(a.scaleDown ?? DEFAULT_SCALE_DOWN) },
       },
     });
   }

@@ -60,12 +60,12 @@ export interface AutoscalingSettings {
   readonly memoryUtilization?: number;
   /**
    * Scale-up behavior.
-   * @default - 60 s window, at most +50 % per 60 s (the seed)
+   * @default - 60 s window, at most +50 % per 60 s (the guide)
    */
   readonly scaleUp?: ScalingBehavior;
   /**
    * Scale-down behavior.
-   * @default - 300 s window, at most -10 % per 60 s (the seed)
+   * @default - 300 s window, at most -10 % per 60 s (the guide)
    */
   readonly scaleDown?: ScalingBehavior;
 }
@@ -108,8 +108,8 @@ export interface HttpServiceSettings {
 export const DEFAULT_RESOURCES: Resources = {
   cpuRequest: '100m', cpuLimit: '250m', memoryRequest: '128Mi', memoryLimit: '256Mi',
 };
-export const SEED_SCALE_UP: ScalingBehavior = { stabilizationWindowSeconds: 60, percent: 50, periodSeconds: 60 };
-export const SEED_SCALE_DOWN: ScalingBehavior = { stabilizationWindowSeconds: 300, percent: 10, periodSeconds: 60 };
+export const DEFAULT_SCALE_UP: ScalingBehavior = { stabilizationWindowSeconds: 60, percent: 50, periodSeconds: 60 };
+export const DEFAULT_SCALE_DOWN: ScalingBehavior = { stabilizationWindowSeconds: 300, percent: 10, periodSeconds: 60 };
 
 /** `overrides` deep-merged over the workload's `defaults`, each field checked. */
 export function validateResources(prop: string, overrides: ResourceSettings | undefined, defaults: Resources): Resources {

@@ -98,7 +98,7 @@ describe('PostgresCluster', () => {
     expect(args).toContain('shared_buffers=128MB');
     expect(pg!.maxConnections).toBe(RuntimeDefaults.DATABASE_MAX_CONNECTIONS);
     expect(pg!.poolSizeFor(2)).toBe(RuntimeDefaults.DATABASE_POOL_SIZE);
-    // Through PgBouncer every replica keeps the seed's 20, up to one PgBouncer's 2000 clients (100 replicas);
+    // Through PgBouncer every replica keeps the guide's 20, up to one PgBouncer's 2000 clients (100 replicas);
     // the 2 PgBouncers open at most (100 - 6) / 2 = 47 server connections each.
     expect(pg!.poolSizeFor(100)).toBe(20);
     expect(() => pg!.poolSizeFor(101)).toThrow(/Invalid maxReplicas: 101/);
@@ -185,7 +185,7 @@ describe('RedisCluster', () => {
 });
 
 describe('backups', () => {
-  test('the nightly dump on the seed schedule and the frequent one that keeps the RPO', () => {
+  test('the nightly dump on the guide\'s schedule and the frequent one that keeps the RPO', () => {
     const { docs, backup } = fullStack();
     const daily = find(docs, 'CronJob', 'postgres-backup-daily');
     const frequent = find(docs, 'CronJob', 'postgres-backup-frequent');

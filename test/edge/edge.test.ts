@@ -59,7 +59,7 @@ describe('EdgeIngress', () => {
     for (const ing of docs.filter(d => d.kind === 'Ingress')) expect(ing.spec.ingressClassName).toBe('nginx');
   });
 
-  test('applies the seed rate limits as ingress-nginx annotations', () => {
+  test('applies the guide\'s rate limits as ingress-nginx annotations', () => {
     const api = find(docs, 'Ingress', 'rauli-vision-api').metadata.annotations;
     expect([api[`${NGINX}/limit-rps`], api[`${NGINX}/limit-burst-multiplier`]]).toEqual(['10', '2']);
     const login = find(docs, 'Ingress', 'rauli-vision-login').metadata.annotations;
@@ -443,7 +443,7 @@ describe('RauliVisionChart edge', () => {
 });
 
 describe('EdgeEnvironments', () => {
-  test('production serves the apex domain, other environments their own hosts (the seed\'s api-staging)', () => {
+  test('production serves the apex domain, other environments their own hosts (the guide\'s api-staging)', () => {
     expect(EdgeEnvironments.routing('production')).toEqual({ hosts: ['rauli-vision.com'], apiHosts: [] });
     expect(EdgeEnvironments.routing('staging')).toEqual({ hosts: ['staging.rauli-vision.com'], apiHosts: ['api-staging.rauli-vision.com'] });
     expect(() => EdgeEnvironments.routing('Staging')).toThrow(/environment/);

@@ -1,5 +1,5 @@
 /**
- * docs/edge.md maps every statement of the seed's nginx.conf onto a field of
+ * docs/edge.md maps every statement of the guide's nginx.conf onto a field of
  * the synthesized edge. This test reads those tables and checks every row in
  * every environment, so the document and the manifests cannot drift: a field
  * that disappears or changes value fails its row.
@@ -40,12 +40,12 @@ function mappingRows(): Row[] {
   return rows;
 }
 
-/** Statements of the seed's nginx.conf, without `;` or the opening brace. */
-function seedStatements(): string[] {
+/** Statements of the guide's nginx.conf, without `;` or the opening brace. */
+function guideStatements(): string[] {
   const candidates = [process.env.RAULI_VISION_GUIDE, path.resolve(ROOT, '../shared/seed/rauli-vision-deployment-guide.md'), '/work/shared/seed/rauli-vision-deployment-guide.md']
     .filter((f): f is string => !!f);
   const file = candidates.find(f => fs.existsSync(f));
-  if (!file) throw new Error(`the seed guide is not in ${candidates.join(', ')} (set RAULI_VISION_GUIDE)`);
+  if (!file) throw new Error(`the deployment guide is not in ${candidates.join(', ')} (set RAULI_VISION_GUIDE)`);
   const block = /```nginx\n([\s\S]*?)```/.exec(fs.readFileSync(file, 'utf8'));
   if (!block) throw new Error(`${file} has no nginx block`);
   return block[1].split('\n').map(l => l.replace(/#.*$/, '').trim()).filter(l => l && l !== '}')
@@ -72,9 +72,9 @@ function at(doc: Json, field: string): Json {
 
 const rows = mappingRows();
 
-test('docs/edge.md has a mapping row for every statement of the seed\'s nginx.conf', () => {
+test('docs/edge.md has a mapping row for every statement of the guide\'s nginx.conf', () => {
   const documented = new Set(rows.map(r => r.directive.replace(/\s+/g, ' ')));
-  const missing = seedStatements().filter(s => !documented.has(s));
+  const missing = guideStatements().filter(s => !documented.has(s));
   expect(missing).toEqual([]);
   expect(rows.map(r => r.n)).toEqual(rows.map((_, i) => i + 1));
 });

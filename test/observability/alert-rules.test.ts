@@ -94,7 +94,7 @@ describe('AlertRules', () => {
     }
   });
 
-  test('the seed\'s ratios are aggregated per service, not divided series by series', () => {
+  test('the guide\'s ratios are aggregated per service, not divided series by series', () => {
     expect(exprOf(rule, 'HighErrorRate')).toBe([
       `sum by (service) (rate(http_requests_total{namespace="${TEST_NAMESPACE}",status=~"5.."}[5m]))`,
       '/',

@@ -76,7 +76,7 @@ describe.each([
   ['ProductionDashboard', ProductionDashboard, 'rauli-vision-production', 'RAULI-VISION Production', ['Request Rate', 'Response Time (p95)', 'Error Rate']],
   ['CostDashboard', CostDashboard, 'rauli-vision-cost', 'RAULI-VISION Cost Analysis', ['Monthly Cloud Costs', 'Cost per Service', 'Resource Utilization']],
   ['DataTierDashboard', DataTierDashboard, 'rauli-vision-data', 'RAULI-VISION Data Tier', ['PostgreSQL Connections', 'Replication Lag', 'Redis Memory', 'Redis Operations']],
-] as const)('%s', (_name, kind, baseUid, baseTitle, seedPanels) => {
+] as const)('%s', (_name, kind, baseUid, baseTitle, guidePanels) => {
   const { configMap, dashboard } = synth(kind);
 
   test('is a ConfigMap the Grafana sidecar loads, passing the validation harness', () => {
@@ -92,7 +92,7 @@ describe.each([
   });
 
   test('has the expected panels, uid and title', () => {
-    for (const title of seedPanels) panel(dashboard, title);
+    for (const title of guidePanels) panel(dashboard, title);
     // `<base>-<namespace>` is longer than 40 characters here: shortened with a hash.
     expect(dashboard.uid).toMatch(new RegExp(`^${baseUid}-r[a-z-]*[a-z]-[0-9a-f]{8}$`));
     expect(dashboard.uid.length).toBeLessThanOrEqual(40);
@@ -100,7 +100,7 @@ describe.each([
     expect(dashboard.templating.list.find((v: any) => v.name === 'namespace').current.value).toBe(NS);
   });
 
-  test('without a namespace it keeps the seed title and base uid', () => {
+  test('without a namespace it keeps the guide\'s title and base uid', () => {
     const { dashboard: plain } = synth(kind, {}, null);
     expect(plain.uid).toBe(baseUid);
     expect(plain.title).toBe(baseTitle);
@@ -133,7 +133,7 @@ describe('dashboard queries', () => {
     expect(promtool(['check', 'rules', 'dashboards.yml'], dir)).toContain(`SUCCESS: ${rules.length} rules found`);
   });
 
-  test('the seed\'s production queries are fixed: aggregated with sum by, per service', () => {
+  test('the guide\'s production queries are fixed: aggregated with sum by, per service', () => {
     const [production] = dashboards;
     expect(panel(production, 'Request Rate').targets[0].expr)
       .toBe(`sum by (method, status) (rate(${MetricNames.HTTP_REQUESTS_TOTAL}{namespace=~"$namespace",service=~"$service"}[$__rate_interval]))`);
@@ -147,7 +147,7 @@ describe('dashboard queries', () => {
     expect(panel(production, 'Response Time (p95)').fieldConfig.defaults.thresholds.steps[1].value).toBe(Slo.LATENCY_P95_SECONDS);
   });
 
-  test('cost panels use metrics a cluster has, not the seed\'s aws_cost_total', () => {
+  test('cost panels use metrics a cluster has, not the guide\'s aws_cost_total', () => {
     const cost = dashboards[1];
     const all = cost.panels.flatMap((p: any) => p.targets.map((t: any) => t.expr)).join('\n');
     expect(all).not.toContain('aws_cost_total');

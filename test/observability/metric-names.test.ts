@@ -77,7 +77,7 @@ describe('metric names stay in step across the conventions, the Koa package, rul
       return !exporterNames.has(n) && !recorded.includes(n) && n !== 'node_total_hourly_cost';
     });
     expect(unknown).toEqual([]);
-    // The HTTP metrics the seed's alerts are about are really used.
+    // The HTTP metrics the guide's alerts are about are really used.
     expect(used).toEqual(expect.arrayContaining([
       MetricNames.HTTP_REQUESTS_TOTAL, `${MetricNames.HTTP_REQUEST_DURATION_SECONDS}_bucket`, `${MetricNames.HTTP_REQUEST_DURATION_SECONDS}_count`,
     ]));

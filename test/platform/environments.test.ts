@@ -10,7 +10,7 @@ test.each(environments)('%s passes the validation harness with zero errors', env
   expect(validateManifests(docsOf[env], { crdFiles: allCrdFiles() }).errors).toEqual([]);
 });
 
-test('production follows the seed: frontend 5 replicas, 2 at a time, 10 s apart', () => {
+test('production follows the guide: frontend 5 replicas, 2 at a time, 10 s apart', () => {
   const frontend = get(docsOf.production, 'Deployment', 'frontend');
   expect(frontend.spec.replicas).toBe(5);
   expect(frontend.spec.strategy.rollingUpdate).toEqual({ maxSurge: 2, maxUnavailable: 0 });
@@ -18,7 +18,7 @@ test('production follows the seed: frontend 5 replicas, 2 at a time, 10 s apart'
   expect(get(docsOf.production, 'PodDisruptionBudget', 'frontend').spec.maxUnavailable).toBe(1);
 });
 
-test('production Go backend: seed resources and an HPA 3..50 that owns the replica count', () => {
+test('production Go backend: the guide\'s resources and an HPA 3..50 that owns the replica count', () => {
   const backend = get(docsOf.production, 'Deployment', 'backend-go');
   expect(backend.spec.replicas).toBeUndefined();
   expect(backend.spec.template.spec.containers[0].resources).toEqual({
@@ -35,7 +35,7 @@ test('production Go backend: seed resources and an HPA 3..50 that owns the repli
   });
 });
 
-test('turning production autoscaling off gives the seed\'s 10 fixed replicas', () => {
+test('turning production autoscaling off gives the guide\'s 10 fixed replicas', () => {
   const docs = synthEnvironment('production', { backendGo: { autoscaling: undefined } });
   expect(get(docs, 'Deployment', 'backend-go').spec.replicas).toBe(10);
   expect(docs.some(d => d.kind === 'HorizontalPodAutoscaler')).toBe(false);
@@ -50,7 +50,7 @@ test.each(environments)('%s: the Python backend (cliente-local) is the third ser
   expect(get(docsOf[env], 'Deployment', 'backend-python').spec.template.metadata.labels['app.kubernetes.io/component']).toBe('backend-python');
 });
 
-test.each(environments)('%s: namespace enforces Pod Security restricted with the seed\'s LimitRange and a quota', env => {
+test.each(environments)('%s: namespace enforces Pod Security restricted with the guide\'s LimitRange and a quota', env => {
   const docs = docsOf[env];
   const ns = docs.find(d => d.kind === 'Namespace');
   expect(ns.metadata.namespace).toBeUndefined();

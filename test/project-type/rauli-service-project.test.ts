@@ -115,7 +115,7 @@ describe('defaults', () => {
 describe('pipeline workflow', () => {
   const wf = YAML.parse(synth()['.github/workflows/pipeline.yml']);
 
-  test('has the seed jobs, deploying staging from develop and production from main', () => {
+  test('has the guide\'s jobs, deploying staging from develop and production from main', () => {
     expect(Object.keys(wf.jobs)).toEqual(['security-scan', 'build-and-test', 'compose-integration', 'k8s-manifests', 'image', 'deploy-staging', 'deploy-production']);
     expect(wf.jobs['deploy-staging'].if).toContain("refs/heads/develop'");
     expect(wf.jobs['deploy-production'].if).toContain("refs/heads/main'");

@@ -21,7 +21,7 @@ describe('CostGuardrails defaults', () => {
   const { stack, guardrails, template, budget, dependsOn } = synth();
   const warningTopic = ref('CostWarningTopic');
 
-  test('a monthly COST budget of 1000 USD (the seed)', () => {
+  test('a monthly COST budget of 1000 USD (the guide)', () => {
     expect(budget.Budget).toMatchObject({ BudgetType: 'COST', TimeUnit: 'MONTHLY', BudgetLimit: { Amount: CostConventions.MONTHLY_BUDGET_USD, Unit: 'USD' } });
     expect(guardrails.monthlyLimitUsd).toBe(1000);
   });

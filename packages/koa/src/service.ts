@@ -25,7 +25,7 @@ export interface CreateServiceOptions {
   readonly env?: Env;
   /** @default a JSON logger from config.logging */
   readonly logger?: Logger;
-  /** Security header overrides (mode follows NODE_ENV, behindEdge follows SECURITY_HEADERS). @default the seed's headers */
+  /** Security header overrides (mode follows NODE_ENV, behindEdge follows SECURITY_HEADERS). @default the guide's headers */
   readonly headers?: Omit<SecurityHeadersOptions, 'mode' | 'behindEdge'>;
   /**
    * Rate-limit overrides, or false for none. Limit, window, trusted proxies and the

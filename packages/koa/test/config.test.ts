@@ -32,7 +32,7 @@ describe('loadConfig', () => {
     expect(c.logging).toEqual({ level: 'info', format: 'json', output: 'stdout' });
   });
 
-  test('reads the seed\'s .env.production', () => {
+  test('reads the guide\'s .env.production', () => {
     const c = loadConfig({
       DATABASE_URL: 'postgresql://user:pass@postgres:5432/rauli_production',
       DATABASE_POOL_SIZE: '20',

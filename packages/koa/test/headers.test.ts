@@ -3,7 +3,7 @@ import { buildSecurityHeaders, SecurityHeaders } from '../src';
 import { Running, startService } from './helpers/service';
 
 describe('security headers', () => {
-  test('the seed\'s set, with X-XSS-Protection: 0', () => {
+  test('the guide\'s set, with X-XSS-Protection: 0', () => {
     expect(buildSecurityHeaders()).toEqual({
       'X-Frame-Options': 'DENY',
       'X-Content-Type-Options': 'nosniff',

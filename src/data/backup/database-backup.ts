@@ -77,7 +77,7 @@ const MARGIN_MINUTES = 5;
 const INTERVALS = [5, 10, 15, 20, 30];
 
 /**
- * Backups of the PostgreSQL cluster: a nightly CronJob on the seed's schedule
+ * Backups of the PostgreSQL cluster: a nightly CronJob on the guide's schedule
  * and a frequent one that makes the 1 h RPO true, both running
  * `backup-database.sh` (pg_dump custom format, checksummed, uploaded only when
  * complete). RPO mechanism: frequent full logical dumps, not WAL archiving;

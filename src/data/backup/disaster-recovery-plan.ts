@@ -28,13 +28,13 @@ export interface DisasterRecoveryPlanProps {
   readonly cloudNativePg?: CloudNativePgCluster;
   /**
    * Name of the ConfigMap.
-   * @default 'disaster-recovery-plan' (the seed)
+   * @default 'disaster-recovery-plan' (the guide)
    */
   readonly name?: string;
 }
 
 /**
- * The seed's disaster-recovery ConfigMap, generated from the same settings the
+ * The guide's disaster-recovery ConfigMap, generated from the same settings the
  * backups run with: objectives, the RPO mechanism and its worst case, schedules,
  * storage, and procedures that name the actual objects. docs/disaster-recovery.md
  * is the long form.

@@ -18,7 +18,7 @@ import {
 export interface PostgresClusterOptions {
   /**
    * Instances: one primary, the rest streaming read replicas.
-   * @default 2 (the seed's production: primary + 1 replica)
+   * @default 2 (the guide's production: primary + 1 replica)
    */
   readonly instances?: number;
   /**
@@ -92,7 +92,7 @@ export interface PostgresClusterProps extends PostgresClusterOptions {
    */
   readonly namespace?: string;
   /**
-   * Application database (the seed: `rauli_production`).
+   * Application database (the guide: `rauli_production`).
    * @default 'rauli'
    */
   readonly database?: string;
@@ -144,7 +144,7 @@ export interface PostgresClusterProps extends PostgresClusterOptions {
   readonly exporterImage?: string;
 }
 
-// Defaults fit the platform namespace's LimitRange (the seed: at most 500m / 512Mi per container).
+// Defaults fit the platform namespace's LimitRange (the guide: at most 500m / 512Mi per container).
 const DEFAULT_RESOURCES: Resources = { cpuRequest: '250m', cpuLimit: '500m', memoryRequest: '512Mi', memoryLimit: '512Mi' };
 const EXPORTER_RESOURCES: Resources = { cpuRequest: '50m', cpuLimit: '100m', memoryRequest: '64Mi', memoryLimit: '128Mi' };
 const DATA_DIR = '/var/lib/postgresql/data';

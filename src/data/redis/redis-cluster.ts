@@ -16,7 +16,7 @@ import {
 export interface RedisClusterOptions {
   /**
    * Masters; Redis Cluster needs at least 3.
-   * @default 3 (the seed)
+   * @default 3 (the guide)
    */
   readonly masters?: number;
   /**

@@ -10,26 +10,26 @@ import { EdgeRateLimit, EdgeRoute, EdgeRoutingProps, EdgeTlsOptions } from '../r
 // TLS versions the edge may negotiate (1.0 and 1.1 are deprecated by RFC 8996).
 const TLS_VERSIONS = ['1.2', '1.3'];
 
-/** Defaults of the edge, from the seed's nginx configuration. */
+/** Defaults of the edge, from the guide's nginx configuration. */
 export const EDGE_DEFAULTS = {
   name: 'rauli-vision',
   host: 'rauli-vision.com',
   tlsSecretName: 'rauli-vision-tls',
   clusterIssuerName: 'letsencrypt-prod',
-  /** The seed: `limit_req_zone ... rate=10r/s` and `limit_req zone=api burst=20`. */
+  /** The guide: `limit_req_zone ... rate=10r/s` and `limit_req zone=api burst=20`. */
   apiRateLimit: { requestsPerSecond: 10, burst: 20 } as EdgeRateLimit,
   /**
-   * The seed: `zone=login rate=1r/s` (no burst given). ingress-nginx cannot
+   * The guide: `zone=login rate=1r/s` (no burst given). ingress-nginx cannot
    * express burst 0; 5 tolerates a retyped password while the app's own
    * login limit (RuntimeDefaults.LOGIN_RATE_LIMIT_REQUESTS a minute) stops guessing.
    */
   loginRateLimit: { requestsPerSecond: 1, burst: 5 } as EdgeRateLimit,
-  /** The seed sets none; nginx's 1m default refuses ordinary uploads. */
+  /** The guide sets none; nginx's 1m default refuses ordinary uploads. */
   maxBodySize: '10m',
   connectTimeoutSeconds: 5,
-  /** The seed: `gzip_min_length 1024` (smaller responses gain little and cost a compressor). */
+  /** The guide: `gzip_min_length 1024` (smaller responses gain little and cost a compressor). */
   gzipMinLength: 1024,
-  /** The seed's `gzip_types` (nginx always adds text/html). */
+  /** The guide's `gzip_types` (nginx always adds text/html). */
   gzipTypes: ['text/plain', 'text/css', 'application/json', 'application/javascript', 'text/xml', 'application/xml', 'application/xml+rss', 'text/javascript'],
 };
 

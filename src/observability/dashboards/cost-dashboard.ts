@@ -35,8 +35,8 @@ export interface CostDashboardProps extends PlatformDashboardProps {
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 
 /**
- * The seed's "RAULI-VISION Cost Analysis" dashboard, on metrics a cluster
- * really has. The seed's `aws_cost_total` is not exported by anything; what
+ * The guide's "RAULI-VISION Cost Analysis" dashboard, on metrics a cluster
+ * really has. The guide's `aws_cost_total` is not exported by anything; what
  * the cluster pays for is what pods *request* (the scheduler reserves it on
  * nodes), so costs are estimated as requested cores and GiB (kube-state-metrics,
  * running pods only) times settable unit prices, and utilization compares

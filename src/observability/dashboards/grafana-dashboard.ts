@@ -104,7 +104,7 @@ export interface PlatformDashboardProps extends GrafanaDashboardOptions {
   readonly uid?: string;
   /**
    * Dashboard title.
-   * @default - the seed's title, followed by the namespace in parentheses
+   * @default - the guide's title, followed by the namespace in parentheses
    */
   readonly title?: string;
 }

@@ -5,9 +5,9 @@ import { GrafanaDashboard, PlatformDashboardProps } from './grafana-dashboard';
 import { productionDashboard } from './production-panels';
 
 /**
- * The seed's "RAULI-VISION Production" dashboard, fixed: request rate by
+ * The guide's "RAULI-VISION Production" dashboard, fixed: request rate by
  * method and status, p95 latency per service against the SLO, and the 5xx
- * ratio per service (the seed divided series by series and used the removed
+ * ratio per service (the guide divided series by series and used the removed
  * `graph`/`singlestat` panels); plus 30-day availability against the SLO,
  * in-flight requests, rate limiting and cache results.
  */

@@ -58,7 +58,7 @@ export interface BackupBucketProps {
   /**
    * Days a backup object is kept before it expires (per prefix).
    *
-   * @default BackupConventions.RETENTION_DAYS (30, the seed's retention, shared with the backup CronJobs)
+   * @default BackupConventions.RETENTION_DAYS (30, the guide's retention, shared with the backup CronJobs)
    */
   readonly retentionDays?: number;
 

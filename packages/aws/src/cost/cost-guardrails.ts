@@ -43,7 +43,7 @@ export interface CostGuardrailsOptions {
   /**
    * Monthly cost limit in USD of the environment.
    *
-   * @default CostConventions.MONTHLY_BUDGET_USD (1000, the seed's monthly_budget)
+   * @default CostConventions.MONTHLY_BUDGET_USD (1000, the guide's monthly_budget)
    */
   readonly monthlyLimitUsd?: number;
 

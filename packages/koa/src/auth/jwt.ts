@@ -9,7 +9,7 @@ export const MIN_JWT_SECRET_BYTES = 32;
 const ALG = 'HS256';
 
 export interface JwtOptions {
-  /** HS256 secret (the seed's `JWT_SECRET`), at least 32 bytes. */
+  /** HS256 secret (the guide's `JWT_SECRET`), at least 32 bytes. */
   readonly secret: string | Uint8Array;
   readonly issuer: string;
   readonly audience: string;
@@ -71,7 +71,7 @@ function mapJoseError(err: unknown): JwtError {
 }
 
 /**
- * HS256 access and refresh tokens with the seed's settings, on `jose`.
+ * HS256 access and refresh tokens with the guide's settings, on `jose`.
  * Refuses a short secret at creation (so a service fails at startup, not at
  * first login), and only ever accepts HS256: `alg: none` and algorithm
  * confusion are rejected before the signature is looked at.

@@ -187,7 +187,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = RuntimeSettings.ALL.m
 }));
 
 /**
- * Reads and validates the seed's `.env.production` variables (and the few this
+ * Reads and validates the guide's `.env.production` variables (and the few this
  * package adds). Throws a {@link ConfigError} listing every problem at once;
  * secret values never appear in it.
  */

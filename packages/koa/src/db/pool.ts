@@ -6,7 +6,7 @@ import { withTimeout } from '../util/timeout';
 export type DatabasePool = Pool<Client>;
 
 export interface DatabasePoolOptions {
-  /** `postgresql://user:password@host:port/db` (the seed's `DATABASE_URL`). */
+  /** `postgresql://user:password@host:port/db` (the guide's `DATABASE_URL`). */
   readonly url: string;
   /** Connections in this process's pool. @default RuntimeDefaults.DATABASE_POOL_SIZE */
   readonly poolSize?: number;

@@ -1,11 +1,11 @@
 import type { Middleware } from 'koa';
 import { SecurityHeaders } from '../conventions.generated';
 
-/** The seed's Content-Security-Policy (shared with the edge through the conventions). */
+/** The guide's Content-Security-Policy (shared with the edge through the conventions). */
 export const DEFAULT_CONTENT_SECURITY_POLICY = SecurityHeaders.HEADERS['Content-Security-Policy'];
 
 export interface HstsOptions {
-  /** @default 31536000 (one year, the seed's value) */
+  /** @default 31536000 (one year, the guide's value) */
   readonly maxAgeSeconds?: number;
   /** @default true */
   readonly includeSubDomains?: boolean;
@@ -23,7 +23,7 @@ export interface SecurityHeadersOptions {
   readonly contentSecurityPolicy?: string | false;
   /** Report-only CSP, to trial a stricter policy beside the enforced one. @default none */
   readonly contentSecurityPolicyReportOnly?: string;
-  /** HSTS settings, or `false` to disable. Ignored in development mode. @default the seed's: one year, includeSubDomains */
+  /** HSTS settings, or `false` to disable. Ignored in development mode. @default the guide's: one year, includeSubDomains */
   readonly hsts?: HstsOptions | false;
   /** @default 'DENY' */
   readonly frameOptions?: 'DENY' | 'SAMEORIGIN';
@@ -82,7 +82,7 @@ export function buildSecurityHeaders(options: SecurityHeadersOptions = {}): { [n
 }
 
 /**
- * Sets the seed's security headers on every response. The list is built once;
+ * Sets the guide's security headers on every response. The list is built once;
  * per request it is a loop of `setHeader` calls on the raw response. With
  * `behindEdge` and nothing left to send, the middleware only calls `next`
  * (`createService` then leaves it out).

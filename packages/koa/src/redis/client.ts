@@ -8,9 +8,9 @@ const calculateSlot = require('cluster-key-slot') as (key: string) => number;
 export type RedisClient = Redis | Cluster;
 
 export interface RedisClientOptions {
-  /** `redis://[:password@]host:port[/db]` (the seed's `REDIS_URL`). Ignored when `clusterNodes` is set. */
+  /** `redis://[:password@]host:port[/db]` (the guide's `REDIS_URL`). Ignored when `clusterNodes` is set. */
   readonly url?: string;
-  /** Redis Cluster seed nodes as `host:port` (the seed's `REDIS_CLUSTER_NODES`). */
+  /** Redis Cluster seed nodes as `host:port` (the guide's `REDIS_CLUSTER_NODES`). */
   readonly clusterNodes?: readonly string[];
   /** Overrides the password in `url` / used for every cluster node. */
   readonly password?: string;
@@ -53,7 +53,7 @@ export const REDIS_FAIL_FAST_DEFAULTS = {
   suspendAfterTimeoutMs: 1000,
 } as const;
 
-/** Parses the seed's `REDIS_CLUSTER_NODES` (`host:port,host:port`) into node addresses. */
+/** Parses the guide's `REDIS_CLUSTER_NODES` (`host:port,host:port`) into node addresses. */
 export function parseClusterNodes(value: string | readonly string[]): { host: string; port: number }[] {
   const list = typeof value === 'string' ? value.split(',') : value;
   return list.map((s) => s.trim()).filter(Boolean).map((node) => {

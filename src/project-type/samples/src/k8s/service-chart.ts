@@ -18,7 +18,7 @@ export interface ServiceChartProps extends ChartProps {
   readonly imageTag: string;
 }
 
-/** Per-environment sizing: edit freely. Production follows the seed (HPA 3..50, 250m/256Mi requests). */
+/** Per-environment sizing: edit freely. Production follows the guide (HPA 3..50, 250m/256Mi requests). */
 const SIZING: Record<Environment, HttpServiceSettings> = {
   dev: { replicas: 1 },
   staging: { replicas: 2 },
