@@ -252,6 +252,10 @@ koa.addTask('bench:in-process', {
   description: `The same variants fed through in-memory sockets in one process: the JavaScript cost per request alone, on Node.js ${NODE_VERSION} (needs redis-server, taskset)`,
   exec: `${imageNode} node -r ./bench/transpile.js bench/in-process.ts`,
 });
+koa.addTask('bench:redis-wait', {
+  description: `What a longer wait for the same Redis reply costs the waiting process, on Node.js ${NODE_VERSION} (needs redis-server, taskset)`,
+  exec: `${imageNode} node -r ./bench/transpile.js bench/redis-wait.ts`,
+});
 koa.addTask('bench:kpi', {
   description: `KPI benchmark: createService on Redis and PostgreSQL pinned to one core, 1000 req/s open-loop from 10,000 clients through a trusted proxy hop for 60 s, on Node.js ${NODE_VERSION} (needs redis-server, PostgreSQL, taskset)`,
   exec: `${imageNode} node -r ./bench/transpile.js bench/kpi.ts`,

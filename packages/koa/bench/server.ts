@@ -11,7 +11,7 @@ import { responseCache } from '../src/cache';
 import { buildSecurityHeaders, securityHeaders } from '../src/headers';
 import { createHttpMetrics } from '../src/metrics';
 import { DEFAULT_MAX_BATCH, GcraBatch, rateLimit, RedisGcraStore } from '../src/rate-limit';
-import { createRedisClient, RedisClient, waitForRedis } from '../src/redis';
+import { createRedisClient, waitForRedis } from '../src/redis';
 
 export const VARIANTS = [
   'node:http', 'bare Koa', 'deferred bare Koa', 'peer stack',
@@ -20,14 +20,16 @@ export const VARIANTS = [
 /**
  * Run only when named in BENCH_VARIANTS: 'deferred limiter script' (the
  * deferred baseline whose shared round trip is the limiter's own script call
- * for the batch's keys: what that longer round trip costs beyond a PING), the
+ * for the batch's keys: what that longer round trip costs beyond a PING),
+ * 'deferred reply only' (the same call's arguments and reply from a script
+ * that does no work: the call's size apart from how long Redis takes), the
  * parts of 'this stack' alone, the limiter without Redis, the limiter with one
  * script call per request, 'fused floor' (the same headers and Redis decision
  * hand-written as one middleware, no metrics): the least this design can
  * cost, and 'headers floor': only the nine response headers this stack sends,
  * as constants, with no logic at all.
  */
-export const BREAKDOWN = ['deferred limiter script', 'metrics only', 'headers only', 'rate limit only', 'rate limit in process', 'rate limit unbatched', 'fused floor', 'headers floor'] as const;
+export const BREAKDOWN = ['deferred limiter script', 'deferred reply only', 'metrics only', 'headers only', 'rate limit only', 'rate limit in process', 'rate limit unbatched', 'fused floor', 'headers floor'] as const;
 /** bench/run.ts pairs this second bare Koa process with the first: what the instrument reads for equal code. */
 export const CONTROL = 'bare Koa, second process';
 export type Variant = typeof VARIANTS[number] | typeof BREAKDOWN[number] | typeof CONTROL;
@@ -104,19 +106,26 @@ async function limiterBatches(redisUrl: string): Promise<(ctx: Koa.Context) => G
  * cost of the middleware's own work; against bare Koa it includes the
  * batching's effect on wake-ups.
  */
-function deferredLikeTheLimiter(redis: RedisClient): Koa.Middleware {
+function deferredLikeTheLimiter(roundTrip: (size: number) => Promise<unknown>): Koa.Middleware {
   let batch: { size: number; reply: Promise<unknown> } | undefined;
-  const send = (): Promise<unknown> => new Promise((resolve, reject) => setImmediate(() => {
-    batch = undefined;
-    redis.ping().then(resolve, reject);
-  }));
+  const open = (): { size: number; reply: Promise<unknown> } => {
+    const opened = { size: 0, reply: Promise.resolve<unknown>(undefined) };
+    opened.reply = new Promise((resolve, reject) => setImmediate(() => {
+      batch = undefined;
+      roundTrip(opened.size).then(resolve, reject);
+    }));
+    return opened;
+  };
   return async (_ctx, next) => {
-    if (batch === undefined || batch.size >= DEFAULT_MAX_BATCH) batch = { size: 0, reply: send() };
+    if (batch === undefined || batch.size >= DEFAULT_MAX_BATCH) batch = open();
     batch.size++;
     await batch.reply;
     await next();
   };
 }
+
+/** The limiter script's arguments and reply (two integers per key, of the same digits) without its work. */
+const REPLY_ONLY_LUA = 'local out = {} for i = 1, #KEYS do out[2 * i - 1] = tonumber(ARGV[1]) - i out[2 * i] = tonumber(ARGV[2]) end return out';
 
 /** The Koa app of a variant (also driven in-process by bench/in-process.ts). */
 export async function koaApp(variant: Variant, redisUrl: string): Promise<Koa> {
@@ -153,7 +162,14 @@ export async function koaApp(variant: Variant, redisUrl: string): Promise<Koa> {
     // No auto-pipeline, as for the limiter's script calls: a pipeline object around the PING would make this baseline dearer.
     const redis = createRedisClient({ url: redisUrl, commandTimeoutMs: 1000, autoPipelining: false });
     await waitForRedis(redis);
-    app.use(deferredLikeTheLimiter(redis));
+    app.use(deferredLikeTheLimiter(() => redis.ping()));
+  } else if (variant === 'deferred reply only') {
+    const redis = createRedisClient({ url: redisUrl, commandTimeoutMs: 1000 });
+    await waitForRedis(redis);
+    const sha = await redis.script('LOAD', REPLY_ONLY_LUA) as string;
+    // Every wrk connection is the same client, so every key of a batch is this one.
+    const key = 'rl:default:127.0.0.1';
+    app.use(deferredLikeTheLimiter((size) => redis.evalsha(sha, size, ...new Array<string>(size).fill(key), NO_LIMIT, WINDOW_MS)));
   } else if (variant === 'deferred limiter script') {
     const enqueue = await limiterBatches(redisUrl);
     // The decision is not read and no header is sent: only the wait is the limiter's.
