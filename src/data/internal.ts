@@ -175,9 +175,9 @@ export interface ServerAccessProps {
 export interface ServerAccess {
   /** The server's namespace: the prop, else the chart's. */
   readonly namespace?: string;
-  /** @default the platform's two backends */
+  /** The prop, else the platform's two backends. */
   readonly clientComponents: string[];
-  /** @default 'monitoring' */
+  /** The prop, else `monitoring`. */
   readonly monitoringNamespace: string;
 }
 
