@@ -16,11 +16,10 @@
  *
  *   npx projen bench:in-process    (BENCH_ROUNDS=100 BENCH_SLICE_MS=50 BENCH_CONNECTIONS=50 BENCH_VARIANTS=...)
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, RequestListener } from 'node:http';
 import { Duplex } from 'node:stream';
-import { BENCH_REDIS_PORT, BODY, median, pinBesideLoadGenerators, positiveIntEnv, requestHandler, selectedVariants, Variant } from './server';
+import { BENCH_REDIS_PORT, BODY, median, pinBesideLoadGenerators, pinToMeasuredCore, positiveIntEnv, requestHandler, selectedVariants, Variant } from './server';
 import { PrivateRedis } from '../test/support/redis-servers';
 
 const ROUNDS = positiveIntEnv('BENCH_ROUNDS', 100);
@@ -115,8 +114,7 @@ async function main(): Promise<void> {
   await redis.start();
   try {
     pinBesideLoadGenerators(redis.pid!);
-    // Every thread of this process on core 0.
-    execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+    pinToMeasuredCore(process.pid);
     const lanes: Lane[] = [];
     for (const v of variants) lanes.push(new Lane(v, await requestHandler(v, redis.url)));
     for (const lane of lanes) await lane.slice(1000); // warm-up: JIT, the cache entry, the Lua script

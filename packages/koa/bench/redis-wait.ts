@@ -15,9 +15,8 @@
  *
  *   npx projen bench:redis-wait    (BENCH_ROUNDS=20 BENCH_SLICE_MS=200 BENCH_KEYS=50)
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { BENCH_REDIS_PORT, median, pinBesideLoadGenerators, positiveIntEnv, quantile } from './server';
+import { BENCH_REDIS_PORT, median, NO_LIMIT, pinBesideLoadGenerators, pinToMeasuredCore, positiveIntEnv, quantile, WINDOW_MS } from './server';
 import { GCRA_LUA } from '../src/rate-limit/gcra';
 import { createRedisClient, RedisClient, waitForRedis } from '../src/redis';
 import { PrivateRedis } from '../test/support/redis-servers';
@@ -35,7 +34,7 @@ const SCRIPTS = [
   { name: 'the limiter\'s script (distinct clients)', lua: GCRA_LUA },
 ];
 
-interface Slice { cpuUs: number; wallUs: number; calls: number }
+interface Slice { cpuUs: number; wallUs: number }
 
 /** Calls the script one at a time for `ms` and returns the process's CPU and the wall time per call. */
 async function slice(redis: RedisClient, sha: string, keys: readonly string[], ms: number): Promise<Slice> {
@@ -43,11 +42,11 @@ async function slice(redis: RedisClient, sha: string, keys: readonly string[], m
   const t0 = performance.now();
   let calls = 0;
   while (performance.now() - t0 < ms) {
-    await redis.evalsha(sha, keys.length, ...keys, 10_000_000, 3_600_000);
+    await redis.evalsha(sha, keys.length, ...keys, NO_LIMIT, WINDOW_MS);
     calls++;
   }
   const cpu = process.cpuUsage(cpu0);
-  return { cpuUs: (cpu.user + cpu.system) / calls, wallUs: ((performance.now() - t0) * 1000) / calls, calls };
+  return { cpuUs: (cpu.user + cpu.system) / calls, wallUs: ((performance.now() - t0) * 1000) / calls };
 }
 
 async function main(): Promise<void> {
@@ -55,7 +54,7 @@ async function main(): Promise<void> {
   await server.start();
   try {
     pinBesideLoadGenerators(server.pid!);
-    execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+    pinToMeasuredCore(process.pid);
     const redis = createRedisClient({ url: server.url, commandTimeoutMs: 10_000 });
     await waitForRedis(redis);
     const keys = Array.from({ length: KEYS }, (_, i) => `rl:default:10.0.${Math.floor(i / 256)}.${i % 256}`);

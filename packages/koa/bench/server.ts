@@ -58,6 +58,11 @@ export function pinBesideLoadGenerators(pid: number): void {
   execFileSync('taskset', ['-a', '-p', '-c', '1', String(pid)], { stdio: 'ignore' });
 }
 
+/** Moves every thread of `pid` (a measured process) to core 0, the servers' core. */
+export function pinToMeasuredCore(pid: number): void {
+  execFileSync('taskset', ['-a', '-p', '-c', '0', String(pid)], { stdio: 'ignore' });
+}
+
 /** Stops a benchmark script over a bad setting: the message, no stack trace. */
 function usageError(message: string): never {
   process.stderr.write(`${message}\n`);
@@ -77,8 +82,8 @@ export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => 
 export const quantile = (xs: readonly number[], q: number): number =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 // All wrk connections are one client: a quota it never exhausts during a run.
-const NO_LIMIT = 10_000_000;
-const WINDOW_MS = 3_600_000;
+export const NO_LIMIT = 10_000_000;
+export const WINDOW_MS = 3_600_000;
 
 /** Header entries with lowercase names, as securityHeaders() and rateLimit() send them. */
 const lowercaseEntries = (headers: { [name: string]: string }): [string, string][] =>
