@@ -184,6 +184,19 @@ describe('batching (private Redis, to count its commands)', () => {
     expect(other).toEqual({ allowed: true, remaining: 59, resetMs: ms(1000), retryAfterMs: 0 });
   });
 
+  test('a call writes each admitted client once, with its last state: 36 decisions of 3 clients are 3 writes', async () => {
+    const prefix = uniquePrefix('writes');
+    await server.cli('config', 'resetstat');
+    expect(Object.fromEntries(await burst(new RedisGcraStore(client), prefix))).toEqual({ a: 5, b: 5, c: 5 });
+    const stats = await server.cli('info', 'commandstats');
+    expect(/^cmdstat_set:calls=(\d+)/m.exec(stats)?.[1]).toBe('3');
+    // The survivor is the fifth admission: it owes 5 requests and its quota is back a whole window (60 s) later.
+    const [stored, ttl] = [await client.get(`${prefix}a`), await client.pttl(`${prefix}a`)];
+    expect(Number(stored!.split(' ')[1])).toBeCloseTo(5, 6);
+    expect(ttl).toBeGreaterThan(59_000);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+  });
+
   test('maxBatch bounds a call: 36 decisions with maxBatch 10 take 4 calls; maxBatch 1 takes one per decision', async () => {
     let before = await scriptCalls();
     expect(Object.fromEntries(await burst(new RedisGcraStore(client, 10), uniquePrefix('batch10')))).toEqual({ a: 5, b: 5, c: 5 });

@@ -77,6 +77,10 @@ end
 -- What a key owes once this call has stepped it: MGET read it before, and a
 -- client twice in a batch is counted twice.
 local stepped = {}
+-- Keys admitted at least once, in order, each written once after the loop:
+-- a write is most of Redis's time per key, and only a key's last one survives the call.
+local admitted = {}
+local resetOf = {}
 local out = {}
 for i = 1, #KEYS do
   local key = KEYS[i]
@@ -104,11 +108,15 @@ for i = 1, #KEYS do
     out[2 * i] = math.ceil(debt * interval / 1000)
   else
     local reset = math.ceil(owed * interval / 1000)
-    redis.call('SET', key, stamp .. string.format('%.17g', owed), 'PX', math.max(1, reset))
+    if not resetOf[key] then admitted[#admitted + 1] = key end
+    resetOf[key] = reset
     stepped[key] = owed
     out[2 * i - 1] = math.floor(limit - owed + ${GCRA_SLACK})
     out[2 * i] = reset
   end
+end
+for _, key in ipairs(admitted) do
+  redis.call('SET', key, stamp .. string.format('%.17g', stepped[key]), 'PX', math.max(1, resetOf[key]))
 end
 return out
 `;
