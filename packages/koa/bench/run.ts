@@ -24,7 +24,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
-import { BENCH_REDIS_PORT, CONTROL, median, pinBesideLoadGenerators, positiveIntEnv, quantile, selectedVariants, Variant } from './server';
+import { BENCH_REDIS_PORT, CONTROL, median, pinBesideLoadGenerators, positiveIntEnv, quantile, requireCommands, selectedVariants, Variant } from './server';
 import { PrivateRedis } from '../test/support/redis-servers';
 
 const run = promisify(execFile);
@@ -146,6 +146,7 @@ function pairsOf(selected: readonly Variant[]): Pair[] {
 const DEFERRED_BASELINE: readonly Variant[] = ['deferred limiter script', 'deferred reply only', 'this stack', 'this stack behind the edge', 'rate limit only', 'fused floor'];
 
 async function main(): Promise<void> {
+  requireCommands({ 'wrk': 'apt-get install wrk', 'redis-server': 'apt-get install redis-server', 'taskset': 'apt-get install util-linux' });
   const redis = new PrivateRedis(BENCH_REDIS_PORT, ['--io-threads', '1']);
   await redis.start();
   pinBesideLoadGenerators(redis.pid!);

@@ -1,6 +1,6 @@
 /* One benchmark variant per process: `node bench/server.js <variant> <port> <redisUrl>`.
  * Prints "ready" once listening. Run by bench/run.ts, pinned to one core. */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createServer, RequestListener } from 'node:http';
 import Redis from 'ioredis';
 import Koa from 'koa';
@@ -69,6 +69,12 @@ function usageError(message: string): never {
   process.exit(2);
 }
 
+/** Stops a benchmark script before it starts when a command it runs is missing, naming how to install it. */
+export function requireCommands(installs: { readonly [command: string]: string }): void {
+  const missing = Object.keys(installs).filter((command) => spawnSync('sh', ['-c', `command -v ${command}`]).status !== 0);
+  if (missing.length > 0) usageError(`missing ${missing.map((c) => `'${c}' (${installs[c]})`).join(', ')}`);
+}
+
 /** A positive integer from the environment, or `fallback`; anything else stops the run naming the variable. */
 export function positiveIntEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -129,8 +135,8 @@ function deferredLikeTheLimiter(roundTrip: (size: number) => Promise<unknown>): 
   };
 }
 
-/** The limiter script's arguments and reply (two integers per key, of the same digits) without its work. */
-const REPLY_ONLY_LUA = 'local out = {} for i = 1, #KEYS do out[2 * i - 1] = tonumber(ARGV[1]) - i out[2 * i] = tonumber(ARGV[2]) end return out';
+/** The limiter script's arguments and reply (a debt and an admitted count per key) without its work. */
+export const REPLY_ONLY_LUA = "local out = {} for i = 1, #KEYS do out[2 * i - 1] = string.format('%.17g', i / 3) out[2 * i] = tonumber(ARGV[2 + i]) end return out";
 
 /** The Koa app of a variant (also driven in-process by bench/in-process.ts). */
 export async function koaApp(variant: Variant, redisUrl: string): Promise<Koa> {
@@ -172,9 +178,8 @@ export async function koaApp(variant: Variant, redisUrl: string): Promise<Koa> {
     const redis = createRedisClient({ url: redisUrl, commandTimeoutMs: 1000 });
     await waitForRedis(redis);
     const sha = await redis.script('LOAD', REPLY_ONLY_LUA) as string;
-    // Every wrk connection is the same client, so every key of a batch is this one.
-    const key = 'rl:default:127.0.0.1';
-    app.use(deferredLikeTheLimiter((size) => redis.evalsha(sha, size, ...new Array<string>(size).fill(key), NO_LIMIT, WINDOW_MS)));
+    // Every wrk connection is the same client: the limiter sends its key once, with the batch's size.
+    app.use(deferredLikeTheLimiter((size) => redis.evalsha(sha, 1, 'rl:default:127.0.0.1', NO_LIMIT, WINDOW_MS, size)));
   } else if (variant === 'deferred limiter script') {
     const enqueue = await limiterBatches(redisUrl);
     // The decision is not read and no header is sent: only the wait is the limiter's.
@@ -199,11 +204,11 @@ export async function koaApp(variant: Variant, redisUrl: string): Promise<Koa> {
       const res = ctx.res;
       for (const [name, value] of headers) res.setHeader(name, value);
       const batch = enqueue(ctx);
-      const offset = batch.lastOffset;
-      const reply = await batch.reply;
+      const { lastOffset, lastRank } = batch;
+      const decision = batch.decisionAt(await batch.reply, lastOffset, lastRank);
       res.setHeader('ratelimit-limit', String(NO_LIMIT));
-      res.setHeader('ratelimit-remaining', String(reply[offset]));
-      res.setHeader('ratelimit-reset', String(Math.ceil(reply[offset + 1] / 1000)));
+      res.setHeader('ratelimit-remaining', String(decision.remaining));
+      res.setHeader('ratelimit-reset', String(Math.ceil(decision.resetMs / 1000)));
       await next();
     });
   } else if (variant === 'headers floor') {

@@ -197,6 +197,27 @@ describe('batching (private Redis, to count its commands)', () => {
     expect(ttl).toBeLessThanOrEqual(60_000);
   });
 
+  test('a call carries each client once with its number of requests, and each request gets the decision its rank earns', async () => {
+    const prefix = uniquePrefix('ranks');
+    await server.cli('config', 'set', 'slowlog-log-slower-than', '0');
+    await server.cli('slowlog', 'reset');
+    const store = new RedisGcraStore(client);
+    const limit = { limit: 5, windowMs: 60_000 };
+    const asks = ['a', 'b', 'a', 'a', 'c', 'a', 'a', 'a', 'a'].map((c) => `${prefix}${c}`);
+    const decisions = await Promise.all(asks.map((key) => store.take(key, limit)));
+    const calls = (await server.cli('slowlog', 'get', '20')).split('\n').join(' ');
+    await server.cli('config', 'set', 'slowlog-log-slower-than', '10000');
+    // EVALSHA <sha> 3 <a> <b> <c> 5 60000 7 1 1: the call's size follows the clients, not the requests.
+    expect(calls).toContain(` 3 ${prefix}a ${prefix}b ${prefix}c 5 60000 7 1 1 `);
+    // The same requests one by one through the in-process limiter, which steps them in turn.
+    const memory = new MemoryGcraStore(100);
+    const expected = asks.map((key) => memory.take(key, limit));
+    const close = (d: { allowed: boolean; remaining: number; resetMs: number; retryAfterMs: number }) =>
+      ({ ...d, resetMs: Math.round(d.resetMs / 10), retryAfterMs: Math.round(d.retryAfterMs / 10) });
+    expect(decisions.map(close)).toEqual(expected.map(close));
+    expect(decisions.filter((d) => d.allowed).map((d) => d.remaining)).toEqual([4, 4, 3, 2, 4, 1, 0]);
+  });
+
   test('maxBatch bounds a call: 36 decisions with maxBatch 10 take 4 calls; maxBatch 1 takes one per decision', async () => {
     let before = await scriptCalls();
     expect(Object.fromEntries(await burst(new RedisGcraStore(client, 10), uniquePrefix('batch10')))).toEqual({ a: 5, b: 5, c: 5 });

@@ -48,17 +48,22 @@ const MGET_CHUNK = 1000;
 /**
  * The same step as one Lua script, for every request of a batch: a request
  * costs one atomic round trip (EVALSHA) on a single Redis or a cluster (the
- * keys of one call share a slot and a limit). Keys are stepped in order, so a
- * client twice in a batch is counted twice. The clock is Redis's own (TIME),
- * so replicas with skewed clocks share one timeline.
+ * keys of one call share a slot and a limit). Each client is sent once with
+ * the number of its requests in the batch, which are stepped in turn, so a
+ * burst from one client costs Redis one key and the call's size follows the
+ * number of clients, not of requests. The clock is Redis's own (TIME), so
+ * replicas with skewed clocks share one timeline.
  * A key holds "<µs since the epoch, an exact integer> <debt in requests>"
  * (%.17g: the double read back is the one written). A plain number is the
  * TAT in ms of earlier versions and is converted, so a rolling deploy keeps
  * every client's quota.
- * KEYS = bucket keys; ARGV[1] = limit; ARGV[2] = window ms.
- * Returns two integers per key: `remaining` when admitted, or -1 - retryAfterMs
- * when rejected; then resetMs. (Two, not four: the reply of a batch of 50 is
- * parsed on the request path.)
+ * KEYS = distinct bucket keys; ARGV[1] = limit; ARGV[2] = window ms;
+ * ARGV[2 + i] = requests for KEYS[i].
+ * Returns two values per key: the debt before this call (%.17g) and how many
+ * of its requests were admitted (the first ones: a rejection leaves the debt
+ * as it is, so every later one is rejected too). The n-th request's decision
+ * is then gcraStep(debt + min(n, admitted)), evaluated with the same
+ * arithmetic as here, so both sides agree on every admission.
  */
 export const GCRA_LUA = `
 local t = redis.call('TIME')
@@ -74,49 +79,31 @@ for first = 1, #KEYS, ${MGET_CHUNK} do
   local values = redis.call('MGET', unpack(KEYS, first, math.min(first + ${MGET_CHUNK - 1}, #KEYS)))
   for j = 1, #values do stored[first + j - 1] = values[j] end
 end
--- What a key owes once this call has stepped it: MGET read it before, and a
--- client twice in a batch is counted twice.
-local stepped = {}
--- Keys admitted at least once, in order, each written once after the loop:
--- a write is most of Redis's time per key, and only a key's last one survives the call.
-local admitted = {}
-local resetOf = {}
 local out = {}
 for i = 1, #KEYS do
-  local key = KEYS[i]
-  local debt = stepped[key]
-  if not debt then
-    debt = 0
-    local value = stored[i]
-    if value then
-      local space = string.find(value, ' ', 1, true)
-      if space then
-        local at = tonumber(string.sub(value, 1, space - 1))
-        local owed = tonumber(string.sub(value, space + 1))
-        if at and owed then debt = owed - (now - at) / interval end
-      else
-        local tat = tonumber(value)
-        if tat then debt = (tat * 1000 - now) / interval end
-      end
-      if debt < 0 then debt = 0 end
+  local debt = 0
+  local value = stored[i]
+  if value then
+    local space = string.find(value, ' ', 1, true)
+    if space then
+      local at = tonumber(string.sub(value, 1, space - 1))
+      local owed = tonumber(string.sub(value, space + 1))
+      if at and owed then debt = owed - (now - at) / interval end
+    else
+      local tat = tonumber(value)
+      if tat then debt = (tat * 1000 - now) / interval end
     end
+    if debt < 0 then debt = 0 end
   end
-  local owed = debt + 1
-  if owed > limit + ${GCRA_SLACK} then
-    stepped[key] = debt
-    out[2 * i - 1] = -1 - math.ceil((owed - limit) * interval / 1000)
-    out[2 * i] = math.ceil(debt * interval / 1000)
-  else
-    local reset = math.ceil(owed * interval / 1000)
-    if not resetOf[key] then admitted[#admitted + 1] = key end
-    resetOf[key] = reset
-    stepped[key] = owed
-    out[2 * i - 1] = math.floor(limit - owed + ${GCRA_SLACK})
-    out[2 * i] = reset
+  local requests = tonumber(ARGV[2 + i])
+  local admitted = 0
+  while admitted < requests and debt + admitted + 1 <= limit + ${GCRA_SLACK} do admitted = admitted + 1 end
+  if admitted > 0 then
+    local owed = debt + admitted
+    redis.call('SET', KEYS[i], stamp .. string.format('%.17g', owed), 'PX', math.max(1, math.ceil(owed * interval / 1000)))
   end
-end
-for _, key in ipairs(admitted) do
-  redis.call('SET', key, stamp .. string.format('%.17g', stepped[key]), 'PX', math.max(1, resetOf[key]))
+  out[2 * i - 1] = string.format('%.17g', debt)
+  out[2 * i] = admitted
 end
 return out
 `;

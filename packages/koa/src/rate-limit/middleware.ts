@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import { MetricNames, RuntimeDefaults } from '../conventions.generated';
 import { clientIdentity, TrustedProxies } from './client-identity';
 import type { GcraDecision } from './gcra';
-import { decisionAt, DEFAULT_MAX_BATCH, MemoryGcraStore, RedisGcraStore } from './stores';
+import { DEFAULT_MAX_BATCH, MemoryGcraStore, RedisGcraStore } from './stores';
 import type { RedisClient } from '../redis/client';
 import { counterChild, sharedCounter } from '../redis/counter';
 import { toMs } from '../util/duration';
@@ -168,10 +168,10 @@ export function rateLimit(options: RateLimitOptions = {}): Middleware {
 
   const viaRedis = async (ctx: Context, next: Next, rule: CompiledRule, key: string, slot: number, store: RedisGcraStore): Promise<void> => {
     const batch = store.enqueue(key, rule, slot);
-    const offset = batch.lastOffset;
+    const { lastOffset, lastRank } = batch;
     let decision: GcraDecision;
     try {
-      decision = decisionAt(await batch.reply, offset);
+      decision = batch.decisionAt(await batch.reply, lastOffset, lastRank);
     } catch {
       // Timeout or connection lost mid-command: decide without Redis.
       if (failClosed) {

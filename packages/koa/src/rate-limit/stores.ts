@@ -6,7 +6,7 @@ import { isRedisReady, redisCall, RedisClient, slotOfKey } from '../redis/client
 
 const GCRA_SHA = createHash('sha1').update(GCRA_LUA).digest('hex');
 
-/** Most keys in one script call unless `maxBatch` says otherwise. */
+/** Most requests in one script call unless `maxBatch` says otherwise. */
 export const DEFAULT_MAX_BATCH = 64;
 
 /** A quota: `limit` requests per `windowMs`, one every `windowMs / limit`. Batches are per limit object. */
@@ -17,42 +17,62 @@ export interface GcraLimit {
 
 /**
  * Decisions asked for in one event-loop turn, for one limit and one cluster
- * slot, sent as one script call. Requests share its one promise and read
- * their own two numbers at `lastOffset`, so joining a batch allocates no
+ * slot, sent as one script call with each client once. Requests share its one
+ * promise and read their decision with `decisionAt`, from the place `add`
+ * left in `lastOffset` and `lastRank`, so joining a batch allocates no
  * promise per request.
  */
 export class GcraBatch {
-  /** KEYS of the script call. */
+  /** KEYS of the script call: each client once, in order of arrival. */
   readonly keys: string[] = [];
-  /** Two numbers per key, in order: see GCRA_LUA. */
+  /** Requests per key, in the order of `keys`. */
+  readonly requests: number[] = [];
+  /** Requests in the batch: what `maxBatch` bounds. */
+  size = 0;
+  /** Per key, the debt before the call and how many requests were admitted: see GCRA_LUA. */
   readonly reply: Promise<number[]>;
   /** Settles `reply` with the script call's outcome. */
   settleWith!: (work: Promise<number[]>) => void;
+  /** Where the request added last is: its key's first value in `reply`, and how many of that key's requests came before it. */
+  lastOffset = 0;
+  lastRank = 0;
+  private readonly indexOf = new Map<string, number>();
+  private readonly intervalMs: number;
 
   constructor(readonly limit: GcraLimit, readonly slot: number) {
+    this.intervalMs = limit.windowMs / limit.limit;
     this.reply = new Promise((resolve, reject) => {
       this.settleWith = (work) => work.then(resolve, reject);
     });
   }
 
-  /** Where the decision added last will be in `reply`: read it right after `RedisGcraStore.enqueue`. */
-  get lastOffset(): number {
-    return 2 * (this.keys.length - 1);
+  /** Adds one request of `key`; its place in the reply is then `lastOffset` and `lastRank`. */
+  add(key: string): void {
+    this.size++;
+    const index = this.indexOf.get(key);
+    if (index === undefined) {
+      this.lastOffset = 2 * this.keys.length;
+      this.lastRank = 0;
+      this.indexOf.set(key, this.keys.length);
+      this.keys.push(key);
+      this.requests.push(1);
+    } else {
+      this.lastOffset = 2 * index;
+      this.lastRank = this.requests[index]++;
+    }
   }
-}
 
-/** The decision at `offset` of a batch reply (`remaining`, or -1 - retryAfterMs when rejected; then resetMs). */
-export function decisionAt(reply: readonly number[], offset: number): GcraDecision {
-  const first = reply[offset];
-  return first >= 0
-    ? { allowed: true, remaining: first, resetMs: reply[offset + 1], retryAfterMs: 0 }
-    : { allowed: false, remaining: 0, resetMs: reply[offset + 1], retryAfterMs: -1 - first };
+  /** The decision of the `rank`-th request (from 0) of the key at `offset`, from the settled reply. */
+  decisionAt(reply: readonly number[], offset: number, rank: number): GcraDecision {
+    const admitted = reply[offset + 1];
+    return gcraStep(reply[offset] + (rank < admitted ? rank : admitted), this.limit.limit, this.intervalMs);
+  }
 }
 
 /**
  * The shared limiter. Decisions asked for in the same event-loop turn go to
  * Redis together, in one EVALSHA per limit and cluster slot (at most
- * `maxBatch` keys each): every request waits exactly one round trip, and under
+ * `maxBatch` requests each): every request waits exactly one round trip, and under
  * load the process pays ioredis's per-command cost (~4 µs) once per batch
  * instead of once per request.
  */
@@ -74,8 +94,8 @@ export class RedisGcraStore {
 
   async take(key: string, limit: GcraLimit): Promise<GcraDecision> {
     const batch = this.enqueue(key, limit);
-    const offset = batch.lastOffset;
-    return decisionAt(await batch.reply, offset);
+    const { lastOffset, lastRank } = batch;
+    return batch.decisionAt(await batch.reply, lastOffset, lastRank);
   }
 
   /** Adds a decision to the open batch of its limit and slot and returns that batch (the hot path: no promise of its own). */
@@ -95,8 +115,8 @@ export class RedisGcraStore {
         setImmediate(this.flush);
       }
     }
-    batch.keys.push(key);
-    if (batch.keys.length >= this.maxBatch) {
+    batch.add(key);
+    if (batch.size >= this.maxBatch) {
       bySlot.delete(slot);
       this.send(batch);
     }
@@ -119,12 +139,13 @@ export class RedisGcraStore {
    */
   private send(batch: GcraBatch): void {
     const { keys, limit } = batch;
-    const args = [...keys, limit.limit, limit.windowMs];
-    const work = (this.client.evalsha(GCRA_SHA, keys.length, ...args) as Promise<number[]>).catch((err: Error) => {
+    const args = [...keys, limit.limit, limit.windowMs, ...batch.requests];
+    const work = (this.client.evalsha(GCRA_SHA, keys.length, ...args) as Promise<(string | number)[]>).catch((err: Error) => {
       if (!err.message.startsWith('NOSCRIPT')) throw err;
-      return this.client.eval(GCRA_LUA, keys.length, ...args) as Promise<number[]>;
+      return this.client.eval(GCRA_LUA, keys.length, ...args) as Promise<(string | number)[]>;
     });
-    batch.settleWith(redisCall(this.client, work, batch.slot));
+    // The debts come as strings (Redis truncates a Lua number in a reply to an integer): parsed once per call, not per request.
+    batch.settleWith(redisCall(this.client, work, batch.slot).then((reply) => reply.map(Number)));
   }
 }
 
