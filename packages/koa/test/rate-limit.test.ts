@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import Koa from 'koa';
 import { Registry } from 'prom-client';
 import { MetricNames, RuntimeDefaults } from '../src/conventions.generated';
-import { clientIdentity, GCRA_LUA, gcraStep, MemoryGcraStore, rateLimit, RateLimitOptions, RedisGcraStore } from '../src/rate-limit';
+import { clientIdentity, GCRA_LUA, GcraDecision, gcraStep, MemoryGcraStore, rateLimit, RateLimitOptions, RedisGcraStore } from '../src/rate-limit';
 import { createRedisClient, RedisClient, waitForRedis } from '../src/redis';
 import { hit, listen, Listening, sleep, uniquePrefix } from './support/redis-http';
 import { PrivateRedis, SHARED_REDIS_URL } from './support/redis-servers';
@@ -212,7 +212,7 @@ describe('batching (private Redis, to count its commands)', () => {
     // The same requests one by one through the in-process limiter, which steps them in turn.
     const memory = new MemoryGcraStore(100);
     const expected = asks.map((key) => memory.take(key, limit));
-    const close = (d: { allowed: boolean; remaining: number; resetMs: number; retryAfterMs: number }) =>
+    const close = (d: GcraDecision) =>
       ({ ...d, resetMs: Math.round(d.resetMs / 10), retryAfterMs: Math.round(d.retryAfterMs / 10) });
     expect(decisions.map(close)).toEqual(expected.map(close));
     expect(decisions.filter((d) => d.allowed).map((d) => d.remaining)).toEqual([4, 4, 3, 2, 4, 1, 0]);
