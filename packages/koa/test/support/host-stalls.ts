@@ -1,0 +1,37 @@
+/* What a latency bound in a failover test allows beyond the Redis deadlines
+ * the code may wait for. */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+/**
+ * Scheduling on top of the deadlines, measured on the shared 2-core host: the
+ * in-process test client's own callbacks and the timers' granularity. The
+ * cluster failover's slowest request took 218-330 ms over four runs against
+ * three deadlines (300 ms).
+ */
+export const HOST_NOISE_MS = 100;
+
+/**
+ * Measures how long this process's event loop was held up (a major GC in a
+ * long jest worker, a starved CPU) while a phase of a test runs. A request in
+ * flight during such a stall takes that much longer whatever the code does,
+ * so the bound adds it: seen in CI, a request waited 254 ms against one 100 ms
+ * deadline on a run where every other phase stayed near 105 ms.
+ */
+export class HostStalls {
+  private readonly histogram = monitorEventLoopDelay({ resolution: 10 });
+
+  constructor() {
+    this.histogram.enable();
+  }
+
+  /** Stops measuring; returns the longest stall seen, in ms. */
+  stop(): number {
+    this.histogram.disable();
+    return this.histogram.max / 1e6;
+  }
+}
+
+/** The slowest requests, for the test's output. */
+export function slowest(ms: readonly number[], n = 8): string {
+  return [...ms].sort((a, b) => b - a).slice(0, n).map((x) => x.toFixed(0)).join(' ');
+}
