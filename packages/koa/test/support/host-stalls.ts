@@ -8,7 +8,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
  * cluster failover's slowest request took 218-330 ms over four runs against
  * three deadlines (300 ms).
  */
-export const HOST_NOISE_MS = 100;
+const HOST_NOISE_MS = 100;
 
 /**
  * Measures how long this process's event loop was held up (a major GC in a
@@ -24,14 +24,16 @@ export class HostStalls {
     this.histogram.enable();
   }
 
-  /** Stops measuring; returns the longest stall seen, in ms. */
-  stop(): number {
+  /**
+   * Stops measuring, prints the phase's slowest requests and expects the
+   * slowest within `failFastMs` (the deadlines the code may wait for), plus
+   * HOST_NOISE_MS, plus the longest stall seen.
+   */
+  expectSlowestWithin(phase: string, requestMs: readonly number[], failFastMs: number): void {
     this.histogram.disable();
-    return this.histogram.max / 1e6;
+    const stalledMs = this.histogram.max / 1e6;
+    const slowest = [...requestMs].sort((a, b) => b - a).slice(0, 8).map((x) => x.toFixed(0)).join(' ');
+    process.stdout.write(`${phase}: slowest ${slowest} ms, longest event-loop stall ${stalledMs.toFixed(0)} ms\n`);
+    expect(Math.max(...requestMs)).toBeLessThan(failFastMs + HOST_NOISE_MS + stalledMs);
   }
-}
-
-/** The slowest requests, for the test's output. */
-export function slowest(ms: readonly number[], n = 8): string {
-  return [...ms].sort((a, b) => b - a).slice(0, n).map((x) => x.toFixed(0)).join(' ');
 }
