@@ -119,6 +119,22 @@ describe('TwoLevelCache', () => {
     expect(performance.now() - started).toBeLessThan(200);
   });
 
+  test('an L1 hit starts no timer, and an entry still expires on time', async () => {
+    const c = cache<string>();
+    await c.set('k', 'v', 60);
+    await sleep(5); // past any 1 ms clock-caching timer the write started
+    const setTimeoutCalls = jest.spyOn(globalThis, 'setTimeout');
+    try {
+      for (let i = 0; i < 100; i++) expect(c.peek('k')).toBe('v');
+      // lru-cache's default ttlResolution started one here: a timer, and a wake-up, per millisecond of hits.
+      expect(setTimeoutCalls).not.toHaveBeenCalled();
+    } finally {
+      setTimeoutCalls.mockRestore();
+    }
+    await sleep(100);
+    expect(c.peek('k')).toBeUndefined();
+  });
+
   test('response codec round-trips binary bodies', () => {
     const entry: CachedResponse = { status: 200, headers: [['content-type', 'image/png']], body: Buffer.from([0, 10, 255, 13, 10]) };
     expect(responseCodec.decode(Buffer.from(responseCodec.encode(entry) as Buffer))).toEqual({ ...entry, varyOn: undefined });
