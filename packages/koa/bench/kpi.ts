@@ -166,7 +166,7 @@ interface Outcome {
   readonly sendLagMs: number;
   readonly ok: boolean;
   readonly status: number;
-  /** The remaining count (`r`) of the answer's RateLimit field (Infinity without one). */
+  /** RateLimit-Remaining of the answer (Infinity without one). */
   readonly remaining: number;
 }
 
@@ -189,7 +189,7 @@ function send(agent: Agent, i: number, dueAt: number): Promise<Outcome> {
       timeout: TIMEOUT_MS,
     }, (res) => {
       res.resume();
-      const remaining = /;r=(\d+)/.exec(res.headers.ratelimit as string | undefined ?? '')?.[1];
+      const remaining = res.headers['ratelimit-remaining'];
       res.on('end', () => done(res.statusCode ?? 0, remaining === undefined ? Infinity : Number(remaining)));
       res.on('error', () => done(0));
     });
@@ -381,7 +381,7 @@ async function main(): Promise<void> {
       `| req/s one replica sustains at ${CPU_LIMIT_CORES * 1000}m CPU (CPU-bound estimate) | ${perReplica.toFixed(0)} | ≥ ${KPI_RATE}: ${met(perReplica >= KPI_RATE)} |`,
       `| replicas for ${KPI_RATE} req/s | ${Math.ceil(KPI_RATE / perReplica)} | |`,
       // Each client sends RATE * 60 / CLIENTS requests a minute: far below the limit only if the limiter keys the forwarded client, not the proxy.
-      `| lowest remaining quota seen (RateLimit \`r\`) / 429 answers | ${Math.min(...run.outcomes.map((o) => o.remaining))} / ${run.outcomes.filter((o) => o.status === 429).length} | |`,
+      `| lowest RateLimit-Remaining seen / 429 answers | ${Math.min(...run.outcomes.map((o) => o.remaining))} / ${run.outcomes.filter((o) => o.status === 429).length} | |`,
     ];
     lines.push('', ...timeline(run.clientSamples, run.serverSamples));
     process.stdout.write(`${lines.join('\n')}\n`);

@@ -90,8 +90,6 @@ export const quantile = (xs: readonly number[], q: number): number =>
 // All wrk connections are one client: a quota it never exhausts during a run.
 export const NO_LIMIT = 10_000_000;
 export const WINDOW_MS = 3_600_000;
-/** The RateLimit-Policy value rateLimit() sends for that quota. */
-const POLICY = `"default";q=${NO_LIMIT};w=${WINDOW_MS / 1000}`;
 
 /** Header entries with lowercase names, as securityHeaders() and rateLimit() send them. */
 const lowercaseEntries = (headers: { [name: string]: string }): [string, string][] =>
@@ -208,12 +206,13 @@ export async function koaApp(variant: Variant, redisUrl: string): Promise<Koa> {
       const batch = enqueue(ctx);
       const { lastOffset, lastRank } = batch;
       const decision = batch.decisionAt(await batch.reply, lastOffset, lastRank);
-      res.setHeader('ratelimit-policy', POLICY);
-      res.setHeader('ratelimit', `"default";r=${decision.remaining};t=${Math.ceil(decision.resetMs / 1000)}`);
+      res.setHeader('ratelimit-limit', String(NO_LIMIT));
+      res.setHeader('ratelimit-remaining', String(decision.remaining));
+      res.setHeader('ratelimit-reset', String(Math.ceil(decision.resetMs / 1000)));
       await next();
     });
   } else if (variant === 'headers floor') {
-    const headers = lowercaseEntries({ ...buildSecurityHeaders(), 'RateLimit-Policy': POLICY, 'RateLimit': `"default";r=${NO_LIMIT - 1};t=3600` });
+    const headers = lowercaseEntries({ ...buildSecurityHeaders(), 'RateLimit-Limit': String(NO_LIMIT), 'RateLimit-Remaining': String(NO_LIMIT - 1), 'RateLimit-Reset': '3600' });
     app.use((ctx, next) => {
       for (const [name, value] of headers) ctx.res.setHeader(name, value);
       return next();

@@ -10,7 +10,7 @@ import { toMs } from '../util/duration';
 
 /** A per-route limit (e.g. the stricter login route). The first matching rule wins and has its own quota. */
 export interface RateLimitRule {
-  /** Names the bucket in Redis keys and metrics, and the policy in the `RateLimit` fields. @default `route<index>` */
+  /** Names the bucket in Redis keys and metrics. @default `route<index>` */
   readonly name?: string;
   /** Exact path (`/login`) or a pattern. Ignored when `match` is set. */
   readonly path?: string | RegExp;
@@ -60,10 +60,7 @@ interface CompiledRule {
   readonly matches: (ctx: Context) => boolean;
   readonly limit: number;
   readonly windowMs: number;
-  /** The rule's `RateLimit-Policy` value: constant, built once. */
-  readonly policyHeader: string;
-  /** The start of its `RateLimit` value, to which the remaining count is appended. */
-  readonly remainingPrefix: string;
+  readonly limitHeader: string;
   /** `<keyPrefix><name>:`, to which the client's identity is appended. */
   readonly keyPrefix: string;
 }
@@ -105,9 +102,7 @@ function compileRule(rule: RateLimitRule, index: number, defaultWindowMs: number
     const pathMatches = typeof path === 'string' ? (p: string) => p === path : (p: string) => path.test(p);
     matches = (ctx) => (methods === undefined || methods.has(ctx.method)) && pathMatches(ctx.path);
   }
-  // Structured-field strings name the policy; names are already restricted to characters they may hold.
-  const policyHeader = `"${name}";q=${limit};w=${Math.ceil(windowMs / 1000)}`;
-  return { name, matches, limit, windowMs, policyHeader, remainingPrefix: `"${name}";r=`, keyPrefix: `${keyPrefix}${name}:` };
+  return { name, matches, limit, windowMs, limitHeader: String(limit), keyPrefix: `${keyPrefix}${name}:` };
 }
 
 const TOO_MANY = { error: 'too_many_requests' } as const;
@@ -115,9 +110,8 @@ const UNAVAILABLE = { error: 'rate_limiter_unavailable' } as const;
 
 /**
  * Per-client rate limiting (GCRA) shared across replicas through Redis, one
- * atomic round trip per request (batched per event-loop turn), with the
- * `RateLimit-Policy` and `RateLimit` fields of the IETF draft
- * (draft-ietf-httpapi-ratelimit-headers-10) and `Retry-After` on 429. Redis trouble never makes a request wait: while the
+ * atomic round trip per request (batched per event-loop turn), with IETF `RateLimit-*` headers and
+ * `Retry-After` on 429. Redis trouble never makes a request wait: while the
  * client is disconnected the in-process limiter answers at once (or 503 with
  * `failClosed`); a hung Redis costs at most the client's command timeout.
  */
@@ -156,11 +150,12 @@ export function rateLimit(options: RateLimitOptions = {}): Middleware {
 
   /** Sends the decision's headers, then 429 or the rest of the chain. */
   const respond = (ctx: Context, next: Next, rule: CompiledRule, decision: GcraDecision): Promise<void> | undefined => {
-    // Straight to the raw response: the names are constant and the values built here, so Koa's ctx.set checks buy nothing.
+    // Straight to the raw response: the names are constant and the values digits, so Koa's ctx.set checks buy nothing.
     // Lowercase names, as in securityHeaders: no new string per header.
     const res = ctx.res;
-    res.setHeader('ratelimit-policy', rule.policyHeader);
-    res.setHeader('ratelimit', `${rule.remainingPrefix}${decision.remaining};t=${Math.ceil(decision.resetMs / 1000)}`);
+    res.setHeader('ratelimit-limit', rule.limitHeader);
+    res.setHeader('ratelimit-remaining', String(decision.remaining));
+    res.setHeader('ratelimit-reset', String(Math.ceil(decision.resetMs / 1000)));
     if (!decision.allowed) {
       rejectedBy.get(rule.name)?.inc();
       ctx.set('Retry-After', String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))));
