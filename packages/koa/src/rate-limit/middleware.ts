@@ -166,23 +166,18 @@ export function rateLimit(options: RateLimitOptions = {}): Middleware {
     return next();
   };
 
-  const viaRedis = async (ctx: Context, next: Next, rule: CompiledRule, key: string, slot: number, store: RedisGcraStore): Promise<void> => {
+  const viaRedis = (ctx: Context, next: Next, rule: CompiledRule, key: string, slot: number, store: RedisGcraStore): Promise<void> => {
     const batch = store.enqueue(key, rule, slot);
     const { lastOffset, lastRank } = batch;
-    let decision: GcraDecision;
-    try {
-      decision = batch.decisionAt(await batch.reply, lastOffset, lastRank);
-    } catch {
+    return batch.reply.then((reply) => respond(ctx, next, rule, batch.decisionAt(reply, lastOffset, lastRank)), () => {
       // Timeout or connection lost mid-command: decide without Redis.
       if (failClosed) {
         unavailableResponse(ctx);
-        return;
+        return undefined;
       }
       fellBackOpen?.inc();
-      decision = memory.take(key, rule);
-    }
-    // `await`, not `return`: an async function returning a promise costs extra microtask turns.
-    await respond(ctx, next, rule, decision);
+      return respond(ctx, next, rule, memory.take(key, rule));
+    });
   };
 
   // Not async: without Redis (or while it is down) the decision is synchronous, and the request then costs no promise of its own.
