@@ -143,7 +143,7 @@ function pairsOf(selected: readonly Variant[]): Pair[] {
 }
 
 /** Variants that wait for one shared Redis round trip per batch: the deferred baseline is theirs. */
-const DEFERRED_BASELINE: readonly Variant[] = ['deferred limiter script', 'deferred reply only', 'this stack', 'this stack behind the edge', 'rate limit only', 'fused floor'];
+const DEFERRED_BASELINE: readonly Variant[] = ['deferred limiter script', 'deferred reply only', 'this stack', 'this stack behind the edge', 'rate limit only', 'fused floor', 'deferred busy loop'];
 
 async function main(): Promise<void> {
   requireCommands({ 'wrk': 'apt-get install wrk', 'redis-server': 'apt-get install redis-server', 'taskset': 'apt-get install util-linux' });

@@ -27,9 +27,12 @@ export const VARIANTS = [
  * script call per request, 'fused floor' (the same headers and Redis decision
  * hand-written as one middleware, no metrics): the least this design can
  * cost, and 'headers floor': only the nine response headers this stack sends,
- * as constants, with no logic at all.
+ * as constants, with no logic at all. 'deferred busy loop' is the deferred
+ * baseline plus a fixed amount of arithmetic per request (BENCH_BUSY_LOOP
+ * iterations): what the instrument reads for a known cost that touches
+ * neither headers nor Redis.
  */
-export const BREAKDOWN = ['deferred limiter script', 'deferred reply only', 'metrics only', 'headers only', 'rate limit only', 'rate limit in process', 'rate limit unbatched', 'fused floor', 'headers floor'] as const;
+export const BREAKDOWN = ['deferred limiter script', 'deferred reply only', 'metrics only', 'headers only', 'rate limit only', 'rate limit in process', 'rate limit unbatched', 'fused floor', 'headers floor', 'deferred busy loop'] as const;
 /** bench/run.ts pairs this second bare Koa process with the first: what the instrument reads for equal code. */
 export const CONTROL = 'bare Koa, second process';
 export type Variant = typeof VARIANTS[number] | typeof BREAKDOWN[number] | typeof CONTROL;
@@ -135,6 +138,17 @@ function deferredLikeTheLimiter(roundTrip: (size: number) => Promise<unknown>): 
   };
 }
 
+/** `iterations` steps of a linear congruential generator per request: CPU work that allocates nothing and that V8 cannot drop. */
+function busyLoop(iterations: number): Koa.Middleware {
+  let state = 1;
+  return (_ctx, next) => {
+    let x = state;
+    for (let i = 0; i < iterations; i++) x = (x * 1103515245 + 12345) | 0;
+    state = x;
+    return next();
+  };
+}
+
 /** The limiter script's arguments and reply (a debt and an admitted count per key) without its work. */
 export const REPLY_ONLY_LUA = "local out = {} for i = 1, #KEYS do out[2 * i - 1] = string.format('%.17g', i / 3) out[2 * i] = tonumber(ARGV[2 + i]) end return out";
 
@@ -169,11 +183,13 @@ export async function koaApp(variant: Variant, redisUrl: string): Promise<Koa> {
     // Behind the edge (SECURITY_HEADERS=edge) createService leaves the header middleware out: the edge sets them.
     if (!variant.endsWith('behind the edge')) app.use(securityHeaders());
     app.use(rateLimit({ redis, limit: NO_LIMIT, window: WINDOW_MS, registry: metrics.registry }));
-  } else if (variant === 'deferred bare Koa') {
+  } else if (variant === 'deferred bare Koa' || variant === 'deferred busy loop') {
     // No auto-pipeline, as for the limiter's script calls: a pipeline object around the PING would make this baseline dearer.
     const redis = createRedisClient({ url: redisUrl, commandTimeoutMs: 1000, autoPipelining: false });
     await waitForRedis(redis);
     app.use(deferredLikeTheLimiter(() => redis.ping()));
+    // About 4 µs per request in process on this host: the cost this stack adds to the deferred baseline there.
+    if (variant === 'deferred busy loop') app.use(busyLoop(positiveIntEnv('BENCH_BUSY_LOOP', 700)));
   } else if (variant === 'deferred reply only') {
     const redis = createRedisClient({ url: redisUrl, commandTimeoutMs: 1000 });
     await waitForRedis(redis);
