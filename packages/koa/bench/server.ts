@@ -107,8 +107,8 @@ async function limiterBatches(redisUrl: string): Promise<(ctx: Koa.Context) => G
   const redis = createRedisClient({ url: redisUrl, commandTimeoutMs: 1000 });
   await waitForRedis(redis);
   const store = new RedisGcraStore(redis);
-  const limit = { limit: NO_LIMIT, windowMs: WINDOW_MS };
-  return (ctx) => store.enqueue(`rl:default:${ctx.req.socket.remoteAddress}`, limit);
+  const limit = { limit: NO_LIMIT, windowMs: WINDOW_MS, keyPrefix: 'rl:default:' };
+  return (ctx) => store.enqueue(String(ctx.req.socket.remoteAddress), limit);
 }
 
 /**

@@ -166,8 +166,8 @@ export function rateLimit(options: RateLimitOptions = {}): Middleware {
     return next();
   };
 
-  const viaRedis = (ctx: Context, next: Next, rule: CompiledRule, key: string, slot: number, store: RedisGcraStore): Promise<void> => {
-    const batch = store.enqueue(key, rule, slot);
+  const viaRedis = (ctx: Context, next: Next, rule: CompiledRule, client: string, slot: number, store: RedisGcraStore): Promise<void> => {
+    const batch = store.enqueue(client, rule, slot);
     const { lastOffset, lastRank } = batch;
     return batch.reply.then((reply) => respond(ctx, next, rule, batch.decisionAt(reply, lastOffset, lastRank)), () => {
       // Timeout or connection lost mid-command: decide without Redis.
@@ -176,7 +176,7 @@ export function rateLimit(options: RateLimitOptions = {}): Middleware {
         return undefined;
       }
       fellBackOpen?.inc();
-      return respond(ctx, next, rule, memory.take(key, rule));
+      return respond(ctx, next, rule, memory.take(rule.keyPrefix + client, rule));
     });
   };
 
@@ -192,12 +192,12 @@ export function rateLimit(options: RateLimitOptions = {}): Middleware {
         break;
       }
     }
-    const key = rule.keyPrefix + identify(ctx);
+    const client = identify(ctx);
     if (redis) {
       // The key's slot once: it picks the batch and, on a cluster, the master whose suspension counts.
-      const slot = redis.slotOf(key);
+      const slot = redis.slotOf(client, rule);
       if (redis.available(slot)) {
-        return viaRedis(ctx, next, rule, key, slot, redis);
+        return viaRedis(ctx, next, rule, client, slot, redis);
       }
       if (failClosed) {
         unavailableResponse(ctx);
@@ -205,7 +205,7 @@ export function rateLimit(options: RateLimitOptions = {}): Middleware {
       }
       fellBackOpen?.inc();
     }
-    return respond(ctx, next, rule, memory.take(key, rule));
+    return respond(ctx, next, rule, memory.take(rule.keyPrefix + client, rule));
   };
   return rateLimitMiddleware;
 }

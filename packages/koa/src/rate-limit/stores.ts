@@ -13,6 +13,8 @@ export const DEFAULT_MAX_BATCH = 64;
 export interface GcraLimit {
   readonly limit: number;
   readonly windowMs: number;
+  /** Prepended to a client to name its key. @default '' (the client is the key) */
+  readonly keyPrefix?: string;
 }
 
 /**
@@ -20,10 +22,12 @@ export interface GcraLimit {
  * slot, sent as one script call with each client once. Requests share its one
  * promise and read their decision with `decisionAt`, from the place `add`
  * left in `lastOffset` and `lastRank`, so joining a batch allocates no
- * promise per request.
+ * promise per request. Clients are looked up as they come (a socket's
+ * address is one string for all of its requests, its hash computed once) and
+ * the key is built once per client and call, not per request.
  */
 export class GcraBatch {
-  /** KEYS of the script call: each client once, in order of arrival. */
+  /** KEYS of the script call (the limit's prefix and the client): each client once, in order of arrival. */
   readonly keys: string[] = [];
   /** Requests per key, in the order of `keys`. */
   readonly requests: number[] = [];
@@ -46,15 +50,15 @@ export class GcraBatch {
     });
   }
 
-  /** Adds one request of `key`; its place in the reply is then `lastOffset` and `lastRank`. */
-  add(key: string): void {
+  /** Adds one request of `client`; its place in the reply is then `lastOffset` and `lastRank`. */
+  add(client: string): void {
     this.size++;
-    const index = this.indexOf.get(key);
+    const index = this.indexOf.get(client);
     if (index === undefined) {
       this.lastOffset = 2 * this.keys.length;
       this.lastRank = 0;
-      this.indexOf.set(key, this.keys.length);
-      this.keys.push(key);
+      this.indexOf.set(client, this.keys.length);
+      this.keys.push((this.limit.keyPrefix ?? '') + client);
       this.requests.push(1);
     } else {
       this.lastOffset = 2 * index;
@@ -77,14 +81,14 @@ export class GcraBatch {
  * instead of once per request.
  */
 export class RedisGcraStore {
-  /** The cluster slot of a key (0 on a single Redis): batches, and fail-fast suspensions, are per slot. */
-  readonly slotOf: (key: string) => number;
+  /** The cluster slot of a client's key under `limit` (0 on a single Redis): batches, and fail-fast suspensions, are per slot. */
+  readonly slotOf: (client: string, limit: GcraLimit) => number;
   private readonly pending = new Map<GcraLimit, Map<number, GcraBatch>>();
   private flushScheduled = false;
 
   constructor(private readonly client: RedisClient, private readonly maxBatch = DEFAULT_MAX_BATCH) {
     // One script call may only touch one slot; on a single Redis every key shares "slot" 0.
-    this.slotOf = client instanceof Cluster ? (key) => slotOfKey(client, key)! : () => 0;
+    this.slotOf = client instanceof Cluster ? (name, limit) => slotOfKey(client, (limit.keyPrefix ?? '') + name)! : () => 0;
   }
 
   /** False while disconnected, or while the master serving `slot` is suspended after a timeout: callers go straight to the fallback instead of waiting. */
@@ -92,14 +96,14 @@ export class RedisGcraStore {
     return isRedisReady(this.client, slot);
   }
 
-  async take(key: string, limit: GcraLimit): Promise<GcraDecision> {
-    const batch = this.enqueue(key, limit);
+  async take(client: string, limit: GcraLimit): Promise<GcraDecision> {
+    const batch = this.enqueue(client, limit);
     const { lastOffset, lastRank } = batch;
     return batch.decisionAt(await batch.reply, lastOffset, lastRank);
   }
 
   /** Adds a decision to the open batch of its limit and slot and returns that batch (the hot path: no promise of its own). */
-  enqueue(key: string, limit: GcraLimit, slot: number = this.slotOf(key)): GcraBatch {
+  enqueue(client: string, limit: GcraLimit, slot: number = this.slotOf(client, limit)): GcraBatch {
     let bySlot = this.pending.get(limit);
     if (bySlot === undefined) {
       bySlot = new Map();
@@ -115,7 +119,7 @@ export class RedisGcraStore {
         setImmediate(this.flush);
       }
     }
-    batch.add(key);
+    batch.add(client);
     if (batch.size >= this.maxBatch) {
       bySlot.delete(slot);
       this.send(batch);
