@@ -82,13 +82,13 @@ export class GcraBatch {
  */
 export class RedisGcraStore {
   /** The cluster slot of a client's key under `limit` (0 on a single Redis): batches, and fail-fast suspensions, are per slot. */
-  readonly slotOf: (client: string, limit: GcraLimit) => number;
+  readonly slotOf: (client: string, limit?: GcraLimit) => number;
   private readonly pending = new Map<GcraLimit, Map<number, GcraBatch>>();
   private flushScheduled = false;
 
   constructor(private readonly client: RedisClient, private readonly maxBatch = DEFAULT_MAX_BATCH) {
     // One script call may only touch one slot; on a single Redis every key shares "slot" 0.
-    this.slotOf = client instanceof Cluster ? (name, limit) => slotOfKey(client, (limit.keyPrefix ?? '') + name)! : () => 0;
+    this.slotOf = client instanceof Cluster ? (name, limit) => slotOfKey(client, (limit?.keyPrefix ?? '') + name)! : () => 0;
   }
 
   /** False while disconnected, or while the master serving `slot` is suspended after a timeout: callers go straight to the fallback instead of waiting. */
