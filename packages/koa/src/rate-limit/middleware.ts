@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import { MetricNames, RuntimeDefaults } from '../conventions.generated';
 import { clientIdentity, TrustedProxies } from './client-identity';
 import type { GcraDecision } from './gcra';
-import { DEFAULT_MAX_BATCH, MemoryGcraStore, RedisGcraStore } from './stores';
+import { DEFAULT_MAX_BATCH, keyOf, MemoryGcraStore, RedisGcraStore } from './stores';
 import type { RedisClient } from '../redis/client';
 import { counterChild, sharedCounter } from '../redis/counter';
 import { toMs } from '../util/duration';
@@ -176,7 +176,7 @@ export function rateLimit(options: RateLimitOptions = {}): Middleware {
         return undefined;
       }
       fellBackOpen?.inc();
-      return respond(ctx, next, rule, memory.take(rule.keyPrefix + client, rule));
+      return respond(ctx, next, rule, memory.take(keyOf(client, rule), rule));
     });
   };
 
@@ -205,7 +205,7 @@ export function rateLimit(options: RateLimitOptions = {}): Middleware {
       }
       fellBackOpen?.inc();
     }
-    return respond(ctx, next, rule, memory.take(rule.keyPrefix + client, rule));
+    return respond(ctx, next, rule, memory.take(keyOf(client, rule), rule));
   };
   return rateLimitMiddleware;
 }

@@ -17,6 +17,9 @@ export interface GcraLimit {
   readonly keyPrefix?: string;
 }
 
+/** A client's key under `limit`: the script's KEYS, the cluster slot and the in-process fallback must name the client alike. */
+export const keyOf = (client: string, limit: GcraLimit): string => (limit.keyPrefix ?? '') + client;
+
 /**
  * Decisions asked for in one event-loop turn, for one limit and one cluster
  * slot, sent as one script call with each client once. Requests share its one
@@ -58,7 +61,7 @@ export class GcraBatch {
       this.lastOffset = 2 * this.keys.length;
       this.lastRank = 0;
       this.indexOf.set(client, this.keys.length);
-      this.keys.push((this.limit.keyPrefix ?? '') + client);
+      this.keys.push(keyOf(client, this.limit));
       this.requests.push(1);
     } else {
       this.lastOffset = 2 * index;
@@ -88,7 +91,7 @@ export class RedisGcraStore {
 
   constructor(private readonly client: RedisClient, private readonly maxBatch = DEFAULT_MAX_BATCH) {
     // One script call may only touch one slot; on a single Redis every key shares "slot" 0.
-    this.slotOf = client instanceof Cluster ? (name, limit) => slotOfKey(client, (limit?.keyPrefix ?? '') + name)! : () => 0;
+    this.slotOf = client instanceof Cluster ? (name, limit) => slotOfKey(client, limit ? keyOf(name, limit) : name)! : () => 0;
   }
 
   /** False while disconnected, or while the master serving `slot` is suspended after a timeout: callers go straight to the fallback instead of waiting. */
